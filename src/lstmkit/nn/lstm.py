@@ -1,0 +1,472 @@
+"""`LSTM`, `GRU` and `RNN` layers: what users import.
+
+Parameters are named and laid out exactly like ``torch.nn.LSTM`` / ``GRU`` / ``RNN``
+(``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``weight_hr_l0``,
+``..._reverse``), so a ``state_dict`` moves both ways unchanged.
+
+Two ways to run, same numbers:
+
+* ``fused``: torch's own kernels (oneDNN on CPU, cuDNN on GPU), through the same
+  ``torch._VF`` entry points ``torch.nn.LSTM`` calls, with ``pack_padded_sequence``
+  for per-sample lengths;
+* ``reference``: the readable per-step driver of `lstmkit.nn.recurrent`, which also
+  runs what the fused kernels cannot: recurrent dropout (in training), zoneout and
+  the original GRU reset gate.
+
+``backend="auto"`` picks ``fused`` whenever the options allow it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, _VF, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from lstmkit.nn.cells import gru_step, lstm_step, rnn_step
+from lstmkit.nn.init import INIT_SCHEMES, init_recurrent_
+from lstmkit.nn.recurrent import length_mask, reverse_padded, run_direction
+
+__all__ = ["LSTM", "GRU", "RNN", "BACKENDS", "MERGE_MODES"]
+
+BACKENDS = ("auto", "fused", "reference")
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+State = tuple[Tensor, ...]
+
+
+def _check_rate(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _check_positive_int(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class _RecurrentLayer(nn.Module):
+    """Shared machinery of `LSTM`, `GRU` and `RNN`; a subclass says how one step runs."""
+
+    _gates: int  # gate blocks stacked in each weight matrix
+    proj_size: int = 0  # only LSTM projects
+    _state_names: tuple[str, ...]  # ("h",) or ("h", "c")
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        merge_mode: str = "concat",
+        recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        backend: str = "auto",
+        init: str = "orthogonal",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ):
+        super().__init__()
+        self.input_size = _check_positive_int("input_size", input_size)
+        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
+        self.num_layers = _check_positive_int("num_layers", num_layers)
+        self.dropout = _check_rate("dropout", dropout)
+        self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
+        self.zoneout = _check_rate("zoneout", zoneout)
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if init not in INIT_SCHEMES:
+            raise ValueError(f"init must be one of {INIT_SCHEMES}, got {init!r}")
+        if go_backwards and bidirectional:
+            raise ValueError("go_backwards=True has no meaning with bidirectional=True: a bidirectional layer reads both ways")
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.bidirectional = bool(bidirectional)
+        self.merge_mode = merge_mode
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.backend = backend
+        self.init = init
+        self._state: State | None = None  # carried between calls when stateful
+
+        factory = {"device": device, "dtype": dtype}
+        H, G, D, proj_size = hidden_size, self._gates, self.num_directions, self.proj_size
+        self._flat_weight_names: list[str] = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else self.output_size * D
+            for direction in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if direction else "")
+                shapes = {
+                    "weight_ih": (G * H, layer_input),
+                    "weight_hh": (G * H, proj_size or H),
+                    **({"bias_ih": (G * H,), "bias_hh": (G * H,)} if bias else {}),
+                    **({"weight_hr": (proj_size, H)} if proj_size else {}),
+                }
+                for name, shape in shapes.items():
+                    self.register_parameter(name + sfx, nn.Parameter(torch.empty(shape, **factory)))
+                    self._flat_weight_names.append(name + sfx)
+        self.reset_parameters()
+        static = self._static_fused_blockers()
+        if backend == "fused" and static:
+            raise ValueError(f"backend='fused' cannot run {', '.join(static)}; use backend='auto' or 'reference'")
+
+    # ---- sizes and options ------------------------------------------------------
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def output_size(self) -> int:
+        """Size of one direction's hidden state (``proj_size`` when projecting)."""
+        return self.proj_size or self.hidden_size
+
+    def reset_parameters(self) -> None:
+        init_recurrent_(self, self.init, self._gates, self.hidden_size, self._forget_bias())
+
+    def reset_state(self) -> None:
+        """Forget the state a ``stateful`` layer carries between calls."""
+        self._state = None
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, batch_first={self.batch_first}"
+        for name, default in (
+            ("bias", True), ("dropout", 0.0), ("bidirectional", False), ("merge_mode", "concat"),
+            ("proj_size", 0), ("recurrent_dropout", 0.0), ("zoneout", 0.0), ("go_backwards", False),
+            ("stateful", False), ("backend", "auto"),
+        ):
+            if getattr(self, name) != default:
+                s += f", {name}={getattr(self, name)!r}"
+        return s
+
+    # ---- what a subclass provides -----------------------------------------------
+
+    def _forget_bias(self) -> float | None:
+        return None
+
+    def _static_fused_blockers(self) -> list[str]:
+        return ["zoneout"] if self.zoneout else []
+
+    # and also `_step(sfx) -> step function` for the driver, `_fused_call(*args)` for torch._VF
+
+    # ---- forward ----------------------------------------------------------------
+
+    def uses_fused(self) -> bool:
+        """Whether the next forward call runs torch's fused kernels (depends on ``training``)."""
+        blockers = self._fused_blockers()
+        if self.backend == "fused" and blockers:
+            raise ValueError(f"backend='fused' cannot run {', '.join(blockers)}; use backend='auto' or 'reference'")
+        return self.backend != "reference" and not blockers
+
+    def _fused_blockers(self) -> list[str]:
+        blockers = self._static_fused_blockers()
+        if self.recurrent_dropout and self.training:
+            blockers.append("recurrent_dropout in training")
+        return blockers
+
+    def forward(self, x: Tensor, state=None, lengths: Tensor | Sequence[int] | None = None):
+        """Run the layer over a (padded) batch of sequences.
+
+        Args:
+            x: the input sequences.
+            state: initial state, ``(h_0, c_0)`` for LSTM and ``h_0`` for GRU/RNN, or
+                None for zeros (or, when ``stateful``, the state of the last call).
+            lengths: real length of each sequence, in any order; steps past it are
+                padding: their outputs are zeros and they leave the state alone.
+
+        Shape:
+            x: ``(B, T, input_size)`` if ``batch_first`` else ``(T, B, input_size)``.
+            h_0, h_n: ``(num_layers * num_directions, B, H_out)``, ``H_out = proj_size or hidden_size``.
+            c_0, c_n: ``(num_layers * num_directions, B, hidden_size)``.
+            lengths: ``(B,)`` integers in ``[1, T]``.
+            output: ``(B, T, D * H_out)`` for ``merge_mode="concat"`` (``D`` = 2 if
+                bidirectional else 1), ``(B, T, H_out)`` for the other merge modes;
+                time-major when not ``batch_first``.
+
+        Returns:
+            ``(output, state)`` with ``state`` laid out like the argument: the final
+            state of every layer and direction, taken at each sequence's last real step.
+        """
+        x = self._check_input(x)
+        if not self.batch_first:
+            x = x.transpose(0, 1)
+        B, T, _ = x.shape  # batch, time, features
+        lengths = self._check_lengths(lengths, B, T)
+        state = self._initial_state(state, x)
+        if B == 0:
+            output, state = x.new_zeros(0, T, self.num_directions * self.output_size), state
+        elif self.uses_fused():
+            output, state = self._forward_fused(x, state, lengths)
+        else:
+            output, state = self._forward_reference(x, state, lengths)
+        output = self._merge(output)
+        if self.stateful:
+            self._state = tuple(s.detach() for s in state)
+        if not self.batch_first:
+            output = output.transpose(0, 1)
+        return output, (state if len(state) > 1 else state[0])
+
+    def _forward_fused(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
+        if self.go_backwards:
+            x = reverse_padded(x, lengths)
+        hx = state if len(state) > 1 else state[0]
+        weights = [getattr(self, n) for n in self._flat_weight_names]
+        args = (weights, self.bias, self.num_layers, self.dropout, self.training, self.bidirectional)
+        if lengths is None:
+            output, *final = self._fused_call(x, hx, *args, True)
+        else:
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            order, back = packed.sorted_indices, packed.unsorted_indices
+            hx = tuple(h.index_select(1, order) for h in hx) if len(state) > 1 else hx.index_select(1, order)
+            data, *final = self._fused_call(packed.data, packed.batch_sizes, hx, *args)
+            repacked = PackedSequence(data, packed.batch_sizes, order, back)
+            output, _ = pad_packed_sequence(repacked, batch_first=True, total_length=x.shape[1])
+            final = [f.index_select(1, back) for f in final]
+        if self.go_backwards:
+            output = reverse_padded(output, lengths)
+        return output, tuple(final)
+
+    def _forward_reference(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
+        mask = length_mask(lengths, x.shape[1], x.device)
+        D = self.num_directions
+        finals: list[State] = []
+        layer_input = x
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(D):
+                sfx = f"_l{layer}" + ("_reverse" if direction else "")
+                backwards = (direction == 1) != self.go_backwards
+                inp = reverse_padded(layer_input, lengths) if backwards else layer_input
+                gx = F.linear(inp, getattr(self, "weight_ih" + sfx), getattr(self, "bias_ih" + sfx, None))
+                s0 = tuple(s[layer * D + direction] for s in state)
+                y, s_n = run_direction(
+                    self._step(sfx), gx, s0, mask, self._recurrent_mask(s0[0]), self.zoneout, self.training
+                )
+                outputs.append(reverse_padded(y, lengths) if backwards else y)
+                finals.append(s_n)
+            layer_input = torch.cat(outputs, dim=-1) if D == 2 else outputs[0]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        return layer_input, tuple(torch.stack(parts) for parts in zip(*finals))
+
+    def _recurrent_mask(self, h: Tensor) -> Tensor | None:
+        # one mask per sequence and sample, the same at every step (variational dropout)
+        if not (self.recurrent_dropout and self.training):
+            return None
+        keep = 1.0 - self.recurrent_dropout
+        return torch.bernoulli(torch.full_like(h, keep)) / keep
+
+    def _merge(self, output: Tensor) -> Tensor:
+        if not self.bidirectional or self.merge_mode == "concat":
+            return output
+        forward, backward = output.chunk(2, dim=-1)
+        if self.merge_mode == "sum":
+            return forward + backward
+        if self.merge_mode == "mul":
+            return forward * backward
+        return (forward + backward) / 2
+
+    # ---- argument checks ---------------------------------------------------------
+
+    def _check_input(self, x: Tensor) -> Tensor:
+        name = type(self).__name__
+        if isinstance(x, PackedSequence):
+            raise TypeError(f"{name} takes a padded tensor and `lengths=`, not a PackedSequence")
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name} expects a torch.Tensor input, got {type(x).__name__}")
+        layout = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
+        if x.dim() != 3:
+            raise ValueError(f"{name} expects a 3-D input {layout}, got shape {tuple(x.shape)}")
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"{name} expects {self.input_size} input features (last dim), got {x.shape[-1]} in shape {tuple(x.shape)}")
+        if x.shape[1 if self.batch_first else 0] == 0:
+            raise ValueError(f"{name} got a sequence of length 0 in input of shape {tuple(x.shape)}")
+        weight = self.weight_ih_l0
+        if x.dtype != weight.dtype:
+            raise TypeError(f"{name} input dtype {x.dtype} does not match the layer's parameters ({weight.dtype}); convert one of them")
+        if x.device != weight.device:
+            raise ValueError(f"{name} input is on {x.device} but the layer's parameters are on {weight.device}")
+        return x
+
+    def _check_lengths(self, lengths, B: int, T: int) -> Tensor | None:
+        if lengths is None:
+            return None
+        if not isinstance(lengths, Tensor):
+            lengths = torch.as_tensor(lengths)
+        if lengths.dtype.is_floating_point or lengths.dtype == torch.bool or lengths.dtype.is_complex:
+            raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
+        if lengths.dim() != 1 or lengths.shape[0] != B:
+            raise ValueError(f"lengths must have shape ({B},) (one per sequence in the batch), got {tuple(lengths.shape)}")
+        lengths = lengths.to("cpu", torch.int64)
+        if B and (lengths.min() < 1 or lengths.max() > T):
+            bad = lengths[(lengths < 1) | (lengths > T)]
+            raise ValueError(f"lengths must be in [1, {T}] (the padded sequence length), got {bad.tolist()}")
+        return lengths
+
+    def _initial_state(self, state, x: Tensor) -> State:
+        B = x.shape[0]
+        if state is None and self.stateful and self._state is not None:
+            if self._state[0].shape[1] != B:
+                raise ValueError(
+                    f"this stateful {type(self).__name__} carries state for batch size {self._state[0].shape[1]}, "
+                    f"got a batch of {B}; call reset_state() first"
+                )
+            return self._state
+        rows = self.num_layers * self.num_directions
+        sizes = {"h": self.output_size, "c": self.hidden_size}
+        if state is None:
+            return tuple(x.new_zeros(rows, B, sizes[n]) for n in self._state_names)
+        parts = state if len(self._state_names) > 1 else (state,)
+        if len(self._state_names) > 1 and not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise TypeError(f"{type(self).__name__} state must be a tuple (h_0, c_0), got {type(state).__name__}")
+        for name, s in zip(self._state_names, parts):
+            if not isinstance(s, Tensor):
+                raise TypeError(f"{name}_0 must be a torch.Tensor, got {type(s).__name__}")
+            expected = (rows, B, sizes[name])
+            if tuple(s.shape) != expected:
+                raise ValueError(f"{name}_0 must have shape {expected} (layers * directions, batch, size), got {tuple(s.shape)}")
+            if s.dtype != x.dtype or s.device != x.device:
+                raise TypeError(f"{name}_0 is {s.dtype} on {s.device}, expected {x.dtype} on {x.device} like the input")
+        return tuple(parts)
+
+
+class LSTM(_RecurrentLayer):
+    """Long Short-Term Memory layer, a drop-in for ``torch.nn.LSTM`` with more options.
+
+    Args:
+        input_size: features per time step.
+        hidden_size: size of the cell state (and of the hidden state unless projected).
+        num_layers: stacked layers; layer ``k + 1`` reads layer ``k``'s outputs.
+        bias: learn ``bias_ih`` and ``bias_hh``.
+        batch_first: ``(B, T, F)`` tensors (default) instead of ``(T, B, F)``.
+        dropout: dropout on the outputs of every layer but the last (training only).
+        bidirectional: run a second LSTM over the reversed sequences.
+        merge_mode: how the final outputs of the two directions combine: ``"concat"``
+            (default, as torch), ``"sum"``, ``"mul"``, ``"ave"``. Between stacked
+            layers they are always concatenated, so parameters keep torch's shapes.
+        proj_size: if > 0, project the hidden state to this size (LSTMP).
+        recurrent_dropout: variational dropout on the hidden state entering the
+            recurrent product: one mask per sequence and sample, kept over time.
+        zoneout: probability that each unit of ``h`` and ``c`` keeps its old value.
+        go_backwards: read the sequence last to first; ``output[:, t]`` is then the
+            state after reading steps ``T-1 .. t`` (aligned with the input, like the
+            reverse half of a bidirectional layer).
+        stateful: carry the final state into the next call (truncated BPTT, streaming);
+            the carried state is detached; `reset_state` forgets it.
+        backend: ``"auto"`` (fused kernels when the options allow), ``"fused"`` (error
+            if they do not), ``"reference"`` (the per-step driver).
+        init: ``"orthogonal"`` (Glorot input weights, orthogonal recurrent blocks, zero
+            biases) or ``"torch"`` (PyTorch's uniform init).
+        forget_bias: forget-gate bias under ``init="orthogonal"`` (default 1.0, as Keras'
+            ``unit_forget_bias``), so an untrained LSTM keeps its memory.
+
+    Shape: see `forward`.
+
+    >>> lstm = LSTM(3, 8, num_layers=2, bidirectional=True)
+    >>> out, (h, c) = lstm(torch.randn(4, 10, 3), lengths=[10, 7, 3, 1])
+    >>> tuple(out.shape), tuple(h.shape)
+    ((4, 10, 16), (4, 4, 8))
+    """
+
+    _gates = 4
+    _state_names = ("h", "c")
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
+                 proj_size: int = 0, forget_bias: float = 1.0, **options):
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or not 0 <= proj_size < hidden_size:
+            raise ValueError(f"proj_size must be an integer in [0, hidden_size={hidden_size}), got {proj_size!r}")
+        self.proj_size = proj_size
+        self.forget_bias = float(forget_bias)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **options)
+
+    def _forget_bias(self) -> float | None:
+        return self.forget_bias if self.bias else None
+
+    def _step(self, sfx: str):
+        w_hh, b_hh = getattr(self, "weight_hh" + sfx), getattr(self, "bias_hh" + sfx, None)
+        w_hr = getattr(self, "weight_hr" + sfx, None)
+        return lambda gx, s: lstm_step(gx, s[0], s[1], w_hh, b_hh, w_hr)
+
+    def _fused_call(self, *args):
+        return _VF.lstm(*args)
+
+
+class GRU(_RecurrentLayer):
+    """Gated Recurrent Unit layer, a drop-in for ``torch.nn.GRU`` with more options.
+
+    Takes the arguments of `LSTM` except ``proj_size`` and ``forget_bias``, plus:
+
+    Args:
+        reset_after: ``True`` (default; PyTorch's and cuDNN's form, fused) applies the
+            reset gate to ``W_hn h + b_hn``; ``False`` applies it to ``h`` before the
+            product (the original GRU; reference driver only).
+
+    >>> out, h = GRU(3, 8)(torch.randn(2, 5, 3))
+    >>> tuple(out.shape), tuple(h.shape)
+    ((2, 5, 8), (1, 2, 8))
+    """
+
+    _gates = 3
+    _state_names = ("h",)
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
+                 reset_after: bool = True, **options):
+        self.reset_after = bool(reset_after)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **options)
+
+    def _static_fused_blockers(self) -> list[str]:
+        return super()._static_fused_blockers() + ([] if self.reset_after else ["reset_after=False"])
+
+    def _step(self, sfx: str):
+        w_hh, b_hh = getattr(self, "weight_hh" + sfx), getattr(self, "bias_hh" + sfx, None)
+        return lambda gx, s: (gru_step(gx, s[0], w_hh, b_hh, self.reset_after),)
+
+    def _fused_call(self, *args):
+        return _VF.gru(*args)
+
+
+class RNN(_RecurrentLayer):
+    """Elman RNN layer (tanh or ReLU), a drop-in for ``torch.nn.RNN`` with more options.
+
+    Takes the arguments of `LSTM` except ``proj_size`` and ``forget_bias``, plus:
+
+    Args:
+        nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+
+    >>> out, h = RNN(3, 8, nonlinearity="relu")(torch.randn(2, 5, 3))
+    >>> tuple(out.shape)
+    (2, 5, 8)
+    """
+
+    _gates = 1
+    _state_names = ("h",)
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
+                 nonlinearity: str = "tanh", **options):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **options)
+
+    def _step(self, sfx: str):
+        w_hh, b_hh = getattr(self, "weight_hh" + sfx), getattr(self, "bias_hh" + sfx, None)
+        return lambda gx, s: (rnn_step(gx, s[0], w_hh, b_hh, self.nonlinearity),)
+
+    def _fused_call(self, *args):
+        kernel = _VF.rnn_tanh if self.nonlinearity == "tanh" else _VF.rnn_relu
+        return kernel(*args)
