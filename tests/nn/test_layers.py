@@ -1,0 +1,254 @@
+"""Layers: against the cell stepped by hand, against torch.nn, and fused against reference."""
+
+import itertools
+
+import pytest
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from lstmkit.nn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+TORCH = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
+
+
+def _as_tuple(state):
+    return state if isinstance(state, tuple) else (state,)
+
+
+def _cell_for(layer, sfx):
+    """A cell holding the layer's weights for one layer and direction."""
+    in_size = getattr(layer, "weight_ih" + sfx).shape[1]
+    if isinstance(layer, LSTM):
+        cell = LSTMCell(in_size, layer.hidden_size, layer.bias, proj_size=layer.proj_size)
+    elif isinstance(layer, GRU):
+        cell = GRUCell(in_size, layer.hidden_size, layer.bias, reset_after=layer.reset_after)
+    else:
+        cell = RNNCell(in_size, layer.hidden_size, layer.bias, nonlinearity=layer.nonlinearity)
+    cell.load_state_dict({k[: -len(sfx)]: v for k, v in layer.state_dict().items() if k.endswith(sfx)})
+    return cell.to(getattr(layer, "weight_ih" + sfx).dtype)
+
+
+def _step_by_hand(layer, x, lengths):
+    """Each sample alone, each step by hand with the cells: no masks, no batching tricks."""
+    B, T, _ = x.shape
+    D = layer.num_directions
+    outputs = torch.zeros(B, T, D * layer.output_size, dtype=x.dtype)
+    finals = []
+    layer_input = x
+    for layer_idx in range(layer.num_layers):
+        next_input = torch.zeros(B, T, D * layer.output_size, dtype=x.dtype)
+        for direction in range(D):
+            sfx = f"_l{layer_idx}" + ("_reverse" if direction else "")
+            cell = _cell_for(layer, sfx)
+            backwards = (direction == 1) != layer.go_backwards
+            final = []
+            for b in range(B):
+                n = int(lengths[b])
+                state = None
+                steps = range(n - 1, -1, -1) if backwards else range(n)
+                for t in steps:
+                    out, state = cell(layer_input[b : b + 1, t], state)
+                    next_input[b, t, direction * layer.output_size : (direction + 1) * layer.output_size] = out[0]
+                final.append(_as_tuple(state))
+            finals.append(tuple(torch.cat(parts) for parts in zip(*final)))
+        layer_input = next_input
+    outputs = layer_input
+    return outputs, tuple(torch.stack(parts) for parts in zip(*finals))
+
+
+CASES = [
+    ("lstm", {}), ("lstm", {"num_layers": 2, "bidirectional": True}), ("lstm", {"proj_size": 2, "num_layers": 2}),
+    ("lstm", {"go_backwards": True}), ("lstm", {"bias": False, "bidirectional": True}),
+    ("gru", {"num_layers": 2, "bidirectional": True}), ("gru", {"reset_after": False, "bidirectional": True}),
+    ("rnn", {"num_layers": 2, "bidirectional": True}), ("rnn", {"nonlinearity": "relu", "go_backwards": True}),
+]
+
+
+@pytest.mark.parametrize("backend", ["reference", "auto"])
+@pytest.mark.parametrize("kind,options", CASES)
+def test_layer_equals_cell_stepped_by_hand(kind, options, backend):
+    torch.manual_seed(0)
+    if backend == "auto" and options.get("reset_after") is False:
+        pytest.skip("reset_after=False runs on the reference driver only")
+    layer = LAYERS[kind](3, 5, backend=backend, **options)
+    x = torch.randn(4, 6, 3)
+    lengths = torch.tensor([6, 2, 5, 1])
+    with torch.no_grad():
+        expected_out, expected_state = _step_by_hand(layer, x, lengths)
+        out, state = layer(x, lengths=lengths)
+    torch.testing.assert_close(out, expected_out, atol=1e-6, rtol=1e-5)  # every time step
+    for got, want in zip(_as_tuple(state), expected_state):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
+
+
+def _fused_vs_reference_grid():
+    for kind, bias, layers, bidir, with_lengths in itertools.product(
+        LAYERS, [True, False], [1, 2], [False, True], [False, True]
+    ):
+        yield kind, {"bias": bias, "num_layers": layers, "bidirectional": bidir}, with_lengths
+    for bidir, with_lengths in itertools.product([False, True], [False, True]):
+        yield "lstm", {"proj_size": 3, "num_layers": 2, "bidirectional": bidir}, with_lengths
+    for merge in ["sum", "mul", "ave"]:
+        yield "lstm", {"bidirectional": True, "merge_mode": merge}, True
+    yield "gru", {"go_backwards": True}, True
+    yield "lstm", {"batch_first": False, "num_layers": 2}, True
+
+
+@pytest.mark.parametrize("kind,options,with_lengths", list(_fused_vs_reference_grid()))
+def test_fused_equals_reference_outputs_states_and_gradients(kind, options, with_lengths):
+    torch.manual_seed(1)
+    fused = LAYERS[kind](4, 6, backend="fused", **options)
+    reference = LAYERS[kind](4, 6, backend="reference", **options)
+    reference.load_state_dict(fused.state_dict())
+    B, T = 5, 7
+    x = torch.randn(B, T, 4) if fused.batch_first else torch.randn(T, B, 4)
+    rows = fused.num_layers * fused.num_directions
+    state = [torch.randn(rows, B, fused.output_size)]
+    if kind == "lstm":
+        state.append(torch.randn(rows, B, 6))
+    lengths = torch.tensor([7, 3, 1, 6, 4]) if with_lengths else None
+
+    results = []
+    for layer in (fused, reference):
+        xi = x.clone().requires_grad_()
+        si = [s.clone().requires_grad_() for s in state]
+        out, final = layer(xi, tuple(si) if kind == "lstm" else si[0], lengths=lengths)
+        final = _as_tuple(final)
+        # a loss that touches every output and final state with different weights
+        loss = (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum()
+        loss = loss + sum((f * (k + 2)).sum() for k, f in enumerate(final))
+        loss.backward()
+        grads = [xi.grad] + [s.grad for s in si] + [p.grad for p in layer.parameters()]
+        results.append((out, final, grads))
+    (out_f, final_f, grads_f), (out_r, final_r, grads_r) = results
+    torch.testing.assert_close(out_f, out_r, atol=1e-5, rtol=1e-4)
+    for a, b in zip(final_f, final_r):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    assert len(grads_f) == len(grads_r)
+    for a, b in zip(grads_f, grads_r):
+        torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_state_dict_from_torch_gives_torch_outputs(kind, batch_first):
+    torch.manual_seed(2)
+    options = {"num_layers": 2, "bidirectional": True, "batch_first": batch_first}
+    if kind == "lstm":
+        options["proj_size"] = 3
+    ref = TORCH[kind](4, 6, **options)
+    x = torch.randn(5, 7, 4) if batch_first else torch.randn(7, 5, 4)
+    for backend in ("fused", "reference"):
+        ours = LAYERS[kind](4, 6, backend=backend, **options)
+        ours.load_state_dict(ref.state_dict())
+        out, state = ours(x)
+        out_ref, state_ref = ref(x)
+        torch.testing.assert_close(out, out_ref, atol=1e-6, rtol=1e-5)
+        for a, b in zip(_as_tuple(state), _as_tuple(state_ref)):
+            torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_state_dict_to_torch_gives_our_outputs(kind):
+    torch.manual_seed(3)
+    ours = LAYERS[kind](4, 6, num_layers=2, bidirectional=True)
+    ref = TORCH[kind](4, 6, num_layers=2, bidirectional=True, batch_first=True)
+    ref.load_state_dict(ours.state_dict())
+    x = torch.randn(3, 5, 4)
+    torch.testing.assert_close(ours(x)[0], ref(x)[0])
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+@pytest.mark.parametrize("backend", ["fused", "reference"])
+def test_lengths_match_torch_packed_sequences(kind, backend):
+    torch.manual_seed(4)
+    options = {"num_layers": 2, "bidirectional": True, "batch_first": True}
+    ref = TORCH[kind](3, 5, **options)
+    ours = LAYERS[kind](3, 5, backend=backend, **options)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(4, 6, 3)
+    lengths = torch.tensor([2, 6, 1, 4])  # unsorted on purpose
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out_ref, state_ref = ref(packed)
+    out_ref, _ = pad_packed_sequence(out_ref, batch_first=True, total_length=6)
+    out, state = ours(x, lengths=lengths)
+    torch.testing.assert_close(out, out_ref, atol=1e-6, rtol=1e-5)
+    for a, b in zip(_as_tuple(state), _as_tuple(state_ref)):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    assert out[2, 1:].abs().sum() == 0  # padded steps output zeros
+
+
+def test_padded_steps_leave_the_state_alone():
+    torch.manual_seed(5)
+    layer = LSTM(3, 4, backend="reference")
+    x = torch.randn(2, 6, 3)
+    x_junk = x.clone()
+    x_junk[0, 3:] = 1e3  # whatever sits in the padding must not matter
+    lengths = [3, 6]
+    out, (h, c) = layer(x, lengths=lengths)
+    out_j, (h_j, c_j) = layer(x_junk, lengths=lengths)
+    torch.testing.assert_close(out, out_j)
+    torch.testing.assert_close(h, h_j)
+    short, (h_short, _) = layer(x[:1, :3])
+    torch.testing.assert_close(h[:, 0], h_short[:, 0])
+    torch.testing.assert_close(out[0, :3], short[0])
+
+
+def test_merge_modes_combine_the_two_directions():
+    torch.manual_seed(6)
+    concat = LSTM(3, 4, bidirectional=True)
+    x = torch.randn(2, 5, 3)
+    full, _ = concat(x)
+    fwd, bwd = full[..., :4], full[..., 4:]
+    for mode, expected in {"sum": fwd + bwd, "mul": fwd * bwd, "ave": (fwd + bwd) / 2}.items():
+        layer = LSTM(3, 4, bidirectional=True, merge_mode=mode)
+        layer.load_state_dict(concat.state_dict())
+        torch.testing.assert_close(layer(x)[0], expected)
+
+
+def test_stateful_layer_carries_state_between_calls():
+    torch.manual_seed(7)
+    layer = LSTM(3, 4, stateful=True)
+    x = torch.randn(2, 8, 3)
+    plain = LSTM(3, 4)
+    plain.load_state_dict(layer.state_dict())
+    whole, (h_whole, c_whole) = plain(x)
+    first, _ = layer(x[:, :5])
+    second, (h, c) = layer(x[:, 5:])
+    torch.testing.assert_close(torch.cat([first, second], 1), whole)
+    torch.testing.assert_close(h, h_whole)
+    assert layer._state[0].grad_fn is None  # the carried copy is detached
+    with pytest.raises(ValueError, match="carries state for batch size 2, got a batch of 3; call reset_state"):
+        layer(torch.randn(3, 2, 3))
+    layer.reset_state()
+    fresh, _ = layer(x[:, :5])
+    torch.testing.assert_close(fresh, first)
+
+
+def test_batch_of_zero_returns_empty_outputs():
+    for layer in (LSTM(3, 4, bidirectional=True), GRU(3, 4, num_layers=2), RNN(3, 4, backend="reference")):
+        out, state = layer(torch.zeros(0, 5, 3))
+        assert out.shape == (0, 5, 4 * layer.num_directions)
+        assert all(s.shape[1] == 0 for s in _as_tuple(state))
+
+
+def test_backend_fused_refuses_what_it_cannot_run():
+    with pytest.raises(ValueError, match="backend='fused' cannot run zoneout"):
+        LSTM(3, 4, zoneout=0.1, backend="fused")
+    with pytest.raises(ValueError, match="reset_after=False"):
+        GRU(3, 4, reset_after=False, backend="fused")
+    layer = LSTM(3, 4, recurrent_dropout=0.2, backend="fused")
+    with pytest.raises(ValueError, match="recurrent_dropout in training"):
+        layer(torch.randn(2, 3, 3))
+    layer.eval()  # no recurrent dropout at inference: the fused kernels can run
+    assert layer.uses_fused()
+    layer(torch.randn(2, 3, 3))
+
+
+def test_auto_picks_the_fused_path_when_it_can():
+    assert LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2).uses_fused()
+    assert GRU(3, 4).uses_fused() and RNN(3, 4, nonlinearity="relu").uses_fused()
+    assert not LSTM(3, 4, zoneout=0.1).uses_fused()
+    assert not LSTM(3, 4, recurrent_dropout=0.1).uses_fused()
+    assert not LSTM(3, 4, backend="reference").uses_fused()
