@@ -1,0 +1,52 @@
+"""Evaluate: forecast metrics, baselines to beat, and rolling-origin backtests.
+
+>>> from lstmkit.evaluate import backtest, baseline_methods
+>>> from lstmkit.data import datasets
+>>> y = datasets.load("air_passengers")["passengers"].to_numpy()
+>>> res = backtest(y, {}, horizon=12, n_windows=2, m=12, baselines=baseline_methods(12, statistical=False))
+>>> res.summary["mase"].round(2).to_dict()
+{'naive': 2.85, 'seasonal_naive': 1.61, 'drift': 2.47}
+"""
+
+from lstmkit.data.frequency import infer_seasonal_period
+from lstmkit.evaluate.backtest import BacktestResult, Forecast, backtest
+from lstmkit.evaluate.baselines import (
+    auto_ets,
+    auto_theta,
+    baseline_methods,
+    drift,
+    ets_statsmodels,
+    has_statsforecast,
+    has_statsmodels,
+    naive,
+    seasonal_naive,
+    theta_statsmodels,
+)
+from lstmkit.evaluate.metrics import coverage, mae, mase, mase_scale, pinball_loss, rmse, smape
+
+__all__ = [
+    # metrics
+    "mae",
+    "rmse",
+    "smape",
+    "mase",
+    "mase_scale",
+    "coverage",
+    "pinball_loss",
+    # baselines
+    "naive",
+    "seasonal_naive",
+    "drift",
+    "auto_ets",
+    "auto_theta",
+    "ets_statsmodels",
+    "theta_statsmodels",
+    "has_statsforecast",
+    "has_statsmodels",
+    "baseline_methods",
+    # backtests
+    "backtest",
+    "BacktestResult",
+    "Forecast",
+    "infer_seasonal_period",
+]
