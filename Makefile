@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench install clean
+.PHONY: demo seed-example test test-fast bench install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
+	$(VENV)/bin/lstmkit forecast
+
+seed-example: $(STAMP)
 	$(PY) examples/seed_next_value.py
 
 test: $(STAMP)

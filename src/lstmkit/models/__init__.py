@@ -1,0 +1,5 @@
+"""Networks per application: tensors in, tensors out."""
+
+from lstmkit.models.forecaster import ForecastNet, ForecastNetConfig, pinball_loss
+
+__all__ = ["ForecastNet", "ForecastNetConfig", "pinball_loss"]

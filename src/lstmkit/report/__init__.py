@@ -1,0 +1,6 @@
+"""What a person looks at: tables in the terminal, PNG figures."""
+
+from lstmkit.report.forecast_plot import plot_forecast
+from lstmkit.report.tables import print_table
+
+__all__ = ["plot_forecast", "print_table"]

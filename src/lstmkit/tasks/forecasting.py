@@ -1,0 +1,648 @@
+"""Forecasting: from a table of one or many series to a forecast with intervals.
+
+The story of `Forecaster.fit`:
+
+1. **validate** the frame (`lstmkit.data.validate_series`): columns, numbers, time order;
+2. **prepare**: optional log transform (``transform="auto"`` takes logs of strictly
+   positive targets), optional calendar features, per-series scaling fitted on the
+   data given to ``fit`` only;
+3. **window** every series into ``lookback`` inputs and ``horizon`` targets; inside
+   each window the targets are written relative to a simple forecast made from the
+   window itself: the last value (``base="last"``) or, for seasonal data, the seasonal
+   naive forecast (``base="seasonal"``). The network learns what the baseline
+   misses, so an untrained network already forecasts like the baseline and the level
+   of a trending series never has to be extrapolated by tanh units;
+4. **train** an ensemble of `ForecastNet` s (different seeds) with the pinball loss
+   on the quantiles, early-stopped on the chronologically last windows of each series;
+5. **predict** the median of the members for every quantile; the point forecast is the
+   quantile closest to 0.5.
+
+`Forecaster.backtest` refits on rolling origins and scores the model next to naive,
+seasonal naive, drift and the statistical baselines on the same windows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import TensorDataset
+
+import lstmkit
+from lstmkit.data import (
+    StandardScaler,
+    add_calendar_features,
+    calendar_features,
+    future_timestamps,
+    make_prediction_inputs,
+    make_windows,
+    scaler_from_dict,
+    validate_series,
+)
+from lstmkit.data.frequency import infer_seasonal_period
+from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
+from lstmkit.models import ForecastNet, ForecastNetConfig, pinball_loss
+from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+
+__all__ = ["ForecasterConfig", "Forecaster"]
+
+TRANSFORMS = ("auto", "log", "none")
+BASES = ("auto", "last", "seasonal")
+
+
+@dataclass(frozen=True)
+class ForecasterConfig:
+    """Everything that defines a forecaster; saved as JSON with the model.
+
+    Args:
+        horizon: steps to forecast.
+        lookback: input steps per window; ``None`` picks ``max(2 * horizon, 3 * m)``
+            (``m`` the seasonal period), shortened for short series.
+        target: the column(s) to forecast (default ``"value"``, or the only numeric
+            column of a one-column frame).
+        time_col, id_col: the time and series-id columns, if any.
+        past_covariates: columns observed up to the forecast origin only.
+        future_covariates: columns known ahead (their future values must be given).
+        calendar: add sin/cos calendar features of the time column as known-ahead inputs.
+        seasonal_period: ``m``; ``None`` infers it from the time column (12 monthly, ...).
+        quantiles: predicted quantiles; (0.1, 0.5, 0.9) gives an 80% interval.
+        transform: ``"auto"`` (log when every target value is > 0), ``"log"``, ``"none"``.
+        base: the simple forecast the network corrects: ``"last"`` value, ``"seasonal"``
+            naive, or ``"auto"`` (the one with the smaller in-sample error).
+        strategy: ``"direct"`` (all steps at once) or ``"recursive"`` (one step, fed back).
+        hidden_size, num_layers, dropout: the LSTM.
+        ensemble: networks trained with different seeds; ``None`` is 5 below 1,000
+            training windows and 3 above.
+        max_epochs, patience, lr, batch_size: training; ``batch_size=None`` aims at
+            about 30 batches per epoch (32 to 256).
+        max_windows: at most this many training windows (evenly strided) per fit, so
+            long series train in bounded time.
+        fill: ``None`` (missing values are an error), ``"interpolate"`` or ``"ffill"``.
+        seed: the first member's seed; member ``k`` uses ``seed + k``.
+    """
+
+    horizon: int = 12
+    lookback: int | None = None
+    target: str | tuple[str, ...] = "value"
+    time_col: str | None = None
+    id_col: str | None = None
+    past_covariates: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
+    calendar: bool = False
+    seasonal_period: int | None = None
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    transform: str = "auto"
+    base: str = "auto"
+    strategy: str = "direct"
+    hidden_size: int = 64
+    num_layers: int = 1
+    dropout: float = 0.0
+    ensemble: int | None = None
+    max_epochs: int = 100
+    patience: int = 10
+    lr: float = 3e-3
+    batch_size: int | None = None
+    max_windows: int = 8192
+    fill: str | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("horizon", "max_epochs", "max_windows", "hidden_size", "num_layers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("lookback", "seasonal_period", "ensemble", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{name} must be a positive integer or None, got {value!r}")
+        if self.transform not in TRANSFORMS:
+            raise ConfigError(f"transform must be one of {TRANSFORMS}, got {self.transform!r}")
+        if self.base not in BASES:
+            raise ConfigError(f"base must be one of {BASES}, got {self.base!r}")
+        if self.strategy == "recursive" and self.base == "seasonal":
+            raise ConfigError("base='seasonal' needs strategy='direct': the recursive strategy feeds values back")
+        if not 0 < self.lr < 1:
+            raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
+        # the network checks the rest (quantiles, strategy, covariates)
+        ForecastNetConfig(quantiles=tuple(self.quantiles), strategy=self.strategy, dropout=self.dropout,
+                          n_past=len(self.past_covariates))
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (self.target,) if isinstance(self.target, str) else tuple(self.target)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ForecasterConfig:
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise CheckpointError(f"unknown forecaster option(s) {sorted(unknown)} in the saved configuration")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+@dataclass
+class _Fitted:
+    """What `fit` learned from the data, besides the weights (all JSON-able)."""
+
+    lookback: int
+    m: int
+    log: bool
+    base: str
+    freq: str | None
+    step: float | None
+    calendar_columns: list[str]
+    scaler: dict
+    net: dict
+    members: int
+    tail: dict  # the last `lookback` rows of each series, to forecast from after `load`
+    fingerprint: str
+    history: list
+
+
+class Forecaster:
+    """Multi-horizon LSTM forecaster with quantiles, baselines and backtests.
+
+    Takes the fields of `ForecasterConfig` as keyword arguments.
+
+    >>> from lstmkit.data import datasets
+    >>> df = datasets.load("air_passengers")
+    >>> f = Forecaster(horizon=6, target="passengers", time_col="month", ensemble=1, max_epochs=3)
+    >>> f.fit(df).predict().columns.tolist()
+    ['step', 'month', 'forecast', 'q0.1', 'q0.5', 'q0.9']
+    """
+
+    def __init__(self, config: ForecasterConfig | None = None, **options: Any):
+        if config is not None and options:
+            raise ConfigError("give either a ForecasterConfig or keyword options, not both")
+        try:
+            self.config = config or ForecasterConfig(**options)
+        except TypeError as e:  # an unknown keyword
+            raise ConfigError(f"Forecaster: {e}") from None
+        self._fitted: _Fitted | None = None
+        self._nets: list[ForecastNet] = []
+
+    # ---- fit ---------------------------------------------------------------------
+
+    def fit(self, data: pd.DataFrame | pd.Series | np.ndarray, *, verbose: bool = False) -> Forecaster:
+        """Fit on every row of ``data`` (the training part: nothing else is seen).
+
+        Args:
+            data: a DataFrame with the configured columns, a Series (its index is
+                taken as time when it is a DatetimeIndex) or a 1-D array.
+            verbose: print one line per ensemble member.
+
+        Returns:
+            ``self``.
+        """
+        c = self.config
+        vs = self._validate(data)
+        frame, calendar_cols = self._with_calendar(vs.frame, vs.freq)
+        m = c.seasonal_period or infer_seasonal_period(vs.freq)
+        shortest = min(vs.lengths.values())
+        lookback = self._lookback(m, shortest)
+        log = self._use_log(frame)
+        frame = self._apply_log(frame, log)
+        value_cols = [*c.targets, *c.past_covariates, *c.future_covariates, *calendar_cols]
+        scaler = StandardScaler().fit(frame, value_cols, c.id_col)
+        scaled = scaler.transform(frame)
+        roles = dict(target=list(c.targets), id_col=c.id_col, past_covariates=list(c.past_covariates),
+                     future_covariates=[*c.future_covariates, *calendar_cols])
+        windows = make_windows(scaled, lookback=lookback, horizon=c.horizon, time_col=c.time_col, **roles)
+        base = self._choose_base(windows, m)
+        past, future, target = self._relative(windows.past, windows.future, windows.target, base, m)
+        train_idx, val_idx = self._split(windows.series, windows.position)
+        train_idx = train_idx[:: max(1, -(-len(train_idx) // c.max_windows))]
+
+        net_config = ForecastNetConfig(
+            n_targets=len(c.targets), n_past=len(c.past_covariates), n_future=len(roles["future_covariates"]),
+            horizon=c.horizon, quantiles=tuple(c.quantiles), hidden_size=c.hidden_size, num_layers=c.num_layers,
+            dropout=c.dropout, strategy=c.strategy,
+        )
+        members = c.ensemble or (5 if len(train_idx) < 1000 else 3)
+        batch_size = c.batch_size or int(np.clip(len(train_idx) // 30, 32, 256))
+        tensors = [torch.from_numpy(a) for a in (past, future, target)]
+        train_set = TensorDataset(*(t[train_idx] for t in tensors))
+        val_set = TensorDataset(*(t[val_idx] for t in tensors))
+        nets, histories = [], []
+        for k in range(members):
+            seed_everything(c.seed + k)
+            net = ForecastNet(net_config)
+            trainer = Trainer(
+                net, compute_loss=_quantile_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
+                patience=c.patience, seed=c.seed + k, batch_size=batch_size, progress=False,
+                distributed=False, device="cpu",
+            )
+            history = trainer.fit(train_set, val_set)
+            net.eval()
+            nets.append(net)
+            histories.append(history)
+            if verbose:
+                best = min(h["val_loss"] for h in history)
+                print(f"  member {k + 1}/{members}: {len(history)} epochs, best validation loss {best:.4f}")
+
+        self._nets = nets
+        self._fitted = _Fitted(
+            lookback=lookback, m=m, log=log, base=base, freq=vs.freq, step=vs.step,
+            calendar_columns=calendar_cols, scaler=scaler.to_dict(), net=net_config.to_dict(), members=members,
+            tail=_tail(vs.frame, c.id_col, lookback), fingerprint=fingerprint(vs.frame),
+            history=[[{k: v for k, v in h.items()} for h in hist] for hist in histories],
+        )  # fmt: skip
+        return self
+
+    # ---- predict -----------------------------------------------------------------
+
+    def predict(self, data: pd.DataFrame | pd.Series | np.ndarray | None = None, *,
+                future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of each series.
+
+        Args:
+            data: newer history to forecast from, without refitting (the fitted
+                transform and scaling are reused); ``None`` forecasts after the data
+                given to ``fit``.
+            future: the future covariates of the ``horizon`` steps to forecast, one
+                row per step (and series), when the model has ``future_covariates``.
+
+        Returns:
+            One row per (series, step): ``step`` (1..H), the time column when there
+            is one, the id column when there is one, ``target`` when there are several
+            targets, ``forecast`` and one ``q{level}`` column per quantile.
+        """
+        fitted = self._require_fitted()
+        c = self.config
+        if data is None:
+            history = _untail(fitted.tail, c.time_col)
+        else:
+            history = self._validate(data).frame
+            short = {k: n for k, n in _lengths(history, c.id_col).items() if n < fitted.lookback}
+            if short:
+                raise DataError(
+                    f"to forecast, every series needs at least lookback={fitted.lookback} rows; "
+                    f"too short: {_show_ids(short)}"
+                )
+        quantiles = self._forecast(history, future)  # (S, H, n_targets, Q)
+        return self._to_frame(history, quantiles)
+
+    def _forecast(self, history: pd.DataFrame, future: pd.DataFrame | None) -> np.ndarray:
+        fitted = self._require_fitted()
+        c = self.config
+        frame, _ = self._with_calendar(history, fitted.freq, fitted.calendar_columns)
+        frame = self._apply_log(frame, fitted.log)
+        scaler = scaler_from_dict(fitted.scaler)
+        _check_known_series(scaler, frame, c.id_col)
+        scaled = scaler.transform(frame)
+        future_cols = [*c.future_covariates, *fitted.calendar_columns]
+        future_frame = self._future_frame(history, future, future_cols)
+        if future_frame is not None:
+            future_frame = scaler.transform(future_frame)
+        inputs = make_prediction_inputs(
+            scaled, list(c.targets), fitted.lookback, c.horizon, future=future_frame, id_col=c.id_col,
+            past_covariates=list(c.past_covariates), future_covariates=future_cols,
+        )
+        zeros = np.zeros((len(inputs.past), c.horizon, len(c.targets)), dtype=np.float32)
+        past, fut, _ = self._relative(inputs.past, inputs.future, zeros, fitted.base, fitted.m)
+        with torch.no_grad():
+            outputs = [net(torch.from_numpy(past), torch.from_numpy(fut)).numpy() for net in self._nets]
+        pred = np.median(np.stack(outputs), axis=0)  # (S, H, n_targets, Q)
+        pred = np.sort(pred, axis=-1)  # quantiles never cross
+        pred = pred + self._offset(inputs.past, fitted.base, fitted.m)[..., None]
+        series = inputs.series if c.id_col else None
+        pred = scaler.inverse_transform_array(pred, list(c.targets), series=series, axis=2)
+        return np.exp(pred) if fitted.log else pred
+
+    def _to_frame(self, history: pd.DataFrame, quantiles: np.ndarray) -> pd.DataFrame:
+        fitted = self._require_fitted()
+        c = self.config
+        point = ForecastNetConfig(quantiles=tuple(c.quantiles)).point_index
+        rows = []
+        for s, (key, part) in enumerate(_groups(history, c.id_col)):
+            times = None
+            if c.time_col:
+                times = future_timestamps(part[c.time_col].iloc[-1], fitted.freq or fitted.step, c.horizon)
+            for j, name in enumerate(c.targets):
+                block = {"step": np.arange(1, c.horizon + 1)}
+                if times is not None:
+                    block[c.time_col] = times
+                if c.id_col:
+                    block[c.id_col] = key
+                if len(c.targets) > 1:
+                    block["target"] = name
+                block["forecast"] = quantiles[s, :, j, point]
+                for qi, q in enumerate(c.quantiles):
+                    block[f"q{q:g}"] = quantiles[s, :, j, qi]
+                rows.append(pd.DataFrame(block))
+        return pd.concat(rows, ignore_index=True)
+
+    # ---- backtest ----------------------------------------------------------------
+
+    def backtest(self, data: pd.DataFrame | pd.Series | np.ndarray, windows: int = 3, *,
+                 statistical: bool = True, step: int | None = None, verbose: bool = False) -> BacktestResult:
+        """Rolling-origin evaluation: for each of ``windows`` origins at the end of the
+        data, fit a fresh forecaster on everything before it and forecast ``horizon``
+        steps; the baselines are scored on the same windows.
+
+        Args:
+            data: the full history.
+            windows: number of origins ``K``.
+            statistical: also run ETS and Theta (slower than the simple baselines).
+            step: steps between origins (default ``horizon``).
+            verbose: print progress.
+
+        Returns:
+            A `lstmkit.evaluate.BacktestResult`; ``.summary`` has one row per method.
+        """
+        c = self.config
+        vs = self._validate(data)
+        m = c.seasonal_period or infer_seasonal_period(vs.freq)
+        full = vs.frame
+        counter = iter(range(1, windows + 1))
+
+        def lstm(train, horizon):
+            if verbose:
+                print(f"backtest window {next(counter)}/{windows}: fitting on {len(train)} rows")
+            model = Forecaster(self.config).fit(train)
+            future = None
+            if c.future_covariates:
+                future = _rows_after(full, train, c.id_col, c.time_col, horizon)
+            q = model._forecast(train, future)[:, :, 0]  # (S, H, Q), first target
+            point = ForecastNetConfig(quantiles=tuple(c.quantiles)).point_index
+            squeeze = (lambda a: a[0]) if c.id_col is None else (lambda a: a)
+            return Forecast(
+                mean=squeeze(q[..., point]),
+                quantiles={float(level): squeeze(q[..., i]) for i, level in enumerate(c.quantiles)},
+            )
+
+        return backtest(
+            full, {"lstmkit": lstm}, horizon=c.horizon, n_windows=windows, m=m, target=c.targets[0],
+            id_col=c.id_col, time_col=c.time_col, step=step, baselines=baseline_methods(m, statistical=statistical),
+        )
+
+    # ---- save / load -------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save as a directory: ``weights.safetensors`` (every ensemble member) and JSON."""
+        fitted = self._require_fitted()
+        state = {f"member{k}.{name}": t for k, net in enumerate(self._nets) for name, t in net.state_dict().items()}
+        metadata = {"task": "forecaster", "fitted": dataclasses.asdict(fitted),
+                    "data_fingerprint": fitted.fingerprint}
+        save_model_dir(path, state, {"forecaster": self.config.to_dict()}, metadata)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Forecaster:
+        """Load a forecaster saved by `save`; nothing is unpickled."""
+        state, config, metadata = load_model_dir(path)
+        if metadata.get("task") != "forecaster" or "forecaster" not in config:
+            raise CheckpointError(f"{path}: not a saved Forecaster (task {metadata.get('task')!r})")
+        try:
+            model = cls(ForecasterConfig.from_dict(config["forecaster"]))
+            fitted = _Fitted(**metadata["fitted"])
+            net_config = ForecastNetConfig(**{**fitted.net, "quantiles": tuple(fitted.net["quantiles"])})
+            nets = []
+            for k in range(fitted.members):
+                net = ForecastNet(net_config)
+                prefix = f"member{k}."
+                net.load_state_dict({n[len(prefix):]: t for n, t in state.items() if n.startswith(prefix)})
+                nets.append(net.eval())
+        except (KeyError, TypeError, RuntimeError, ConfigError) as e:
+            raise CheckpointError(f"{path}: the saved forecaster is incomplete or inconsistent: {e}") from None
+        model._fitted, model._nets = fitted, nets
+        return model
+
+    @property
+    def history(self) -> list[list[dict]]:
+        """Per ensemble member, the per-epoch training log of the last fit."""
+        return self._require_fitted().history
+
+    @property
+    def lookback(self) -> int:
+        return self._require_fitted().lookback
+
+    def validated(self, data: pd.DataFrame | pd.Series | np.ndarray) -> pd.DataFrame:
+        """``data`` as `fit` sees it: validated, typed (times parsed) and sorted."""
+        return self._validate(data).frame
+
+    # ---- steps of the story ------------------------------------------------------
+
+    def _validate(self, data):
+        c = self.config
+        frame = _as_frame(data, c)
+        missing_time = c.time_col and c.time_col not in frame.columns
+        if missing_time or any(t not in frame.columns for t in c.targets):
+            numeric = [col for col in frame.columns if pd.api.types.is_numeric_dtype(frame[col])]
+            wanted = [*c.targets, *([c.time_col] if c.time_col else [])]
+            raise DataError(
+                f"{frame.attrs.get('source', '<data>')}: column(s) {[w for w in wanted if w not in frame.columns]} "
+                f"not found; columns found: {list(frame.columns)}"
+                + (f" (numeric: {numeric})" if numeric else "")
+            )
+        return validate_series(frame, list(c.targets), time_col=c.time_col, id_col=c.id_col,
+                               past_covariates=list(c.past_covariates),
+                               future_covariates=list(c.future_covariates), fill=c.fill)
+
+    def _with_calendar(self, frame, freq, columns=None):
+        c = self.config
+        if not c.calendar:
+            return frame, []
+        if c.time_col is None or not pd.api.types.is_datetime64_any_dtype(frame[c.time_col]):
+            raise ConfigError("calendar=True needs a datetime time_col")
+        # the fitted feature names ("month_of_year_sin", ...) pin the features at predict time
+        features = None if columns is None else list(dict.fromkeys(n.rsplit("_", 1)[0] for n in columns))
+        return add_calendar_features(frame, c.time_col, features, freq=freq)
+
+    def _lookback(self, m: int, shortest: int) -> int:
+        c = self.config
+        if c.lookback:
+            return c.lookback
+        wanted = max(2 * c.horizon, 3 * m if m > 1 else 2 * c.horizon)
+        # leave room for at least as many windows as the lookback is long
+        return int(max(1, min(wanted, (shortest - c.horizon) // 2)))
+
+    def _use_log(self, frame) -> bool:
+        c = self.config
+        positive = bool((frame[list(c.targets)].to_numpy() > 0).all())
+        if c.transform == "log" and not positive:
+            raise DataError("transform='log' needs every target value > 0; use transform='none'")
+        return c.transform == "log" or (c.transform == "auto" and positive)
+
+    def _apply_log(self, frame, log: bool):
+        if not log:
+            return frame
+        frame = frame.copy()
+        targets = list(self.config.targets)
+        values = frame[targets].to_numpy(dtype=np.float64)
+        if (values <= 0).any():
+            raise DataError("the model was fitted on log targets; the new data has values <= 0 it cannot take")
+        frame[targets] = np.log(values)
+        return frame
+
+    def _choose_base(self, windows, m: int) -> str:
+        """``base="auto"``: the simple forecast with the smaller error over the horizon
+        on the training windows (the seasonal one only if ``1 < m <= lookback``)."""
+        c = self.config
+        lookback = windows.past.shape[1]
+        if c.base != "auto":
+            if c.base == "seasonal" and not (1 < m <= lookback):
+                raise ConfigError(f"base='seasonal' needs a seasonal period 1 < m <= lookback ({lookback}), got m={m}")
+            return c.base
+        if c.strategy == "recursive" or not (1 < m <= lookback):
+            return "last"
+        errors = {b: np.abs(windows.target - self._offset(windows.past, b, m)).mean() for b in ("last", "seasonal")}
+        return min(errors, key=errors.get)
+
+    def _relative(self, past, future, target, base: str, m: int):
+        """Targets and target inputs relative to each window's own simple forecast."""
+        n_t = len(self.config.targets)
+        past = past.copy()
+        offset = self._offset(past, base, m)  # (N, H, n_t)
+        past[:, :, :n_t] -= past[:, -1:, :n_t]
+        return past.astype(np.float32), future.astype(np.float32), (target - offset).astype(np.float32)
+
+    def _offset(self, past, base: str, m: int) -> np.ndarray:
+        """The window's simple forecast: last value, or the last season repeated."""
+        n_t, H = len(self.config.targets), self.config.horizon
+        L = past.shape[1]
+        last = past[:, -1:, :n_t]
+        if base == "seasonal":
+            index = L - m + np.arange(H) % m
+            return past[:, index, :n_t]
+        return np.repeat(last, H, axis=1)
+
+    def _split(self, series, position):
+        """Chronological split: the last windows of every series steer early stopping."""
+        H = self.config.horizon
+        train, val = [], []
+        for key in pd.unique(series):
+            idx = np.flatnonzero(series == key)
+            idx = idx[np.argsort(position[idx], kind="stable")]
+            n_val = int(np.clip(len(idx) // 5, 1, max(H, len(idx) // 10))) if len(idx) > 1 else 0
+            train.append(idx[: len(idx) - n_val])
+            val.append(idx[len(idx) - n_val :])
+        train, val = np.concatenate(train), np.concatenate(val)
+        if len(train) == 0:
+            raise DataError(
+                f"too little data: {len(position)} window(s) of lookback + horizon; need at least 2. "
+                "Give a longer series or a shorter lookback/horizon"
+            )
+        return train, (val if len(val) else train)
+
+    def _future_frame(self, history, future, future_cols):
+        fitted = self._require_fitted()
+        c = self.config
+        if not future_cols:
+            return None
+        if c.future_covariates:
+            if future is None:
+                raise DataError(
+                    f"this model uses future covariates {list(c.future_covariates)}: pass future= with their "
+                    f"values for the {c.horizon} steps to forecast"
+                )
+            missing = [col for col in c.future_covariates if col not in future.columns]
+            if missing:
+                raise DataError(f"future= lacks column(s) {missing}; columns found: {list(future.columns)}")
+            future = pd.concat([part.iloc[: c.horizon] for _, part in _groups(future, c.id_col)], ignore_index=True)
+        else:
+            parts = []
+            for key, part in _groups(history, c.id_col):
+                times = future_timestamps(part[c.time_col].iloc[-1], fitted.freq, c.horizon)
+                block = pd.DataFrame({c.time_col: times})
+                if c.id_col:
+                    block[c.id_col] = key
+                parts.append(block)
+            future = pd.concat(parts, ignore_index=True)
+        if fitted.calendar_columns:
+            future, _ = self._with_calendar(future, fitted.freq, fitted.calendar_columns)
+        for col in c.targets + c.past_covariates:
+            if col not in future.columns:
+                future[col] = 0.0  # not used: only future covariates are read from this frame
+        return future
+
+    def _require_fitted(self) -> _Fitted:
+        if self._fitted is None:
+            raise ConfigError("this Forecaster is not fitted yet: call fit(data) or Forecaster.load(path)")
+        return self._fitted
+
+
+# ---- helpers ---------------------------------------------------------------------
+
+
+def _quantile_loss(net: ForecastNet, batch) -> torch.Tensor:
+    past, future, target = batch
+    teacher = target if net.config.strategy == "recursive" else None
+    return pinball_loss(net(past, future, teacher), target, net.quantile_levels)
+
+
+def _as_frame(data, c: ForecasterConfig) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, pd.Series):
+        name = c.targets[0]
+        frame = pd.DataFrame({name: data.to_numpy()})
+        if c.time_col:
+            frame.insert(0, c.time_col, data.index)
+        return frame
+    if isinstance(data, (np.ndarray, list, tuple)):
+        values = np.asarray(data, dtype=np.float64)
+        if values.ndim != 1:
+            raise DataError(f"an array history must be 1-D (one series), got shape {values.shape}")
+        return pd.DataFrame({c.targets[0]: values})
+    raise DataError(f"expected a DataFrame, Series or 1-D array, got {type(data).__name__}")
+
+
+def _groups(frame: pd.DataFrame, id_col: str | None):
+    if id_col is None:
+        return [(None, frame)]
+    return list(frame.groupby(id_col, sort=False))
+
+
+def _lengths(frame, id_col) -> dict:
+    return {key: len(part) for key, part in _groups(frame, id_col)}
+
+
+def _show_ids(counts: dict) -> str:
+    shown = ", ".join(f"{'series ' + repr(k) if k is not None else 'the series'} ({n} rows)"
+                      for k, n in list(counts.items())[:5])
+    return shown + (f" and {len(counts) - 5} more" if len(counts) > 5 else "")
+
+
+def _tail(frame: pd.DataFrame, id_col: str | None, lookback: int) -> dict:
+    tail = pd.concat([part.iloc[-lookback:] for _, part in _groups(frame, id_col)], ignore_index=True)
+    columns = {}
+    for col in tail.columns:
+        values = tail[col]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            columns[col] = {"datetime": values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").tolist()}
+        else:
+            columns[col] = {"values": values.tolist()}
+    return columns
+
+
+def _untail(tail: dict, time_col: str | None) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        col: pd.to_datetime(v["datetime"]) if "datetime" in v else v["values"] for col, v in tail.items()
+    })
+    return frame
+
+
+def _check_known_series(scaler, frame, id_col) -> None:
+    if id_col is None:
+        return
+    unknown = [k for k in pd.unique(frame[id_col]) if k not in set(scaler.ids)]
+    if unknown:
+        raise DataError(f"series {unknown[:5]} were not in the training data; the model has no scaling for them")
+
+
+def _rows_after(full, train, id_col, time_col, horizon) -> pd.DataFrame:
+    parts = []
+    for key, part in _groups(full, id_col):
+        n = len(train) if id_col is None else int((train[id_col] == key).sum())
+        parts.append(part.iloc[n : n + horizon])
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,123 @@
+"""Forecaster: fit / predict / backtest / save / load, no leakage, clear errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.tasks import Forecaster
+
+TINY = dict(ensemble=1, max_epochs=3, hidden_size=8, patience=2)
+
+
+def _seasonal(n=96, start="2000-01", seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 50 + 0.3 * t + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, n)
+    return pd.DataFrame({"month": pd.date_range(start, periods=n, freq="MS"), "y": y})
+
+
+def test_fit_predict_frame_layout_and_quantile_order():
+    df = _seasonal()
+    f = Forecaster(horizon=6, target="y", time_col="month", **TINY).fit(df)
+    out = f.predict()
+    assert out.columns.tolist() == ["step", "month", "forecast", "q0.1", "q0.5", "q0.9"]
+    assert out["step"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert out["month"].iloc[0] == pd.Timestamp("2008-01-01")  # the month after the data
+    assert (out["q0.1"] <= out["q0.5"]).all() and (out["q0.5"] <= out["q0.9"]).all()
+    np.testing.assert_allclose(out["forecast"], out["q0.5"])
+
+
+def test_learns_a_seasonal_series_better_than_the_seasonal_baseline_in_sample():
+    df = _seasonal(n=160, seed=1)
+    f = Forecaster(horizon=12, target="y", time_col="month", ensemble=1, max_epochs=40, hidden_size=16)
+    f.fit(df.iloc[:-12])
+    forecast = f.predict()["forecast"].to_numpy()
+    actual = df["y"].to_numpy()[-12:]
+    seasonal_naive = df["y"].to_numpy()[-24:-12]
+    assert np.abs(forecast - actual).mean() < np.abs(seasonal_naive - actual).mean()
+
+
+def test_predict_on_new_data_without_refit_and_save_load_round_trip(tmp_path):
+    df = _seasonal()
+    f = Forecaster(horizon=4, target="y", time_col="month", **TINY).fit(df.iloc[:80])
+    from_fit = f.predict()
+    from_data = f.predict(df.iloc[:80])
+    pd.testing.assert_frame_equal(from_fit, from_data)
+    newer = f.predict(df)  # 16 newer rows: forecast after them, same weights
+    assert newer["month"].iloc[0] == df["month"].iloc[-1] + pd.offsets.MonthBegin(1)
+    f.save(tmp_path / "model")
+    loaded = Forecaster.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(loaded.predict(), from_fit)
+    pd.testing.assert_frame_equal(loaded.predict(df), newer)
+
+
+def test_corrupt_model_directory_is_a_clear_error(tmp_path):
+    f = Forecaster(horizon=3, target="y", time_col="month", **TINY).fit(_seasonal(60))
+    f.save(tmp_path / "m")
+    weights = tmp_path / "m" / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:50])
+    with pytest.raises(CheckpointError, match="weights.safetensors"):
+        Forecaster.load(tmp_path / "m")
+
+
+def test_backtest_does_not_leak_the_future():
+    df = _seasonal(n=84)
+    f = Forecaster(horizon=6, target="y", time_col="month", **TINY)
+    first = f.backtest(df, windows=2, statistical=False)
+    changed = df.copy()
+    changed.loc[len(df) - 6 :, "y"] += 1000.0  # only the last window's test period changes
+    second = f.backtest(changed, windows=2, statistical=False)
+    a, b = (r.forecasts[r.forecasts["method"] == "lstmkit"] for r in (first, second))
+    np.testing.assert_allclose(a["forecast"], b["forecast"])  # forecasts never saw those values
+    assert not np.allclose(a["actual"], b["actual"])
+    summary = first.summary
+    assert summary.index.tolist()[:4] == ["lstmkit", "naive", "seasonal_naive", "drift"]
+    assert {"mase", "smape", "coverage_80"} <= set(summary.columns)
+
+
+def test_many_series_with_covariates_and_calendar():
+    parts = []
+    for k, level in enumerate([10.0, 100.0]):
+        d = _seasonal(n=72, seed=k)
+        d["y"] += level
+        d["id"] = f"s{k}"
+        d["price"] = np.linspace(0, 1, 72)
+        d["promo"] = (np.arange(72) % 5 == 0).astype(float)
+        parts.append(d)
+    df = pd.concat(parts, ignore_index=True)
+    f = Forecaster(horizon=3, target="y", time_col="month", id_col="id", past_covariates=("price",),
+                   future_covariates=("promo",), calendar=True, **TINY).fit(df)
+    with pytest.raises(DataError, match="pass future= with their values"):
+        f.predict()
+    future = pd.DataFrame({"id": ["s0"] * 3 + ["s1"] * 3, "promo": [1.0, 0, 0] * 2,
+                           "month": list(pd.date_range("2006-01", periods=3, freq="MS")) * 2})
+    out = f.predict(future=future)
+    assert out["id"].tolist() == ["s0"] * 3 + ["s1"] * 3
+    s0, s1 = out[out.id == "s0"]["forecast"].mean(), out[out.id == "s1"]["forecast"].mean()
+    assert s1 - s0 > 50  # per-series scaling keeps each series at its own level
+
+
+def test_recursive_strategy_and_series_input():
+    y = pd.Series(_seasonal(60)["y"].to_numpy())
+    out = Forecaster(horizon=5, strategy="recursive", **TINY).fit(y).predict()
+    assert out.columns.tolist() == ["step", "forecast", "q0.1", "q0.5", "q0.9"]
+    assert np.isfinite(out["forecast"]).all()
+
+
+def test_bad_input_is_named():
+    df = _seasonal(40)
+    with pytest.raises(DataError, match=r"column\(s\) \['sales'\] not found; columns found: \['month', 'y'\]"):
+        Forecaster(target="sales", time_col="month").fit(df)
+    bad = df.copy()
+    bad.loc[7, "y"] = np.nan
+    with pytest.raises(DataError, match="row 7"):
+        Forecaster(target="y", time_col="month").fit(bad)
+    with pytest.raises(DataError):
+        Forecaster(horizon=30, lookback=30, target="y", time_col="month").fit(df)
+    with pytest.raises(ConfigError, match="horizon must be a positive integer, got 0"):
+        Forecaster(horizon=0)
+    with pytest.raises(ConfigError, match="unexpected keyword argument 'horizn'"):
+        Forecaster(horizn=3)
+    with pytest.raises(ConfigError, match="not fitted yet"):
+        Forecaster().predict()
