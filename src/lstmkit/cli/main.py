@@ -12,13 +12,15 @@ import argparse
 import importlib
 import sys
 
+import torch
+
 from lstmkit import __version__
 from lstmkit.errors import LstmkitError
 
 __all__ = ["main", "build_parser"]
 
 # subcommand modules, in the order `lstmkit --help` lists them
-COMMANDS = ["lstmkit.cli.forecast"]
+COMMANDS = ["lstmkit.cli.forecast", "lstmkit.cli.classify", "lstmkit.cli.generate", "lstmkit.cli.translate"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lstmkit", description="LSTM sequence modelling end to end: forecast, classify, generate, detect."
     )
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="CPU threads for torch (default 1: small recurrent models run fastest on one thread, "
+             "and extra threads spin against other work on a busy machine; raise it for large models)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(name).register(subparsers)
@@ -38,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
     try:
         return int(args.run(args) or 0)
     except LstmkitError as e:
