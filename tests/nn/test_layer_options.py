@@ -11,15 +11,32 @@ GRADCHECK_CASES = [
     (LSTM, {"recurrent_dropout": 0.3}), (LSTM, {"zoneout": 0.3}), (LSTM, {"num_layers": 2, "dropout": 0.3}),
     (GRU, {"bidirectional": True}), (GRU, {"reset_after": False}), (GRU, {"recurrent_dropout": 0.3, "zoneout": 0.2}),
     (RNN, {"num_layers": 2}), (RNN, {"nonlinearity": "relu", "zoneout": 0.2}),
+    # the variants
+    (LSTM, {"peephole": True, "bidirectional": True}), (LSTM, {"layer_norm": True, "num_layers": 2}),
+    (LSTM, {"peephole": True, "layer_norm": True, "zoneout": 0.3, "recurrent_dropout": 0.3, "go_backwards": True}),
+    (LSTM, {"input_forget": True, "clip": 0.8, "bidirectional": True}),
+    (LSTM, {"activations": ("hard_sigmoid", "softsign", ("scaled_tanh", 1.5, 0.7)), "proj_size": 2}),
+    (GRU, {"clip": 0.8, "activations": [("leaky_relu", 0.3), "elu"], "bidirectional": True}),
+    (RNN, {"activations": ["softsign"], "clip": 1.5}),
 ]
+
+
+def _randomise_variant_parameters(layer):
+    with torch.no_grad():  # peepholes start at 0 and layer-norm gains at 1: move them
+        for name, p in layer.named_parameters():
+            if name.startswith(("weight_ch", "ln_bias")):
+                p.uniform_(-0.8, 0.8)
+            elif name.startswith("ln_weight"):
+                p.uniform_(0.5, 1.5)
+    return layer
 
 
 @pytest.mark.parametrize("backend", ["reference", "auto"])
 @pytest.mark.parametrize("cls,options", GRADCHECK_CASES)
 def test_gradcheck_float64(cls, options, backend):
     torch.manual_seed(0)
-    layer = cls(2, 3, backend=backend, **options).double()
-    if backend == "auto" and not layer.uses_fused():
+    layer = _randomise_variant_parameters(cls(2, 3, backend=backend, **options).double())
+    if backend == "auto" and layer.execution_path() == "reference":
         pytest.skip("these options run on the reference driver")
     x = torch.randn(3, 4, 2, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([4, 2, 3])
@@ -32,12 +49,21 @@ def test_gradcheck_float64(cls, options, backend):
     assert torch.autograd.gradcheck(run, (x,))
 
 
-def test_gradcheck_reaches_every_parameter_and_the_initial_state():
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"proj_size": 2, "zoneout": 0.2, "backend": "reference"},
+        {"peephole": True, "layer_norm": True, "zoneout": 0.2, "recurrent_dropout": 0.2, "backend": "reference"},
+        {"peephole": True, "layer_norm": True, "zoneout": 0.2, "recurrent_dropout": 0.2, "backend": "sequence"},
+        {"input_forget": True, "clip": 0.9, "activations": ("sigmoid", "softsign", "tanh"), "backend": "reference"},
+    ],
+)
+def test_gradcheck_reaches_every_parameter_and_the_initial_state(options):
     torch.manual_seed(2)
-    layer = LSTM(2, 3, bidirectional=True, proj_size=2, zoneout=0.2, backend="reference").double()
+    layer = _randomise_variant_parameters(LSTM(2, 3, bidirectional=True, **options).double())
     params = list(layer.parameters())
     x = torch.randn(2, 3, 2, dtype=torch.float64)
-    h0 = torch.randn(2, 2, 2, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 2, layer.output_size, dtype=torch.float64, requires_grad=True)
     c0 = torch.randn(2, 2, 3, dtype=torch.float64, requires_grad=True)
 
     def run(h0, c0, *weights):
@@ -65,7 +91,7 @@ def test_dropout_rules():
 
 def test_recurrent_dropout_mask_is_the_same_at_every_step():
     torch.manual_seed(5)
-    layer = LSTM(2, 16, recurrent_dropout=0.5)
+    layer = LSTM(2, 16, recurrent_dropout=0.5, backend="reference")  # it records the driver's steps
     layer.train()
     entering = []  # the hidden state as the step sees it, after the mask
     original = layer._step

@@ -17,20 +17,25 @@ def _as_tuple(state):
 
 
 def _cell_for(layer, sfx):
-    """A cell holding the layer's weights for one layer and direction."""
+    """A cell holding the layer's weights (and variant options) for one layer and direction."""
     in_size = getattr(layer, "weight_ih" + sfx).shape[1]
+    common = {"clip": layer.clip, "activations": layer.activations}
     if isinstance(layer, LSTM):
-        cell = LSTMCell(in_size, layer.hidden_size, layer.bias, proj_size=layer.proj_size)
+        cell = LSTMCell(in_size, layer.hidden_size, layer.bias, proj_size=layer.proj_size, peephole=layer.peephole,
+                        layer_norm=layer.layer_norm, input_forget=layer.input_forget, **common)
     elif isinstance(layer, GRU):
-        cell = GRUCell(in_size, layer.hidden_size, layer.bias, reset_after=layer.reset_after)
+        cell = GRUCell(in_size, layer.hidden_size, layer.bias, reset_after=layer.reset_after, **common)
     else:
-        cell = RNNCell(in_size, layer.hidden_size, layer.bias, nonlinearity=layer.nonlinearity)
+        cell = RNNCell(in_size, layer.hidden_size, layer.bias, nonlinearity=layer.nonlinearity, **common)
     cell.load_state_dict({k[: -len(sfx)]: v for k, v in layer.state_dict().items() if k.endswith(sfx)})
     return cell.to(getattr(layer, "weight_ih" + sfx).dtype)
 
 
-def _step_by_hand(layer, x, lengths):
-    """Each sample alone, each step by hand with the cells: no masks, no batching tricks."""
+def _step_by_hand(layer, x, lengths, state=None):
+    """Each sample alone, each step by hand with the cells: no masks, no batching tricks.
+
+    ``state`` is the layer's initial state (a tuple of ``(layers * directions, B, size)``) or None.
+    """
     B, T, _ = x.shape
     D = layer.num_directions
     outputs = torch.zeros(B, T, D * layer.output_size, dtype=x.dtype)
@@ -43,14 +48,16 @@ def _step_by_hand(layer, x, lengths):
             cell = _cell_for(layer, sfx)
             backwards = (direction == 1) != layer.go_backwards
             final = []
+            row = layer_idx * D + direction
             for b in range(B):
                 n = int(lengths[b])
-                state = None
+                sample_state = None if state is None else tuple(s[row, b : b + 1] for s in state)
+                sample_state = sample_state if sample_state is None or len(sample_state) > 1 else sample_state[0]
                 steps = range(n - 1, -1, -1) if backwards else range(n)
                 for t in steps:
-                    out, state = cell(layer_input[b : b + 1, t], state)
+                    out, sample_state = cell(layer_input[b : b + 1, t], sample_state)
                     next_input[b, t, direction * layer.output_size : (direction + 1) * layer.output_size] = out[0]
-                final.append(_as_tuple(state))
+                final.append(_as_tuple(sample_state))
             finals.append(tuple(torch.cat(parts) for parts in zip(*final)))
         layer_input = next_input
     outputs = layer_input
@@ -63,15 +70,43 @@ CASES = [
     ("gru", {"num_layers": 2, "bidirectional": True}), ("gru", {"reset_after": False, "bidirectional": True}),
     ("rnn", {"num_layers": 2, "bidirectional": True}), ("rnn", {"nonlinearity": "relu", "go_backwards": True}),
 ]
+# the variants, each in the layer options: stacked, bidirectional, backwards, projected
+VARIANT_CASES = [
+    ("lstm", {"peephole": True, "num_layers": 2, "bidirectional": True}),
+    ("lstm", {"peephole": True, "proj_size": 2, "go_backwards": True}),
+    ("lstm", {"layer_norm": True, "num_layers": 2, "bidirectional": True}),
+    ("lstm", {"layer_norm": True, "peephole": True, "bias": False, "go_backwards": True}),
+    ("lstm", {"input_forget": True, "clip": 0.6, "bidirectional": True}),
+    ("lstm", {"activations": ("hard_sigmoid", "softsign", ("scaled_tanh", 1.5, 0.7)), "num_layers": 2}),
+    ("lstm", {"peephole": True, "layer_norm": True, "input_forget": True, "clip": 2.0, "activations": ("sigmoid", "relu", "elu")}),
+    ("lstm", {"layer_norm": True, "proj_size": 2, "bidirectional": True}),
+    ("gru", {"clip": 0.5, "activations": [("leaky_relu", 0.3), "softsign"], "bidirectional": True}),
+    ("gru", {"reset_after": False, "activations": ["hard_sigmoid", "tanh"], "num_layers": 2}),
+    ("rnn", {"activations": [("affine", 0.5, 0.1)], "clip": 1.0, "bidirectional": True}),
+    ("rnn", {"activations": ["softplus"], "num_layers": 2, "go_backwards": True}),
+]
+
+
+def randomise_variant_parameters(layer):
+    """Peepholes start at 0 and layer-norm gains at 1: move them so the test sees them."""
+    with torch.no_grad():
+        for name, p in layer.named_parameters():
+            if name.startswith("weight_ch"):
+                p.uniform_(-0.8, 0.8)
+            elif name.startswith("ln_weight"):
+                p.uniform_(0.5, 1.5)
+            elif name.startswith("ln_bias"):
+                p.uniform_(-0.5, 0.5)
+    return layer
 
 
 @pytest.mark.parametrize("backend", ["reference", "auto"])
-@pytest.mark.parametrize("kind,options", CASES)
+@pytest.mark.parametrize("kind,options", CASES + VARIANT_CASES)
 def test_layer_equals_cell_stepped_by_hand(kind, options, backend):
     torch.manual_seed(0)
-    if backend == "auto" and options.get("reset_after") is False:
-        pytest.skip("reset_after=False runs on the reference driver only")
-    layer = LAYERS[kind](3, 5, backend=backend, **options)
+    layer = randomise_variant_parameters(LAYERS[kind](3, 5, backend=backend, **options))
+    if backend == "auto" and layer.execution_path() == "reference":
+        pytest.skip("these options run on the reference driver only")
     x = torch.randn(4, 6, 3)
     lengths = torch.tensor([6, 2, 5, 1])
     with torch.no_grad():
@@ -79,6 +114,23 @@ def test_layer_equals_cell_stepped_by_hand(kind, options, backend):
         out, state = layer(x, lengths=lengths)
     torch.testing.assert_close(out, expected_out, atol=1e-6, rtol=1e-5)  # every time step
     for got, want in zip(_as_tuple(state), expected_state):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["reference", "auto"])
+@pytest.mark.parametrize("kind,options", VARIANT_CASES[::2] + CASES[1:2])
+def test_layer_from_a_given_state_equals_cell_stepped_by_hand(kind, options, backend):
+    torch.manual_seed(1)
+    layer = randomise_variant_parameters(LAYERS[kind](3, 5, backend=backend, **options))
+    rows, B = layer.num_layers * layer.num_directions, 3
+    state = tuple(torch.randn(rows, B, size) for size in ((layer.output_size, 5) if kind == "lstm" else (5,)))
+    x = torch.randn(B, 4, 3)
+    lengths = torch.tensor([2, 4, 1])
+    with torch.no_grad():
+        expected_out, expected_state = _step_by_hand(layer, x, lengths, state)
+        out, final = layer(x, state if kind == "lstm" else state[0], lengths=lengths)
+    torch.testing.assert_close(out, expected_out, atol=1e-6, rtol=1e-5)
+    for got, want in zip(_as_tuple(final), expected_state):
         torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
 
 

@@ -27,7 +27,12 @@ def init_recurrent_(
     hidden_size: int | None = None,
     forget_bias: float | None = None,
 ) -> None:
-    """Initialise every ``weight_ih*``, ``weight_hh*``, ``weight_hr*`` and ``bias_*`` in place.
+    """Initialise every recurrent parameter of ``module`` in place.
+
+    ``weight_ih*``, ``weight_hh*``, ``weight_hr*`` and ``bias_*`` follow ``scheme``;
+    peephole weights ``weight_ch*`` start at zero under ``"orthogonal"`` (the cell
+    starts as a plain LSTM) and uniform under ``"torch"``; layer-norm gains
+    ``ln_weight*`` start at one and layer-norm biases ``ln_bias*`` at zero.
 
     Args:
         module: a layer or cell with PyTorch-named recurrent parameters.
@@ -40,13 +45,17 @@ def init_recurrent_(
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"init must be one of {INIT_SCHEMES}, got {scheme!r}")
     hidden_size = hidden_size or module.hidden_size
-    if scheme == "torch":
-        bound = 1.0 / math.sqrt(hidden_size)
-        for p in module.parameters():
-            nn.init.uniform_(p, -bound, bound)
-        return
     for name, p in module.named_parameters():
-        if name.startswith(("weight_ih", "weight_hr")):
+        if name.startswith("ln_weight"):
+            nn.init.ones_(p)
+        elif name.startswith("ln_bias"):
+            nn.init.zeros_(p)
+        elif scheme == "torch":
+            bound = 1.0 / math.sqrt(hidden_size)
+            nn.init.uniform_(p, -bound, bound)
+        elif name.startswith("weight_ch"):
+            nn.init.zeros_(p)
+        elif name.startswith(("weight_ih", "weight_hr")):
             nn.init.xavier_uniform_(p)
         elif name.startswith("weight_hh"):
             for block in p.chunk(gates, dim=0):

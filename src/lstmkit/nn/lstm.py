@@ -4,16 +4,23 @@ Parameters are named and laid out exactly like ``torch.nn.LSTM`` / ``GRU`` / ``R
 (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``weight_hr_l0``,
 ``..._reverse``), so a ``state_dict`` moves both ways unchanged.
 
-Two ways to run, same numbers:
+The variants (peepholes, layer normalisation, coupled gates, clipping, custom
+activations; see `lstmkit.nn.cells`) add parameters with the same suffixes
+(``weight_ch_l0``, ``ln_weight_hh_l0_reverse``, ...), so the torch-named ones still
+load from and into ``torch.nn`` where the equations agree.
+
+Three ways to run, same numbers:
 
 * ``fused``: torch's own kernels (oneDNN on CPU, cuDNN on GPU), through the same
   ``torch._VF`` entry points ``torch.nn.LSTM`` calls, with ``pack_padded_sequence``
   for per-sample lengths;
-* ``reference``: the readable per-step driver of `lstmkit.nn.recurrent`, which also
-  runs what the fused kernels cannot: recurrent dropout (in training), zoneout and
-  the original GRU reset gate.
+* ``sequence`` (LSTM only): `lstmkit.nn.fused.lstm_sequence`, one autograd Function
+  per direction with a hand-written backward, which runs peepholes, layer norm,
+  recurrent dropout and zoneout several times faster than the per-step driver;
+* ``reference``: the readable per-step driver of `lstmkit.nn.recurrent`, which runs
+  every option.
 
-``backend="auto"`` picks ``fused`` whenever the options allow it.
+``backend="auto"`` picks ``fused`` whenever the options allow it, then ``sequence``.
 """
 
 from __future__ import annotations
@@ -25,13 +32,17 @@ import torch.nn.functional as F
 from torch import Tensor, _VF, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmkit.nn.cells import gru_step, lstm_step, rnn_step
+from lstmkit.nn.activations import activations_for
+from lstmkit.nn.cells import (
+    GRU_ACTIVATIONS, LSTM_ACTIVATIONS, check_clip, gru_step, input_gates, lstm_step, rnn_nonlinearity, rnn_step,
+)
+from lstmkit.nn.fused import lstm_sequence
 from lstmkit.nn.init import INIT_SCHEMES, init_recurrent_
 from lstmkit.nn.recurrent import length_mask, reverse_padded, run_direction
 
 __all__ = ["LSTM", "GRU", "RNN", "BACKENDS", "MERGE_MODES"]
 
-BACKENDS = ("auto", "fused", "reference")
+BACKENDS = ("auto", "fused", "sequence", "reference")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 
 State = tuple[Tensor, ...]
@@ -117,10 +128,16 @@ class _RecurrentLayer(nn.Module):
                 for name, shape in shapes.items():
                     self.register_parameter(name + sfx, nn.Parameter(torch.empty(shape, **factory)))
                     self._flat_weight_names.append(name + sfx)
+                # the variants' parameters come after torch's and stay out of the flat weights
+                for name, shape in self._variant_parameter_shapes().items():
+                    self.register_parameter(name + sfx, nn.Parameter(torch.empty(shape, **factory)))
         self.reset_parameters()
         static = self._static_fused_blockers()
         if backend == "fused" and static:
             raise ValueError(f"backend='fused' cannot run {', '.join(static)}; use backend='auto' or 'reference'")
+        static = self._sequence_blockers()
+        if backend == "sequence" and static:
+            raise ValueError(f"backend='sequence' cannot run {', '.join(static)}; use backend='auto' or 'reference'")
 
     # ---- sizes and options ------------------------------------------------------
 
@@ -159,6 +176,13 @@ class _RecurrentLayer(nn.Module):
     def _static_fused_blockers(self) -> list[str]:
         return ["zoneout"] if self.zoneout else []
 
+    def _sequence_blockers(self) -> list[str]:
+        """Options the ``sequence`` backend cannot run (it exists for LSTM only)."""
+        return [f"{type(self).__name__} (LSTM only)"]
+
+    def _variant_parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {}
+
     # and also `_step(sfx) -> step function` for the driver, `_fused_call(*args)` for torch._VF
 
     # ---- forward ----------------------------------------------------------------
@@ -168,7 +192,21 @@ class _RecurrentLayer(nn.Module):
         blockers = self._fused_blockers()
         if self.backend == "fused" and blockers:
             raise ValueError(f"backend='fused' cannot run {', '.join(blockers)}; use backend='auto' or 'reference'")
-        return self.backend != "reference" and not blockers
+        return self.backend in ("auto", "fused") and not blockers
+
+    def execution_path(self) -> str:
+        """Which code the next forward call runs: ``"fused"``, ``"sequence"`` or ``"reference"``.
+
+        >>> LSTM(3, 4).execution_path(), LSTM(3, 4, peephole=True).execution_path()
+        ('fused', 'sequence')
+        >>> LSTM(3, 4, clip=3.0).execution_path()
+        'reference'
+        """
+        if self.uses_fused():
+            return "fused"
+        if self.backend in ("auto", "sequence") and not self._sequence_blockers():
+            return "sequence"
+        return "reference"
 
     def _fused_blockers(self) -> list[str]:
         blockers = self._static_fused_blockers()
@@ -205,12 +243,13 @@ class _RecurrentLayer(nn.Module):
         B, T, _ = x.shape  # batch, time, features
         lengths = self._check_lengths(lengths, B, T)
         state = self._initial_state(state, x)
+        path = self.execution_path()
         if B == 0:
             output, state = x.new_zeros(0, T, self.num_directions * self.output_size), state
-        elif self.uses_fused():
+        elif path == "fused":
             output, state = self._forward_fused(x, state, lengths)
         else:
-            output, state = self._forward_reference(x, state, lengths)
+            output, state = self._forward_unfused(x, state, lengths, fast=path == "sequence")
         output = self._merge(output)
         if self.stateful:
             self._state = tuple(s.detach() for s in state)
@@ -238,8 +277,10 @@ class _RecurrentLayer(nn.Module):
             output = reverse_padded(output, lengths)
         return output, tuple(final)
 
-    def _forward_reference(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
-        mask = length_mask(lengths, x.shape[1], x.device)
+    def _forward_unfused(self, x: Tensor, state: State, lengths: Tensor | None, fast: bool) -> tuple[Tensor, State]:
+        """Every layer and direction through the per-step driver, or the ``sequence`` fast path."""
+        B, T, _ = x.shape  # batch, time, features
+        mask = length_mask(lengths, T, x.device)
         D = self.num_directions
         finals: list[State] = []
         layer_input = x
@@ -249,24 +290,47 @@ class _RecurrentLayer(nn.Module):
                 sfx = f"_l{layer}" + ("_reverse" if direction else "")
                 backwards = (direction == 1) != self.go_backwards
                 inp = reverse_padded(layer_input, lengths) if backwards else layer_input
-                gx = F.linear(inp, getattr(self, "weight_ih" + sfx), getattr(self, "bias_ih" + sfx, None))
                 s0 = tuple(s[layer * D + direction] for s in state)
-                y, s_n = run_direction(
-                    self._step(sfx), gx, s0, mask, self._recurrent_mask(s0[0]), self.zoneout, self.training
-                )
+                recurrent_mask, zoneout_masks = self._draw_masks(s0, T)
+                if fast:
+                    y, s_n = self._run_sequence(sfx, inp, s0, lengths, recurrent_mask, zoneout_masks)
+                else:
+                    y, s_n = run_direction(
+                        self._step(sfx), self._input_gates(inp, sfx), s0, mask, recurrent_mask, self.zoneout,
+                        self.training, zoneout_masks,
+                    )
                 outputs.append(reverse_padded(y, lengths) if backwards else y)
                 finals.append(s_n)
             layer_input = torch.cat(outputs, dim=-1) if D == 2 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
+                # contiguous first: dropout draws follow memory order, the same on every backend
+                layer_input = F.dropout(layer_input.contiguous(), self.dropout, training=True)
         return layer_input, tuple(torch.stack(parts) for parts in zip(*finals))
 
-    def _recurrent_mask(self, h: Tensor) -> Tensor | None:
-        # one mask per sequence and sample, the same at every step (variational dropout)
-        if not (self.recurrent_dropout and self.training):
-            return None
-        keep = 1.0 - self.recurrent_dropout
-        return torch.bernoulli(torch.full_like(h, keep)) / keep
+    def _input_gates(self, inp: Tensor, sfx: str) -> Tensor:
+        return input_gates(inp, getattr(self, "weight_ih" + sfx), getattr(self, "bias_ih" + sfx, None))
+
+    def _draw_masks(self, s0: State, T: int) -> tuple[Tensor | None, State | None]:
+        """This direction's random masks, drawn up front so every backend sees the same draw.
+
+        Returns the recurrent dropout mask ``(B, H_out)`` — one per sequence and sample,
+        the same at every step (variational dropout) — and the zoneout keep-masks
+        ``(B, T, size)`` for each state (1.0 where a unit keeps its old value); None for
+        whatever is off.
+        """
+        if not self.training:
+            return None, None
+        recurrent_mask = None
+        if self.recurrent_dropout:
+            keep = 1.0 - self.recurrent_dropout
+            recurrent_mask = torch.bernoulli(torch.full_like(s0[0], keep)) / keep
+        zoneout_masks = None
+        if self.zoneout:  # 1.0 = keep; drawn time-major (the fast path's layout), handed over as (B, T, size) views
+            zoneout_masks = tuple(
+                torch.empty(T, *s.shape, dtype=s.dtype, device=s.device).bernoulli_(self.zoneout).transpose(0, 1)
+                for s in s0
+            )
+        return recurrent_mask, zoneout_masks
 
     def _merge(self, output: Tensor) -> Tensor:
         if not self.bidirectional or self.merge_mode == "concat":
@@ -357,6 +421,20 @@ class LSTM(_RecurrentLayer):
             (default, as torch), ``"sum"``, ``"mul"``, ``"ave"``. Between stacked
             layers they are always concatenated, so parameters keep torch's shapes.
         proj_size: if > 0, project the hidden state to this size (LSTMP).
+        peephole: the gates see the cell state: input and forget gates ``c_{t-1}``,
+            the output gate ``c_t`` (Gers & Schmidhuber 2000); parameters
+            ``weight_ch_l{k}`` of shape ``(3 * hidden_size,)`` for ``i, f, o``.
+        layer_norm: layer-normalised LSTM (Ba et al. 2016): the input and recurrent
+            pre-activations are normalised over the four gates (gains
+            ``ln_weight_ih_l{k}``, ``ln_weight_hh_l{k}``) and the cell state on its way
+            to the output (``ln_weight_c_l{k}``, ``ln_bias_c_l{k}``).
+        input_forget: couple the forget gate to the input gate, ``f = 1 - i`` (CIFG;
+            ONNX ``input_forget``). The forget-gate rows of the weights stay, unused.
+        clip: bound every gate pre-activation to ``[-clip, clip]`` before its
+            activation (ONNX ``clip``, "cell clip").
+        activations: three activations ``(f, g, h)`` for the gates, the candidate and
+            the output, replacing ``("sigmoid", "tanh", "tanh")``; names,
+            ``(name, alpha, beta)`` tuples or `lstmkit.nn.activations.Activation`.
         recurrent_dropout: variational dropout on the hidden state entering the
             recurrent product: one mask per sequence and sample, kept over time.
         zoneout: probability that each unit of ``h`` and ``c`` keeps its old value.
@@ -365,10 +443,12 @@ class LSTM(_RecurrentLayer):
             reverse half of a bidirectional layer).
         stateful: carry the final state into the next call (truncated BPTT, streaming);
             the carried state is detached; `reset_state` forgets it.
-        backend: ``"auto"`` (fused kernels when the options allow), ``"fused"`` (error
-            if they do not), ``"reference"`` (the per-step driver).
+        backend: ``"auto"`` (torch's fused kernels when the options allow, else the
+            ``sequence`` fast path when it can, else the reference driver),
+            ``"fused"`` / ``"sequence"`` (error if they cannot run the options),
+            ``"reference"`` (the readable per-step driver). See `execution_path`.
         init: ``"orthogonal"`` (Glorot input weights, orthogonal recurrent blocks, zero
-            biases) or ``"torch"`` (PyTorch's uniform init).
+            biases and peepholes) or ``"torch"`` (PyTorch's uniform init).
         forget_bias: forget-gate bias under ``init="orthogonal"`` (default 1.0, as Keras'
             ``unit_forget_bias``), so an untrained LSTM keeps its memory.
 
@@ -378,6 +458,9 @@ class LSTM(_RecurrentLayer):
     >>> out, (h, c) = lstm(torch.randn(4, 10, 3), lengths=[10, 7, 3, 1])
     >>> tuple(out.shape), tuple(h.shape)
     ((4, 10, 16), (4, 4, 8))
+    >>> ln = LSTM(3, 8, layer_norm=True, peephole=True, zoneout=0.1)
+    >>> ln.execution_path(), tuple(ln(torch.randn(4, 10, 3))[0].shape)
+    ('sequence', (4, 10, 8))
     """
 
     _gates = 4
@@ -385,20 +468,71 @@ class LSTM(_RecurrentLayer):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
-                 proj_size: int = 0, forget_bias: float = 1.0, **options):
+                 proj_size: int = 0, forget_bias: float = 1.0, peephole: bool = False, layer_norm: bool = False,
+                 input_forget: bool = False, clip: float | None = None, activations=None, **options):
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or not 0 <= proj_size < hidden_size:
             raise ValueError(f"proj_size must be an integer in [0, hidden_size={hidden_size}), got {proj_size!r}")
         self.proj_size = proj_size
         self.forget_bias = float(forget_bias)
+        self.peephole = bool(peephole)
+        self.layer_norm = bool(layer_norm)
+        self.input_forget = bool(input_forget)
+        self.clip = check_clip(clip)
+        self.activations = activations_for(activations, LSTM_ACTIVATIONS)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **options)
 
     def _forget_bias(self) -> float | None:
         return self.forget_bias if self.bias else None
 
+    def _variant_parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        H = self.hidden_size
+        shapes = {"weight_ch": (3 * H,)} if self.peephole else {}
+        if self.layer_norm:
+            shapes.update(ln_weight_ih=(4 * H,), ln_weight_hh=(4 * H,), ln_weight_c=(H,), ln_bias_c=(H,))
+        return shapes
+
+    def _variant_names(self) -> list[str]:
+        names = [n for n in ("peephole", "layer_norm", "input_forget") if getattr(self, n)]
+        names += ["clip"] if self.clip is not None else []
+        names += ["activations"] if self.activations is not None else []
+        return names
+
+    def _static_fused_blockers(self) -> list[str]:
+        return super()._static_fused_blockers() + self._variant_names()
+
+    def _sequence_blockers(self) -> list[str]:
+        blockers = [n for n in self._variant_names() if n not in ("peephole", "layer_norm")]
+        return blockers + (["proj_size"] if self.proj_size else [])
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        for name in self._variant_names():
+            value = getattr(self, name)
+            s += f", {name}={value!r}" if name in ("clip", "activations") else f", {name}=True"
+        return s
+
+    def _input_gates(self, inp: Tensor, sfx: str) -> Tensor:
+        w = lambda name: getattr(self, name + sfx, None)  # noqa: E731
+        return input_gates(inp, w("weight_ih"), w("bias_ih"), w("ln_weight_ih"))
+
     def _step(self, sfx: str):
-        w_hh, b_hh = getattr(self, "weight_hh" + sfx), getattr(self, "bias_hh" + sfx, None)
-        w_hr = getattr(self, "weight_hr" + sfx, None)
-        return lambda gx, s: lstm_step(gx, s[0], s[1], w_hh, b_hh, w_hr)
+        w = lambda name: getattr(self, name + sfx, None)  # noqa: E731
+        w_hh, b_hh, w_hr, w_ch, ln_hh = w("weight_hh"), w("bias_hh"), w("weight_hr"), w("weight_ch"), w("ln_weight_hh")
+        ln_c = (w("ln_weight_c"), w("ln_bias_c")) if self.layer_norm else None
+        options = {"input_forget": self.input_forget, "clip": self.clip, "activations": self.activations}
+        return lambda gx, s: lstm_step(gx, s[0], s[1], w_hh, b_hh, w_hr, w_ch=w_ch, ln_hh=ln_hh, ln_c=ln_c, **options)
+
+    def _run_sequence(self, sfx, inp, s0, lengths, recurrent_mask, zoneout_masks) -> tuple[Tensor, State]:
+        w = lambda name: getattr(self, name + sfx, None)  # noqa: E731
+        b_ih, b_hh = w("bias_ih"), w("bias_hh")
+        y, state = lstm_sequence(
+            inp.transpose(0, 1), s0[0], s0[1], w("weight_ih"), w("weight_hh"),
+            None if b_ih is None else b_ih + b_hh, lengths,
+            ln_ih=w("ln_weight_ih"), w_ch=w("weight_ch"), ln_hh=w("ln_weight_hh"),
+            ln_c=(w("ln_weight_c"), w("ln_bias_c")) if self.layer_norm else None,
+            recurrent_mask=recurrent_mask, zoneout=self.zoneout, zoneout_masks=zoneout_masks,
+        )
+        return y.transpose(0, 1), state
 
     def _fused_call(self, *args):
         return _VF.lstm(*args)
@@ -407,12 +541,16 @@ class LSTM(_RecurrentLayer):
 class GRU(_RecurrentLayer):
     """Gated Recurrent Unit layer, a drop-in for ``torch.nn.GRU`` with more options.
 
-    Takes the arguments of `LSTM` except ``proj_size`` and ``forget_bias``, plus:
+    Takes the arguments of `LSTM` except ``proj_size``, ``forget_bias``, ``peephole``,
+    ``layer_norm`` and ``input_forget``, plus:
 
     Args:
-        reset_after: ``True`` (default; PyTorch's and cuDNN's form, fused) applies the
-            reset gate to ``W_hn h + b_hn``; ``False`` applies it to ``h`` before the
-            product (the original GRU; reference driver only).
+        reset_after: ``True`` (default; PyTorch's and cuDNN's form, fused; ONNX
+            ``linear_before_reset=1``) applies the reset gate to ``W_hn h + b_hn``;
+            ``False`` applies it to ``h`` before the product (the original GRU).
+        clip: bound every gate pre-activation to ``[-clip, clip]`` (ONNX ``clip``).
+        activations: two activations ``(f, g)`` for the gates and the candidate,
+            replacing ``("sigmoid", "tanh")``.
 
     >>> out, h = GRU(3, 8)(torch.randn(2, 5, 3))
     >>> tuple(out.shape), tuple(h.shape)
@@ -424,16 +562,29 @@ class GRU(_RecurrentLayer):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
-                 reset_after: bool = True, **options):
+                 reset_after: bool = True, clip: float | None = None, activations=None, **options):
         self.reset_after = bool(reset_after)
+        self.clip = check_clip(clip)
+        self.activations = activations_for(activations, GRU_ACTIVATIONS)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **options)
 
+    def _variant_names(self) -> list[str]:
+        names = [] if self.reset_after else ["reset_after=False"]
+        names += ["clip"] if self.clip is not None else []
+        return names + (["activations"] if self.activations is not None else [])
+
     def _static_fused_blockers(self) -> list[str]:
-        return super()._static_fused_blockers() + ([] if self.reset_after else ["reset_after=False"])
+        return super()._static_fused_blockers() + self._variant_names()
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr() + ("" if self.reset_after else ", reset_after=False")
+        s += f", clip={self.clip!r}" if self.clip is not None else ""
+        return s + (f", activations={self.activations!r}" if self.activations is not None else "")
 
     def _step(self, sfx: str):
         w_hh, b_hh = getattr(self, "weight_hh" + sfx), getattr(self, "bias_hh" + sfx, None)
-        return lambda gx, s: (gru_step(gx, s[0], w_hh, b_hh, self.reset_after),)
+        options = {"clip": self.clip, "activations": self.activations}
+        return lambda gx, s: (gru_step(gx, s[0], w_hh, b_hh, self.reset_after, **options),)
 
     def _fused_call(self, *args):
         return _VF.gru(*args)
@@ -442,10 +593,12 @@ class GRU(_RecurrentLayer):
 class RNN(_RecurrentLayer):
     """Elman RNN layer (tanh or ReLU), a drop-in for ``torch.nn.RNN`` with more options.
 
-    Takes the arguments of `LSTM` except ``proj_size`` and ``forget_bias``, plus:
+    Takes the arguments of `GRU` except ``reset_after``, plus:
 
     Args:
         nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+        activations: one activation ``(f,)`` replacing the nonlinearity (any of
+            `lstmkit.nn.activations`; ONNX ``f``); leave ``nonlinearity`` at its default.
 
     >>> out, h = RNN(3, 8, nonlinearity="relu")(torch.randn(2, 5, 3))
     >>> tuple(out.shape)
@@ -457,15 +610,27 @@ class RNN(_RecurrentLayer):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
-                 nonlinearity: str = "tanh", **options):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
+                 nonlinearity: str = "tanh", clip: float | None = None, activations=None, **options):
+        self.nonlinearity, self.activations = rnn_nonlinearity(nonlinearity, activations)
+        self.clip = check_clip(clip)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **options)
+
+    def _variant_names(self) -> list[str]:
+        names = ["clip"] if self.clip is not None else []
+        return names + (["activations"] if self.activations is not None else [])
+
+    def _static_fused_blockers(self) -> list[str]:
+        return super()._static_fused_blockers() + self._variant_names()
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr() + (f", nonlinearity={self.nonlinearity!r}" if self.nonlinearity != "tanh" else "")
+        s += f", clip={self.clip!r}" if self.clip is not None else ""
+        return s + (f", activations={self.activations!r}" if self.activations is not None else "")
 
     def _step(self, sfx: str):
         w_hh, b_hh = getattr(self, "weight_hh" + sfx), getattr(self, "bias_hh" + sfx, None)
-        return lambda gx, s: (rnn_step(gx, s[0], w_hh, b_hh, self.nonlinearity),)
+        act = self.activations[0] if self.activations is not None else self.nonlinearity
+        return lambda gx, s: (rnn_step(gx, s[0], w_hh, b_hh, act, clip=self.clip),)
 
     def _fused_call(self, *args):
         kernel = _VF.rnn_tanh if self.nonlinearity == "tanh" else _VF.rnn_relu

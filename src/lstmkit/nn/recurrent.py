@@ -55,6 +55,7 @@ def run_direction(
     recurrent_mask: Tensor | None = None,
     zoneout: float = 0.0,
     training: bool = False,
+    zoneout_masks: State | None = None,
 ) -> tuple[Tensor, State]:
     """Run ``step`` over every time step of ``gx``, left to right.
 
@@ -62,38 +63,45 @@ def run_direction(
         step: ``step(gx_t, state) -> state``; ``state[0]`` is the hidden state, which is
             also the step's output.
         gx: the input's share of the pre-activations, ``W_ih x_t + b_ih``, for all steps.
-        state: the initial state, a tuple of ``(B, size)`` tensors.
+        state: the initial state, a tuple of ``(B, *size)`` tensors.
         mask: ``(B, T, 1)`` boolean, True at real steps (see `length_mask`).
-        recurrent_mask: ``(B, H_out)`` dropout mask on the hidden state entering the
-            recurrent product, already scaled by ``1 / (1 - p)``; drawn once per
-            sequence so every step drops the same units (Gal & Ghahramani 2016).
+        recurrent_mask: dropout mask on the hidden state entering the recurrent
+            product, shaped like ``state[0]`` and already scaled by ``1 / (1 - p)``;
+            drawn once per sequence so every step drops the same units (Gal &
+            Ghahramani 2016).
         zoneout: probability that each unit keeps its previous value (Krueger et al.
             2017); in evaluation the expectation ``p * old + (1 - p) * new`` is used.
-        training: draw zoneout masks (True) or use the expectation (False).
+        training: use zoneout masks (True) or the expectation (False).
+        zoneout_masks: one tensor per state, ``(B, T, *size)``, non-zero (True or 1.0)
+            where a unit keeps its old value; drawn here, step by step, when None.
+            Layers draw them up front so that every backend sees the same draw.
 
     Shape:
-        gx: ``(B, T, G)``.
+        gx: ``(B, T, *G)``.
 
     Returns:
-        outputs ``(B, T, H_out)`` (zeros at padded steps) and the final state, which for
-        a padded sequence is the state at its last real step.
+        outputs ``(B, T, *H_out)`` (zeros at padded steps) and the final state, which
+        for a padded sequence is the state at its last real step.
     """
-    T = gx.shape[1]
+    B, T = gx.shape[:2]  # batch, time
     outputs = []
+    zero = torch.zeros((), dtype=gx.dtype, device=gx.device)
     for t in range(T):
         previous = state
         if recurrent_mask is not None:
             state = (state[0] * recurrent_mask, *state[1:])
         new = step(gx[:, t], state)
         if zoneout > 0.0:
-            if training:
-                new = tuple(torch.where(torch.rand_like(n) < zoneout, p, n) for n, p in zip(new, previous))
-            else:
+            if not training:
                 new = tuple(zoneout * p + (1.0 - zoneout) * n for n, p in zip(new, previous))
+            elif zoneout_masks is not None:
+                new = tuple(torch.where(keep[:, t] != 0, p, n) for n, p, keep in zip(new, previous, zoneout_masks))
+            else:
+                new = tuple(torch.where(torch.rand_like(n) < zoneout, p, n) for n, p in zip(new, previous))
         if mask is not None:
             # padded steps keep the state: the sequence has ended
-            real = mask[:, t]
-            outputs.append(torch.where(real, new[0], torch.zeros((), dtype=gx.dtype, device=gx.device)))
+            real = mask[:, t].view(B, *([1] * (new[0].dim() - 1)))
+            outputs.append(torch.where(real, new[0], zero))
             new = tuple(torch.where(real, n, p) for n, p in zip(new, previous))
         else:
             outputs.append(new[0])
