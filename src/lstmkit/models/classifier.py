@@ -1,0 +1,240 @@
+"""The classification network: read a sequence, name its class.
+
+Tensors in, tensors out. Two kinds of input, one network:
+
+* numeric sequences ``(B, T, F)`` (``n_features = F``), already scaled by the task;
+* token ids ``(B, T)`` (``vocab_size > 0``), looked up in an embedding table whose
+  padding row stays zero.
+
+The recurrent branch is a (bidirectional) `lstmkit.nn.LSTM` run with the real
+lengths, so padded steps neither change the state nor produce output, followed by a
+pooling over time:
+
+* ``"last"``: the final state at each sequence's last real step (for a bidirectional
+  LSTM, the forward direction's end and the backward direction's start);
+* ``"mean"`` / ``"max"``: the mean / maximum of the outputs over real steps;
+* ``"attention"``: `lstmkit.nn.AttentionPooling`, a learned weighted mean with zero
+  weight on padding (Raffel & Ellis 2015).
+
+An optional convolutional branch (``conv_channels``, as in LSTM-FCN, Karim et al.
+2017) runs 1-D convolutions with batch normalisation and ReLU over the same input
+and averages them over the real steps; its features are concatenated with the
+pooled recurrent features before the linear output layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.nn import LSTM, AttentionPooling
+
+__all__ = ["ClassifierNetConfig", "ClassifierNet", "POOLINGS", "masked_mean"]
+
+POOLINGS = ("last", "mean", "max", "attention")
+
+
+@dataclass(frozen=True)
+class ClassifierNetConfig:
+    """Shape and size of a `ClassifierNet`.
+
+    Args:
+        n_classes: number of classes (the output size), at least 2.
+        n_features: channels per step of numeric input; 0 for token input.
+        vocab_size: rows of the embedding table for token input; 0 for numeric input.
+        embedding_dim: size of a token embedding.
+        pad_id: the padding token id (its embedding row is zero and not trained).
+        freeze_embedding: keep the embedding table fixed (e.g. pretrained vectors).
+        hidden_size: LSTM units per direction.
+        num_layers: stacked LSTM layers.
+        bidirectional: read the sequence both ways.
+        pooling: one of ``"last"``, ``"mean"``, ``"max"``, ``"attention"``.
+        dropout: dropout on the pooled features, on token embeddings (never on
+            numeric inputs: a dropped value would read as a real zero) and between
+            stacked LSTM layers; training only.
+        conv_channels: filters of each convolution block; ``()`` for no
+            convolutional branch, ``(128, 256, 128)`` for LSTM-FCN.
+        conv_kernels: kernel size of each block (same length as ``conv_channels``).
+    """
+
+    n_classes: int
+    n_features: int = 0
+    vocab_size: int = 0
+    embedding_dim: int = 64
+    pad_id: int = 0
+    freeze_embedding: bool = False
+    hidden_size: int = 64
+    num_layers: int = 1
+    bidirectional: bool = True
+    pooling: str = "attention"
+    dropout: float = 0.2
+    conv_channels: tuple[int, ...] = ()
+    conv_kernels: tuple[int, ...] = (8, 5, 3)
+
+    def __post_init__(self):
+        if self.n_classes < 2:
+            raise ValueError(f"n_classes must be at least 2, got {self.n_classes}")
+        if (self.n_features > 0) == (self.vocab_size > 0):
+            raise ValueError(
+                f"give exactly one of n_features (numeric input) and vocab_size (token input), "
+                f"got n_features={self.n_features}, vocab_size={self.vocab_size}"
+            )
+        if self.vocab_size and not 0 <= self.pad_id < self.vocab_size:
+            raise ValueError(f"pad_id must be in [0, vocab_size={self.vocab_size}), got {self.pad_id}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.conv_channels and len(self.conv_kernels) != len(self.conv_channels):
+            raise ValueError(f"conv_kernels {self.conv_kernels} must give one kernel size per conv block "
+                             f"{self.conv_channels}")
+        for name in ("hidden_size", "num_layers", "embedding_dim"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+
+    @property
+    def input_size(self) -> int:
+        """Features per step that the LSTM and convolutions read."""
+        return self.embedding_dim if self.vocab_size else self.n_features
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {**d, "conv_channels": list(self.conv_channels), "conv_kernels": list(self.conv_kernels)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ClassifierNetConfig:
+        return cls(**{**d, "conv_channels": tuple(d.get("conv_channels", ())),
+                      "conv_kernels": tuple(d.get("conv_kernels", (8, 5, 3)))})
+
+
+def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    """Mean over time of the real steps only.
+
+    Shape:
+        x: ``(B, T, C)``; mask: ``(B, T)`` boolean -> ``(B, C)``.
+
+    >>> masked_mean(torch.tensor([[[1.0], [3.0], [100.0]]]), torch.tensor([[True, True, False]]))
+    tensor([[2.]])
+    """
+    weights = mask.to(x.dtype).unsqueeze(-1)  # (B, T, 1)
+    return (x * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)
+
+
+class _ConvBranch(nn.Module):
+    """Conv1d -> BatchNorm -> ReLU blocks ("same" padding), then the mean over real steps.
+
+    Padded steps are set to zero before every block, so in eval mode a sequence gets
+    the features it would get alone (zero-padded at its end); in training the batch
+    norm statistics also count the zeroed padding.
+    """
+
+    def __init__(self, in_channels: int, channels: tuple[int, ...], kernels: tuple[int, ...]):
+        super().__init__()
+        self.convs, self.norms, previous = nn.ModuleList(), nn.ModuleList(), in_channels
+        for out, k in zip(channels, kernels):
+            self.convs.append(nn.Conv1d(previous, out, k))
+            self.norms.append(nn.BatchNorm1d(out))
+            previous = out
+        self.out_features = previous
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        keep = mask.unsqueeze(1)  # (B, 1, T)
+        h = x.transpose(1, 2)  # (B, C, T)
+        for conv, norm in zip(self.convs, self.norms):
+            k = conv.kernel_size[0]
+            # "same" length, the extra step of an even kernel on the right (as Keras does)
+            h = F.pad(h.masked_fill(~keep, 0.0), ((k - 1) // 2, k // 2))  # padding reads as zeros
+            h = torch.relu(norm(conv(h)))
+        return masked_mean(h.transpose(1, 2), mask)
+
+
+class ClassifierNet(nn.Module):
+    """(Bi)LSTM encoder + pooling over time (+ optional conv branch) + linear head.
+
+    Args:
+        config: a `ClassifierNetConfig`.
+
+    Shape:
+        x: ``(B, T, n_features)`` float, or ``(B, T)`` int64 token ids.
+        lengths: ``(B,)`` real lengths in ``[1, T]``, or None when every sequence has ``T`` steps.
+        output: ``(B, n_classes)`` logits (unnormalised log-probabilities).
+
+    >>> torch.manual_seed(0) and None
+    >>> net = ClassifierNet(ClassifierNetConfig(n_classes=3, n_features=2, hidden_size=8)).eval()
+    >>> x = torch.randn(2, 5, 2)
+    >>> logits = net(x, lengths=torch.tensor([5, 3]))
+    >>> tuple(logits.shape)
+    (2, 3)
+    >>> # steps after a sequence's end change nothing
+    >>> x2 = x.clone(); x2[1, 3:] = 99.0
+    >>> torch.allclose(net(x2, lengths=torch.tensor([5, 3])), logits)
+    True
+    """
+
+    def __init__(self, config: ClassifierNetConfig):
+        super().__init__()
+        self.config = c = config
+        self.embedding = None
+        if c.vocab_size:
+            self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=c.pad_id)
+            self.embedding.weight.requires_grad_(not c.freeze_embedding)
+        self.encoder = LSTM(c.input_size, c.hidden_size, num_layers=c.num_layers, bidirectional=c.bidirectional,
+                            dropout=c.dropout if c.num_layers > 1 else 0.0)
+        D = 2 if c.bidirectional else 1
+        self.pool = AttentionPooling(D * c.hidden_size) if c.pooling == "attention" else None
+        self.conv = _ConvBranch(c.input_size, c.conv_channels, c.conv_kernels) if c.conv_channels else None
+        self.dropout = nn.Dropout(c.dropout)
+        n_pooled = D * c.hidden_size + (self.conv.out_features if self.conv is not None else 0)
+        self.head = nn.Linear(n_pooled, c.n_classes)
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
+        pooled, _ = self.features(x, lengths)
+        return self.head(self.dropout(pooled))
+
+    def features(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """The pooled features before the output layer, and the attention weights.
+
+        Shape:
+            x: as in ``forward``; returns ``(B, n_pooled)`` and ``(B, T)`` weights
+            (``None`` unless ``pooling="attention"``).
+        """
+        c = self.config
+        inputs = self._embed(x)
+        B, T, _ = inputs.shape  # batch, time, input features
+        if lengths is None:
+            lengths = torch.full((B,), T, dtype=torch.int64)
+        lengths = lengths.to("cpu", torch.int64)
+        mask = torch.arange(T)[None, :] < lengths[:, None]  # (B, T), True at real steps
+        mask = mask.to(inputs.device)
+        # every sequence full: skip packing, the fused kernel runs faster without it
+        full = bool((lengths == T).all())
+        if c.vocab_size:
+            inputs = self.dropout(inputs)  # embedding dropout
+        outputs, (h_n, _) = self.encoder(inputs, lengths=None if full else lengths)  # (B, T, D * H)
+        weights = None
+        if c.pooling == "last":
+            top = h_n[-2:] if c.bidirectional else h_n[-1:]  # the top layer's directions, at their ends
+            pooled = torch.cat(list(top), dim=-1)
+        elif c.pooling == "mean":
+            pooled = masked_mean(outputs, mask)
+        elif c.pooling == "max":
+            pooled = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
+        else:
+            pooled, weights = self.pool(outputs, mask=mask)
+        if self.conv is not None:
+            pooled = torch.cat([pooled, self.conv(inputs, mask)], dim=-1)
+        return pooled, weights
+
+    def _embed(self, x: Tensor) -> Tensor:
+        c = self.config
+        if c.vocab_size:
+            if x.dim() != 2 or x.dtype not in (torch.int64, torch.int32):
+                raise ValueError(f"ClassifierNet with a vocabulary expects token ids (batch, time) of int64, "
+                                 f"got {x.dtype} of shape {tuple(x.shape)}")
+            return self.embedding(x)
+        if x.dim() != 3 or x.shape[-1] != c.n_features:
+            raise ValueError(f"ClassifierNet expects (batch, time, {c.n_features}) inputs, got shape {tuple(x.shape)}")
+        return x
