@@ -23,6 +23,8 @@ from lstmkit.evaluate.baselines import (
     theta_statsmodels,
 )
 from lstmkit.evaluate.metrics import coverage, mae, mase, mase_scale, pinball_loss, rmse, smape
+from lstmkit.evaluate.ngram import NGramLM, fit_ngram
+from lstmkit.evaluate.text_metrics import BLEUScore, corpus_bleu, exact_match, token_accuracy
 
 __all__ = [
     # metrics
@@ -50,3 +52,4 @@ __all__ = [
     "Forecast",
     "infer_seasonal_period",
 ]
+__all__ += ["NGramLM", "fit_ngram", "corpus_bleu", "BLEUScore", "exact_match", "token_accuracy"]

@@ -2,5 +2,8 @@
 
 from lstmkit.models.classifier import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.forecaster import ForecastNet, ForecastNetConfig, pinball_loss
+from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, sample_next
+from lstmkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 
 __all__ = ["ForecastNet", "ForecastNetConfig", "pinball_loss", "ClassifierNet", "ClassifierNetConfig"]
+__all__ += ["LanguageModelNet", "LanguageModelNetConfig", "sample_next", "Seq2Seq", "Seq2SeqConfig"]

@@ -7,6 +7,8 @@ from lstmkit.tasks.classification import (
     TextClassifierConfig,
 )
 from lstmkit.tasks.forecasting import Forecaster, ForecasterConfig
+from lstmkit.tasks.language_model import LanguageModel, LanguageModelConfig
+from lstmkit.tasks.translation import Translator, TranslatorConfig
 
 __all__ = [
     "Forecaster",
@@ -16,3 +18,4 @@ __all__ = [
     "TextClassifier",
     "TextClassifierConfig",
 ]
+__all__ += ["LanguageModel", "LanguageModelConfig", "Translator", "TranslatorConfig"]

@@ -1,0 +1,551 @@
+"""Language modelling: train an LSTM on a user's text, score it, generate from it.
+
+The story of `LanguageModel.fit`:
+
+1. **validate** the corpus: a non-empty text;
+2. **split** off the last ``val_fraction`` of it (at a line boundary) to steer early
+   stopping; the tokeniser (``char``, ``word``, ``subword`` BPE or ``symbol``) is
+   fitted on the rest only;
+3. **stream**: the training ids are one long stream cut into ``batch_size``
+   contiguous streams side by side (row ``b`` holds the ``b``-th slice of the
+   corpus); each batch is the next ``bptt`` steps of every stream, the target the
+   same shifted by one;
+4. **train** with truncated BPTT: the Trainer carries the LSTM state from batch to
+   batch (``carry_state=True``) and detaches it every ``bptt`` steps, so the model
+   sees context far longer than one chunk while gradients stay bounded; dropout on
+   embeddings and outputs and, optionally, variational recurrent dropout regularise;
+5. **keep** the weights of the epoch with the best validation loss.
+
+`LanguageModel.evaluate` reports cross-entropy, perplexity and bits per character
+on any text, next to a smoothed n-gram (`lstmkit.evaluate.NGramLM`, modified
+Kneser-Ney) fitted on the same training ids; `LanguageModel.generate` and
+`LanguageModel.stream` sample from a prompt with temperature, top-k and top-p,
+token by token with the state carried.
+
+>>> lm = LanguageModel(level="char", hidden_size=16, embedding_dim=8, bptt=8, batch_size=4, max_epochs=2)
+>>> text = "the cat sat on the mat. " * 40
+>>> lm.fit(text).evaluate(text)["perplexity"] < 12  # better than a uniform guess among its 12 characters
+True
+>>> len(lm.generate("the ", 10, seed=0))
+10
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+import unicodedata
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lstmkit.data.corpora import (
+    SEQUENCE_LEVELS,
+    make_sequence_tokenizer,
+    sequence_tokenizer_from_dict,
+    split_tail,
+)
+from lstmkit.data.text import Tokenizer
+from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.evaluate.ngram import NGramLM, fit_ngram
+from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, stream_nll
+from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+
+__all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
+
+# the orders a baseline n-gram may take, per level (longer contexts pay off for characters)
+NGRAM_ORDERS = {"char": (2, 3, 4, 5, 6, 7), "word": (1, 2, 3, 4), "subword": (1, 2, 3, 4, 5), "symbol": (1, 2, 3, 4, 5)}
+
+
+# held-out text is scored in this many segments side by side, each warmed up on the ids before it
+EVAL_STREAMS, EVAL_WARMUP = 16, 256
+VAL_STREAMS = 16
+
+
+class UnknownTokensWarning(UserWarning):
+    """A prompt holds pieces the model never saw in training; they are read as ``<unk>``."""
+
+
+@dataclass(frozen=True)
+class LanguageModelConfig:
+    """Everything that defines a language model; saved as JSON with it.
+
+    Args:
+        level: ``"char"``, ``"word"``, ``"subword"`` (byte-level BPE; ``"bpe"`` is
+            accepted) or ``"symbol"`` (whitespace-separated tokens kept as written:
+            music, any symbolic sequence).
+        lowercase: lowercase the text first (default: the tokeniser's own, which
+            lowercases words only).
+        min_freq: pieces seen fewer times become ``<unk>`` (char, word, symbol).
+        max_vocab: at most this many ids (char, word, symbol).
+        bpe_vocab_size: the subword vocabulary size (BPE merges + 256 bytes + specials).
+        embedding_dim, hidden_size, num_layers: the network.
+        dropout: between stacked LSTM layers.
+        embedding_dropout, output_dropout: on the input embeddings and the LSTM outputs.
+        recurrent_dropout: variational dropout on the recurrent state (slower: the
+            fused kernels cannot run it).
+        tie_weights: share the input embeddings with the softmax weights.
+        bptt: truncated-BPTT length ``k``: steps per chunk, the state detached between chunks.
+        batch_size: contiguous streams trained side by side.
+        max_epochs, patience, lr, clip_grad_norm: training (Adam).
+        val_fraction: share of the corpus's end used for early stopping.
+        time_budget: stop training after this many seconds (the current epoch ends
+            early; the best weights so far are kept), the learning rate annealed by
+            a cosine over the time; ``None`` for no limit (the rate is then halved
+            whenever the validation loss does not improve).
+        device: ``"cpu"``, ``"cuda"``, ...; ``None`` picks CUDA when available.
+        seed: seeds weight initialisation, dropout and the data order.
+    """
+
+    level: str = "char"
+    lowercase: bool | None = None
+    min_freq: int = 1
+    max_vocab: int | None = None
+    bpe_vocab_size: int = 2000
+    embedding_dim: int = 64
+    hidden_size: int = 256
+    num_layers: int = 1
+    dropout: float = 0.0
+    embedding_dropout: float = 0.1
+    output_dropout: float = 0.2
+    recurrent_dropout: float = 0.0
+    tie_weights: bool = False
+    bptt: int = 64
+    batch_size: int = 32
+    max_epochs: int = 20
+    patience: int | None = 3
+    lr: float = 3e-3
+    clip_grad_norm: float | None = 1.0
+    val_fraction: float = 0.05
+    time_budget: float | None = None
+    device: str | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.level == "bpe":
+            object.__setattr__(self, "level", "subword")
+        if self.level not in SEQUENCE_LEVELS:
+            raise ConfigError(f"level must be one of {list(SEQUENCE_LEVELS)} (or 'bpe'), got {self.level!r}")
+        for name in ("min_freq", "bptt", "batch_size", "max_epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.patience is not None and (isinstance(self.patience, bool) or self.patience < 0):
+            raise ConfigError(f"patience must be a non-negative integer or None, got {self.patience!r}")
+        if not 0 < self.lr < 1:
+            raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
+        if not 0 <= self.val_fraction < 0.5:
+            raise ConfigError(f"val_fraction must be in [0, 0.5), got {self.val_fraction!r}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ConfigError(f"time_budget must be a positive number of seconds or None, got {self.time_budget!r}")
+        try:  # the network checks its own sizes and rates
+            self.net_config(vocab_size=2)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+
+    def net_config(self, vocab_size: int) -> LanguageModelNetConfig:
+        return LanguageModelNetConfig(
+            vocab_size=vocab_size, embedding_dim=self.embedding_dim, hidden_size=self.hidden_size,
+            num_layers=self.num_layers, dropout=self.dropout, embedding_dropout=self.embedding_dropout,
+            output_dropout=self.output_dropout, recurrent_dropout=self.recurrent_dropout,
+            tie_weights=self.tie_weights,
+        )
+
+    def tokenizer(self) -> Tokenizer:
+        options: dict[str, Any] = {}
+        if self.level == "subword":
+            options["vocab_size"] = self.bpe_vocab_size
+        else:
+            options.update(min_freq=self.min_freq, max_size=self.max_vocab)
+        if self.lowercase is not None and self.level != "symbol":
+            options["lowercase"] = self.lowercase
+        return make_sequence_tokenizer(self.level, **options)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> LanguageModelConfig:
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise CheckpointError(f"unknown language-model option(s) {sorted(unknown)} in the saved configuration")
+        return cls(**d)
+
+
+class _Streams:
+    """Re-iterable ``(x, y)`` batches over ``B`` contiguous streams, ``bptt`` steps at a time.
+
+    A time budget can end an epoch early: iteration stops once ``deadline`` passes.
+    """
+
+    def __init__(self, ids: Sequence[int], streams: int, bptt: int):
+        data = torch.as_tensor(ids, dtype=torch.long)
+        T = (len(data) - 1) // streams  # steps per stream
+        self.x = data[: streams * T].view(streams, T)  # row b: the b-th slice of the corpus
+        self.y = data[1 : streams * T + 1].view(streams, T)  # the token after each one
+        self.bptt = bptt
+        self.deadline: float | None = None
+
+    def __len__(self) -> int:
+        return -(-self.x.shape[1] // self.bptt)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        for start in range(0, self.x.shape[1], self.bptt):
+            # past the deadline the epoch ends, but never before its first batch (an empty epoch is an error)
+            if start and self.deadline is not None and time.perf_counter() > self.deadline:
+                return
+            yield self.x[:, start : start + self.bptt], self.y[:, start : start + self.bptt]
+
+
+class _TimeBudget(Callback):
+    """Ends training once ``seconds`` have passed, annealing the learning rate to the deadline.
+
+    (The translator uses it too; it belongs in `lstmkit.train.callbacks` once the
+    Trainer's batches can end an epoch early.)
+
+    The epoch in progress stops at the deadline (its batches run out), then the fit
+    stops. Meanwhile the rate follows a cosine from its start value down to 5% of
+    it, by elapsed time: a run that must end at a fixed time gains most from
+    finishing with small steps.
+    """
+
+    def __init__(self, seconds: float, batches: Any):
+        # ``batches``: re-iterable batches whose ``deadline`` attribute ends an epoch early
+        self.seconds, self.batches = seconds, batches
+        self.start = 0.0
+        self.base_lr: list[float] = []
+
+    def on_fit_start(self, trainer) -> None:
+        self.start = time.perf_counter()
+        self.batches.deadline = self.start + self.seconds
+        self.base_lr = [group["lr"] for group in trainer.optimizer.param_groups]
+
+    @property
+    def progress(self) -> float:
+        """Share of the time budget used, in [0, 1]."""
+        return min((time.perf_counter() - self.start) / self.seconds, 1.0)
+
+    def on_batch_end(self, trainer, logs) -> None:
+        done = self.progress
+        factor = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * done))
+        for group, lr in zip(trainer.optimizer.param_groups, self.base_lr):
+            group["lr"] = lr * factor
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        if time.perf_counter() > self.batches.deadline:
+            trainer.stop_training = True
+
+    def on_fit_end(self, trainer, history) -> None:
+        self.batches.deadline = None
+
+    on_exception = on_fit_end
+
+
+def _next_token_loss(logits: Tensor, target: Tensor) -> Tensor:
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
+
+
+class LanguageModel:
+    """An LSTM language model on your own text: fit, evaluate, generate, save, load.
+
+    Takes the fields of `LanguageModelConfig` as keyword arguments (or a config).
+
+    Attributes:
+        tokenizer: the fitted tokeniser.
+        net: the fitted `lstmkit.models.LanguageModelNet`.
+        history: the per-epoch training log of the last fit.
+    """
+
+    def __init__(self, config: LanguageModelConfig | None = None, **options: Any):
+        if config is not None and options:
+            raise ConfigError("give either a LanguageModelConfig or keyword options, not both")
+        try:
+            self.config = config or LanguageModelConfig(**options)
+        except TypeError as e:  # an unknown keyword
+            raise ConfigError(f"LanguageModel: {e}") from None
+        self.tokenizer: Tokenizer | None = None
+        self.net: LanguageModelNet | None = None
+        self.history: list[dict] = []
+        self._start: list[int] = []  # the ids generation starts from when the prompt is empty
+        self._fingerprint: str | None = None
+
+    # ---- fit ---------------------------------------------------------------------
+
+    def fit(self, text: str, *, verbose: bool = False) -> LanguageModel:
+        """Train on a corpus (one text; its last ``val_fraction`` steers early stopping).
+
+        Args:
+            text: the corpus, one string (a file's whole content).
+            verbose: print one line per epoch.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            DataError: an empty corpus, or one too short for a single chunk of ``bptt + 1`` tokens.
+        """
+        c = self.config
+        text = _check_text(text, "the corpus")
+        train_text, val_text = split_tail(text, c.val_fraction) if c.val_fraction else (text, "")
+        tokenizer = c.tokenizer().fit([train_text])
+        val_ids = tokenizer.encode(val_text, add_special=False) if val_text.strip() else []
+        if len(val_ids) < 2:  # too short to score: everything trains, and no early stopping
+            train_text, val_ids = text, []
+            tokenizer = c.tokenizer().fit([train_text])
+        train_ids = tokenizer.encode(train_text, add_special=False)
+        if len(train_ids) < c.bptt + 1:
+            raise DataError(
+                f"the corpus is too short: {len(train_ids)} {c.level} tokens to train on, fewer than one chunk of "
+                f"bptt + 1 = {c.bptt + 1}; give a longer text or a smaller bptt (--bptt)"
+            )
+        streams = min(c.batch_size, (len(train_ids) - 1) // c.bptt)
+        train = _Streams(train_ids, streams, c.bptt)
+        # validation steers early stopping only: its segments start cold, which is close enough
+        val = _Streams(val_ids, max(1, min(VAL_STREAMS, (len(val_ids) - 1) // c.bptt)), c.bptt) if val_ids else None
+
+        seed_everything(c.seed)
+        net = LanguageModelNet(c.net_config(tokenizer.vocab_size))
+        callbacks: list[Callback] = [_TimeBudget(c.time_budget, train)] if c.time_budget else []
+        plateau = val is not None and not c.time_budget  # a time budget anneals the rate itself
+        if verbose:
+            callbacks.append(_PrintEpochs())
+        trainer = Trainer(
+            net, _next_token_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
+            patience=c.patience if val is not None else None, clip_grad_norm=c.clip_grad_norm, seed=c.seed,
+            tbptt_steps=c.bptt, carry_state=True, callbacks=callbacks, progress=False, distributed=False,
+            device=c.device, schedule="plateau" if plateau else None,
+            schedule_options={"factor": 0.5, "patience": 0} if plateau else None,
+        )
+        self.history = trainer.fit(train, val)
+        self.net = net.eval()
+        self.tokenizer = tokenizer
+        self._start = _start_ids(tokenizer, train_ids)
+        self._fingerprint = fingerprint(text)
+        return self
+
+    # ---- evaluate ----------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self, text: str, *, train_text: str | None = None, ngram_order: int | None = None) -> dict[str, float]:
+        """Cross-entropy, perplexity and bits per character on a (held-out) text.
+
+        Every token but the first is scored given all the text before it (the first
+        has no context): the text is read as one stream from a zero state, in 16
+        segments side by side, each warmed up on the 256 tokens before it
+        (`lstmkit.models.language_model.stream_nll`).
+
+        Args:
+            text: the text to score, e.g. the held-out tail of the corpus.
+            train_text: also fit a modified Kneser-Ney n-gram on this text (the
+                training part) with the same tokeniser and score it on the same
+                tokens: the ``ngram_*`` keys.
+            ngram_order: the n-gram order; ``None`` chooses it on the end of
+                ``train_text`` (never on ``text``).
+
+        Returns:
+            ``cross_entropy`` (nats per token), ``perplexity``, ``bits_per_token``,
+            ``bits_per_char`` (total bits over the characters scored), ``tokens``
+            and, with ``train_text``, ``ngram_order``, ``ngram_cross_entropy``,
+            ``ngram_perplexity``, ``ngram_bits_per_char``.
+        """
+        net, tokenizer = self._require_fitted()
+        text = _check_text(text, "the text to evaluate")
+        ids = tokenizer.encode(text, add_special=False)
+        if len(ids) < 2:
+            raise DataError(f"the text to evaluate has {len(ids)} {self.config.level} token(s); "
+                            "at least 2 are needed (one to start from, one to score)")
+        total = stream_nll(net, torch.as_tensor(ids), streams=EVAL_STREAMS, warmup=EVAL_WARMUP)
+        n = len(ids) - 1
+        chars = _chars_scored(text, tokenizer, ids)
+        result = {"cross_entropy": total / n, "perplexity": math.exp(total / n), "bits_per_token": total / n / math.log(2),
+                  "bits_per_char": total / math.log(2) / chars, "tokens": n}
+        if train_text is not None:
+            train_ids = tokenizer.encode(_check_text(train_text, "train_text"), add_special=False)
+            ngram = self.ngram(train_ids, ngram_order)
+            scores = ngram.evaluate(ids, start=1)
+            result.update(ngram_order=ngram.order, ngram_cross_entropy=scores["cross_entropy"],
+                          ngram_perplexity=scores["perplexity"],
+                          ngram_bits_per_char=scores["cross_entropy"] * n / math.log(2) / chars)
+        return result
+
+    def ngram(self, train_ids: Sequence[int], order: int | None = None) -> NGramLM:
+        """A modified Kneser-Ney n-gram over this model's token ids (the baseline).
+
+        Args:
+            train_ids: training ids made by this model's tokeniser.
+            order: the order; ``None`` chooses it on the last tenth of ``train_ids``.
+        """
+        _, tokenizer = self._require_fitted()
+        if order is not None:
+            return NGramLM(order, tokenizer.vocab_size).fit(train_ids)
+        return fit_ngram(train_ids, tokenizer.vocab_size, NGRAM_ORDERS[self.config.level])
+
+    # ---- generate ----------------------------------------------------------------
+
+    def stream(self, prompt: str = "", n: int = 200, *, temperature: float = 1.0, top_k: int | None = None,
+               top_p: float | None = None, seed: int | None = None) -> Iterator[str]:
+        """Generate token by token: yield each new piece of text as soon as it is sampled.
+
+        The prompt is read once; each sampled token is fed back with the carried
+        state, so the cost per token does not grow with the text. Pieces are the
+        continuation of the *decoded* prompt: for word and symbol levels the first
+        piece starts with a space.
+
+        Args:
+            prompt: the text to continue; empty starts from the corpus's start
+                (a new line for characters).
+            n: tokens to generate.
+            temperature: 0 is greedy, below 1 safer, above 1 wilder.
+            top_k: sample among the ``k`` most likely tokens only.
+            top_p: sample within the smallest set of tokens holding probability ``p``.
+            seed: makes the sampling repeatable (``None``: torch's global generator).
+
+        Yields:
+            Text pieces; joined they equal `generate`'s result.
+
+        Warns:
+            UnknownTokensWarning: the prompt holds pieces never seen in training
+                (read as ``<unk>``).
+        """
+        net, tokenizer = self._require_fitted()
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ConfigError(f"n (the number of tokens to generate) must be a non-negative integer, got {n!r}")
+        _check_sampling(temperature, top_k, top_p)
+        prompt_ids = self.encode_prompt(prompt)
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        banned = [i for i in (tokenizer.pad_id, tokenizer.unk_id, tokenizer.bos_id, tokenizer.eos_id)
+                  if i is not None]
+        ids = list(prompt_ids)
+        emitted = tokenizer.decode(ids)
+        for token in net.stream(prompt_ids, n, temperature=temperature, top_k=top_k, top_p=top_p,
+                                generator=generator, banned=banned, chunk=max(self.config.bptt, 256)):
+            ids.append(token)
+            text = tokenizer.decode(ids)
+            if text.endswith("\ufffd"):
+                continue  # a byte-level token ended inside a character: wait for its other bytes
+            yield text[len(emitted):]
+            emitted = text
+
+    def generate(self, prompt: str = "", n: int = 200, *, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None, seed: int | None = None) -> str:
+        """The continuation of ``prompt``: ``n`` sampled tokens as text (see `stream`)."""
+        return "".join(self.stream(prompt, n, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed))
+
+    def encode_prompt(self, prompt: str) -> list[int]:
+        """The ids generation starts from; warns about pieces never seen in training."""
+        _, tokenizer = self._require_fitted()
+        if not isinstance(prompt, str):
+            raise DataError(f"the prompt must be a text (str), got {type(prompt).__name__}")
+        ids = tokenizer.encode(prompt, add_special=False) if prompt.strip() or self.config.level == "char" else []
+        unknown = _unknown_pieces(tokenizer, prompt, ids)
+        if unknown:
+            shown = ", ".join(repr(p) for p in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+            warnings.warn(
+                f"the prompt has {len(unknown)} piece(s) the model never saw in training: {shown}; "
+                "they are read as <unk> (unknown), which weakens the context",
+                UnknownTokensWarning, stacklevel=3,
+            )
+        return ids or list(self._start)
+
+    # ---- save / load -------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike, metrics: dict | None = None) -> None:
+        """Save as a directory: ``weights.safetensors`` and JSON (configuration, tokeniser).
+
+        Args:
+            path: the directory (created or replaced).
+            metrics: extra numbers to keep in ``metadata.json`` (e.g. held-out perplexity).
+        """
+        net, tokenizer = self._require_fitted()
+        metadata = {"task": "language_model", "tokenizer": tokenizer.to_dict(), "net": net.config.to_dict(),
+                    "start_ids": self._start, "history": self.history, "data_fingerprint": self._fingerprint,
+                    "metrics": metrics or {}}
+        save_model_dir(path, net, {"language_model": self.config.to_dict()}, metadata)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str | None = None) -> LanguageModel:
+        """Load a model saved by `save`; nothing is unpickled.
+
+        Args:
+            path: the model directory.
+            device: where to put the network (default CPU).
+        """
+        state, config, metadata = load_model_dir(path)
+        if metadata.get("task") != "language_model" or "language_model" not in config:
+            raise CheckpointError(f"{path}: not a saved LanguageModel (task {metadata.get('task')!r})")
+        try:
+            model = cls(LanguageModelConfig.from_dict(config["language_model"]))
+            net = LanguageModelNet(LanguageModelNetConfig(**metadata["net"]))
+            net.load_state_dict(state)
+            model.tokenizer = sequence_tokenizer_from_dict(metadata["tokenizer"])
+        except (KeyError, TypeError, RuntimeError, ValueError) as e:
+            raise CheckpointError(f"{path}: the saved language model is incomplete or inconsistent: {e}") from None
+        model.net = net.to(device or "cpu").eval()
+        model._start = list(metadata.get("start_ids") or [])
+        model.history = list(metadata.get("history") or [])
+        model._fingerprint = metadata.get("data_fingerprint")
+        return model
+
+    def _require_fitted(self) -> tuple[LanguageModelNet, Tokenizer]:
+        if self.net is None or self.tokenizer is None:
+            raise ConfigError("this LanguageModel is not fitted yet: call fit(text) or LanguageModel.load(path)")
+        return self.net, self.tokenizer
+
+
+class _PrintEpochs(Callback):
+    def on_epoch_end(self, trainer, logs) -> None:
+        val = logs["val_loss"]
+        shown = f"validation perplexity {math.exp(val):.2f}" if val is not None else "no validation text"
+        print(f"  epoch {logs['epoch']}: train loss {logs['train_loss']:.3f} nats/token, {shown} "
+              f"({logs['seconds']:.1f} s)", flush=True)
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+
+def _check_text(text: Any, what: str) -> str:
+    if not isinstance(text, str):
+        raise DataError(f"{what} must be a text (str), got {type(text).__name__}")
+    if not text.strip():
+        raise DataError(f"{what} is empty (no text, only whitespace)")
+    return text
+
+
+def _check_sampling(temperature: Any, top_k: Any, top_p: Any) -> None:
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature >= 0:
+        raise ConfigError(f"temperature must be a number >= 0 (0 is greedy), got {temperature!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+        raise ConfigError(f"top_k must be a positive integer or None, got {top_k!r}")
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1):
+        raise ConfigError(f"top_p must be in (0, 1] or None, got {top_p!r}")
+
+
+def _chars_scored(text: str, tokenizer: Tokenizer, ids: list[int]) -> int:
+    """Characters of the text after its first token: what the scored tokens spell out."""
+    first = len(tokenizer.decode(ids[:1]))
+    return max(len(unicodedata.normalize("NFC", text)) - first, 1)
+
+
+def _unknown_pieces(tokenizer: Tokenizer, prompt: str, ids: list[int]) -> list[str]:
+    if tokenizer.unk_id not in ids:
+        return []
+    pieces = tokenizer.tokenize(prompt)
+    if len(pieces) != len(ids):  # byte-level BPE never has unknown pieces; be safe anyway
+        return ["<unk>"] * ids.count(tokenizer.unk_id)
+    return [p for p, i in zip(pieces, ids) if i == tokenizer.unk_id]
+
+
+def _start_ids(tokenizer: Tokenizer, train_ids: list[int]) -> list[int]:
+    """What an empty prompt starts from: a newline for characters, else the corpus's first token."""
+    if tokenizer.level == "char":
+        newline = tokenizer.encode("\n", add_special=False)
+        if newline and newline[0] != tokenizer.unk_id:
+            return newline
+    return train_ids[:1]

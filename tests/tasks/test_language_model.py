@@ -1,0 +1,154 @@
+"""LanguageModel: stateful streams, learning, held-out scores next to the n-gram, generation, save/load, errors."""
+
+import math
+import warnings
+
+import pytest
+import torch
+
+from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.tasks.language_model import LanguageModel
+from lstmkit.tasks.language_model import UnknownTokensWarning, _Streams
+
+TINY = dict(hidden_size=24, embedding_dim=12, bptt=16, batch_size=4, max_epochs=4, lr=0.02, patience=None,
+            embedding_dropout=0.0, output_dropout=0.0, device="cpu")
+RHYME = "the cat sat on the mat. the dog sat on the log. " * 12
+
+
+@pytest.fixture(scope="module")
+def char_lm():
+    return LanguageModel(level="char", **{**TINY, "max_epochs": 12}).fit(RHYME)
+
+
+def test_streams_are_contiguous_slices_carried_from_batch_to_batch():
+    ids = list(range(2, 2 + 41))  # 41 ids: 40 predictions, 4 streams of 10
+    batches = list(_Streams(ids, streams=4, bptt=4))
+    assert len(batches) == 3
+    x0, y0 = batches[0]
+    x1, _ = batches[1]
+    assert x0[:, 0].tolist() == [2, 12, 22, 32]  # row b starts at the b-th quarter of the corpus
+    assert torch.equal(y0, x0 + 1)  # the target is the next id
+    assert torch.equal(x1[:, 0], x0[:, -1] + 1)  # the next batch continues every row where it stopped
+    assert batches[2][0].shape == (4, 2)  # the last, shorter chunk keeps every row
+
+
+def test_learns_the_text_and_beats_the_ngram_on_it(char_lm):
+    history = char_lm.history
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    scores = char_lm.evaluate(RHYME[:200], train_text=RHYME, ngram_order=2)
+    # a repeated rhyme: almost every character follows from what came before
+    assert scores["perplexity"] < 2.0
+    assert scores["bits_per_char"] == pytest.approx(scores["cross_entropy"] / math.log(2), rel=1e-3)
+    assert scores["tokens"] == 199
+    assert scores["ngram_order"] == 2 and scores["perplexity"] < scores["ngram_perplexity"]
+
+
+def test_generation_is_repeatable_streams_and_follows_its_options(char_lm):
+    a = char_lm.generate("the ", 40, seed=1)
+    assert a == char_lm.generate("the ", 40, seed=1) and len(a) == 40
+    assert "".join(char_lm.stream("the ", 40, seed=1)) == a
+    greedy = char_lm.generate("the cat sat on the m", 8, temperature=0)
+    assert greedy == "at. the "  # it has learned the rhyme
+    assert set(char_lm.generate("the ", 60, top_k=1, seed=3)) <= set(RHYME)
+    assert len(char_lm.generate("", 10, seed=0)) == 10  # an empty prompt starts a new line
+
+
+def test_unknown_characters_in_the_prompt_warn_and_still_generate(char_lm):
+    with pytest.warns(UnknownTokensWarning, match=r"2 piece\(s\).*'Z', 'é'.*<unk>"):
+        out = char_lm.generate("the Zé ", 5, seed=0)
+    assert len(out) == 5 and "<unk>" not in out
+
+
+def test_a_prompt_longer_than_the_training_chunk_is_read_whole(char_lm):
+    prompt = RHYME[:100]  # 100 characters, bptt is 16
+    assert len(char_lm.encode_prompt(prompt)) > char_lm.config.bptt
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = char_lm.generate(prompt, 20, temperature=0)
+    # the same as feeding it one character at a time with the state carried
+    net, state = char_lm.net, None
+    ids = char_lm.tokenizer.encode(prompt)
+    for i in ids:
+        logits, state = net(torch.tensor([[i]]), state)
+    assert char_lm.tokenizer.id_to_token(int(logits[0, -1, 2:].argmax()) + 2) == out[0]
+
+
+def test_save_and_load_round_trip(char_lm, tmp_path):
+    char_lm.save(tmp_path / "lm", metrics={"perplexity": 1.5})
+    loaded = LanguageModel.load(tmp_path / "lm")
+    assert loaded.config == char_lm.config
+    assert loaded.generate("the ", 30, seed=4) == char_lm.generate("the ", 30, seed=4)
+    assert loaded.evaluate(RHYME[:120])["cross_entropy"] == pytest.approx(char_lm.evaluate(RHYME[:120])["cross_entropy"])
+    with pytest.raises(CheckpointError, match="not a saved LanguageModel"):
+        import json
+        meta = json.loads((tmp_path / "lm" / "metadata.json").read_text())
+        assert meta["metrics"] == {"perplexity": 1.5}
+        from lstmkit.train import save_model_dir
+        save_model_dir(tmp_path / "other", torch.nn.Linear(1, 1), {"x": 1}, {"task": "forecaster"})
+        LanguageModel.load(tmp_path / "other")
+
+
+@pytest.mark.parametrize("level,text,prompt", [
+    ("word", "In the beginning God created the heaven and the earth. " * 10, "in the"),
+    ("symbol", "C4 E4 G4 C#5 G4 E4 " * 30, "C4 E4"),
+    ("bpe", "the lower lowest lowly slower " * 30, "the lo"),
+])
+def test_other_levels_fit_generate_and_reload(level, text, prompt, tmp_path):
+    options = {**TINY, "max_epochs": 2, "bptt": 8}
+    if level == "bpe":
+        options["bpe_vocab_size"] = 270
+    lm = LanguageModel(level=level, **options).fit(text)
+    assert lm.config.level == ("subword" if level == "bpe" else level)
+    out = lm.generate(prompt, 6, seed=0)
+    if level in ("word", "symbol"):
+        assert len(lm.tokenizer.tokenize(out)) == 6
+    if level == "symbol":
+        assert out.startswith(" ")  # the continuation of the prompt's last symbol
+        assert set(out.split()) <= {"C4", "E4", "G4", "C#5"}  # symbols are never split or lowercased
+    lm.save(tmp_path / level)
+    assert LanguageModel.load(tmp_path / level).generate(prompt, 6, seed=0) == out
+    assert lm.evaluate(text[:80], train_text=text)["ngram_perplexity"] > 0
+
+
+def test_time_budget_ends_training_early():
+    lm = LanguageModel(level="char", **{**TINY, "max_epochs": 500, "time_budget": 1.0}).fit(RHYME * 4)
+    assert len(lm.history) < 500
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "the corpus is empty"),
+    ("   \n ", "the corpus is empty"),
+    ("short text", "fewer than one chunk of bptt \\+ 1 = 17"),
+])
+def test_corpus_errors_say_what_to_do(text, message):
+    with pytest.raises(DataError, match=message):
+        LanguageModel(level="char", **TINY).fit(text)
+
+
+def test_usage_errors(char_lm):
+    with pytest.raises(ConfigError, match="not fitted"):
+        LanguageModel().generate("x", 3)
+    with pytest.raises(ConfigError, match="temperature must be a number >= 0"):
+        char_lm.generate("the", 3, temperature=-1)
+    with pytest.raises(ConfigError, match="top_p must be in"):
+        char_lm.generate("the", 3, top_p=0)
+    with pytest.raises(ConfigError, match="level must be one of"):
+        LanguageModel(level="bytes")
+    with pytest.raises(ConfigError, match="LanguageModel: .*unexpected keyword"):
+        LanguageModel(hiden_size=3)
+    with pytest.raises(DataError, match="at least 2 are needed"):
+        char_lm.evaluate("t")
+
+
+def test_public_api_is_re_exported():
+    import lstmkit.evaluate
+    import lstmkit.models
+    import lstmkit.tasks
+
+    for package, names in [
+        (lstmkit.tasks, ["LanguageModel", "LanguageModelConfig", "Translator", "TranslatorConfig"]),
+        (lstmkit.models, ["LanguageModelNet", "LanguageModelNetConfig", "sample_next", "Seq2Seq", "Seq2SeqConfig"]),
+        (lstmkit.evaluate, ["NGramLM", "fit_ngram", "corpus_bleu", "BLEUScore", "exact_match", "token_accuracy"]),
+    ]:
+        for name in names:
+            assert name in package.__all__ and hasattr(package, name), f"{package.__name__}.{name}"
