@@ -83,7 +83,7 @@ def _model_options(parser) -> None:
     g.add_argument("--seasonal-period", type=int, help="m, for seasonal naive and MASE (default: from the time "
                                                         "column)")
     g.add_argument("--quantiles", default="0.1,0.5,0.9", help="comma-separated quantiles (default 0.1,0.5,0.9)")
-    g.add_argument("--ensemble", type=int, help="networks averaged (default: 5 on small data, 3 on large)")
+    g.add_argument("--ensemble", type=int, help="networks averaged (default: 10 on small data, 3 on large)")
     g.add_argument("--epochs", type=int, default=100, help="maximum epochs per network (early stopping decides)")
     g.add_argument("--strategy", choices=["direct", "recursive"], default="direct")
     g.add_argument("--seed", type=int, default=0)

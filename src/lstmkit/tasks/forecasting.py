@@ -78,8 +78,9 @@ class ForecasterConfig:
             naive, or ``"auto"`` (the one with the smaller in-sample error).
         strategy: ``"direct"`` (all steps at once) or ``"recursive"`` (one step, fed back).
         hidden_size, num_layers, dropout: the LSTM.
-        ensemble: networks trained with different seeds; ``None`` is 5 below 1,000
-            training windows and 3 above.
+        ensemble: networks trained with different seeds; ``None`` is 10 below 1,000
+            training windows (cheap there, and the median of many small networks is
+            much steadier on short series) and 3 above.
         max_epochs, patience, lr, batch_size: training; ``batch_size=None`` aims at
             about 30 batches per epoch (32 to 256).
         max_windows: at most this many training windows per fit, evenly strided over
@@ -231,7 +232,7 @@ class Forecaster:
             horizon=c.horizon, quantiles=tuple(c.quantiles), hidden_size=c.hidden_size, num_layers=c.num_layers,
             dropout=c.dropout, strategy=c.strategy,
         )
-        members = c.ensemble or (5 if len(train_idx) < 1000 else 3)
+        members = c.ensemble or (10 if len(train_idx) < 1000 else 3)
         batch_size = c.batch_size or int(np.clip(len(train_idx) // 30, 32, 256))
         tensors = [torch.from_numpy(a) for a in (past, future, target)]
         train_set = TensorDataset(*(t[train_idx] for t in tensors))
