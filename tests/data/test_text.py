@@ -221,7 +221,7 @@ def test_make_tokenizer_by_level_and_round_trip(level, cls):
 
 
 def test_make_tokenizer_errors():
-    with pytest.raises(ConfigError, match=r"level must be one of \['char', 'word', 'subword'\], got 'bytes'"):
+    with pytest.raises(ConfigError, match=r"level must be one of \['char', 'word', 'subword', 'symbol'\], got 'bytes'"):
         make_tokenizer("bytes")
     with pytest.raises(ConfigError, match="CharTokenizer: .*vocab_size"):
         make_tokenizer("char", vocab_size=10)

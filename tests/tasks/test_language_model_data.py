@@ -5,14 +5,8 @@ import json
 
 import pytest
 
-from lstmkit.data.corpora import (
-    SymbolTokenizer,
-    bundled_corpus,
-    make_sequence_tokenizer,
-    read_corpus,
-    sequence_tokenizer_from_dict,
-    split_tail,
-)
+from lstmkit.data.corpora import bundled_corpus, read_corpus, split_tail
+from lstmkit.data.text import SymbolTokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
 
 
@@ -50,21 +44,21 @@ def test_split_tail_cuts_at_a_line_then_a_word():
 
 
 def test_symbol_tokenizer_keeps_symbols_whole_and_round_trips():
-    tok = make_sequence_tokenizer("symbol", min_freq=2).fit(["C4 E4 G4 C#5/8 r", "C4 C#5/8 G4 Bb3"])
+    tok = make_tokenizer("symbol", min_freq=2).fit(["C4 E4 G4 C#5/8 r", "C4 C#5/8 G4 Bb3"])
     assert tok.tokenize("C#5/8  Bb3\nC4") == ["C#5/8", "Bb3", "C4"]
     assert tok.decode(tok.encode("C4 C#5/8 G4")) == "C4 C#5/8 G4"
     assert tok.decode(tok.encode("E4 C4")) == "<unk> C4"  # E4 was seen once, below min_freq
     state = json.loads(json.dumps(tok.to_dict()))
-    again = sequence_tokenizer_from_dict(state)
+    again = tokenizer_from_dict(state)
     assert isinstance(again, SymbolTokenizer) and again.encode("G4 C4 X") == tok.encode("G4 C4 X")
     with_eos = SymbolTokenizer(eos=True).fit(["a b"])
     assert with_eos.encode("a")[-1] == with_eos.eos_id == 2
 
 
-def test_sequence_tokenizer_levels():
-    assert make_sequence_tokenizer("bpe", vocab_size=300).level == "subword"
-    assert sequence_tokenizer_from_dict(make_sequence_tokenizer("char").fit(["ab"]).to_dict()).encode("ba") == [3, 2]
+def test_tokenizer_levels_include_symbols():
+    assert make_tokenizer("bpe", vocab_size=300).level == "subword"
+    assert tokenizer_from_dict(make_tokenizer("char").fit(["ab"]).to_dict()).encode("ba") == [3, 2]
     with pytest.raises(ConfigError, match="tokeniser level must be one of"):
-        make_sequence_tokenizer("morpheme")
+        make_tokenizer("morpheme")
     with pytest.raises(ConfigError, match="SymbolTokenizer: .*lowercase"):
-        make_sequence_tokenizer("symbol", lowercase=True)
+        make_tokenizer("symbol", lowercase=True)

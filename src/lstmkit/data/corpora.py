@@ -7,10 +7,9 @@
 * `read_pairs`: source/target pairs from a TSV (tab-separated lines, as parallel
   corpora are usually distributed; a header is optional) or a CSV with a header.
 * `split_tail`: cut a text into a head and a held-out tail at a line or word boundary.
-* `SymbolTokenizer` (level ``"symbol"``): whitespace-separated tokens kept exactly as
-  written (music notes like ``C#4``, chords, any symbolic sequence), with the same
-  interface as the tokenisers of `lstmkit.data.text`; `make_sequence_tokenizer` and
-  `sequence_tokenizer_from_dict` add it to theirs.
+
+Tokenisers, the ``"symbol"`` level for music and other symbolic sequences included,
+live in `lstmkit.data.text`.
 
 >>> text, source = bundled_corpus()
 >>> text[:55], source.startswith("The Book of Genesis")
@@ -25,12 +24,9 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from lstmkit.data.text import LEVELS, Tokenizer, Vocabulary, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -39,10 +35,6 @@ __all__ = [
     "BUNDLED_CORPUS_SOURCE",
     "read_pairs",
     "split_tail",
-    "SymbolTokenizer",
-    "SEQUENCE_LEVELS",
-    "make_sequence_tokenizer",
-    "sequence_tokenizer_from_dict",
 ]
 
 BUNDLED_CORPUS_FILE = "genesis_kjv.txt"
@@ -187,118 +179,3 @@ def read_pairs(path: str | os.PathLike, *, source_col: str | None = None,
     return pairs
 
 
-# ---- symbolic sequences ----------------------------------------------------------------
-
-
-class SymbolTokenizer(Tokenizer):
-    """Whitespace-separated symbols, kept exactly as written (no lowercasing, no splitting).
-
-    For music (``C4 E4 G4 C#5/8``), chord progressions or any symbolic sequence in a
-    text file. Decoding joins with single spaces.
-
-    Args:
-        min_freq: symbols seen fewer times in fit become ``<unk>``.
-        max_size: at most this many ids, special tokens included.
-        bos, eos: add ``<bos>``/``<eos>`` around every encoded text.
-
-    >>> tok = SymbolTokenizer().fit(["C4 E4 G4 C#5", "C4 C#5"])
-    >>> tok.tokenize("C4  C#5\\nA4"), tok.encode("C4 C#5 A4"), tok.decode(tok.encode("C#5 C4"))
-    (['C4', 'C#5', 'A4'], [3, 2, 1], 'C#5 C4')
-    """
-
-    level = "symbol"
-
-    def __init__(self, *, min_freq: int = 1, max_size: int | None = None, bos: bool = False, eos: bool = False):
-        if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
-            raise ConfigError(f"min_freq must be a positive integer, got {min_freq!r}")
-        self.min_freq, self.max_size, self.bos, self.eos = min_freq, max_size, bool(bos), bool(eos)
-        self.vocab: Vocabulary | None = None
-
-    def fit(self, texts: Iterable[str]) -> SymbolTokenizer:
-        if isinstance(texts, str):
-            raise DataError("SymbolTokenizer.fit: expected an iterable of texts, got a single string; wrap it in a list")
-        self.vocab = Vocabulary.build((self.tokenize(t) for t in texts), min_freq=self.min_freq,
-                                      max_size=self.max_size, bos=self.bos, eos=self.eos)
-        return self
-
-    def tokenize(self, text: str) -> list[str]:
-        if not isinstance(text, str):
-            raise DataError(f"expected a text (str), got {text!r} of type {type(text).__name__}")
-        return text.split()
-
-    def encode(self, text: str, *, add_special: bool = True) -> list[int]:
-        self._check_fitted()
-        return self.vocab.encode(self.tokenize(text), add_special=add_special)
-
-    def decode(self, ids: Iterable[int], *, skip_special: bool = True) -> str:
-        self._check_fitted()
-        ids = ids.tolist() if hasattr(ids, "tolist") else ids
-        return " ".join(self.vocab.decode([int(i) for i in ids], skip_special=skip_special))
-
-    @property
-    def is_fitted(self) -> bool:
-        return self.vocab is not None
-
-    @property
-    def vocab_size(self) -> int:
-        self._check_fitted()
-        return len(self.vocab)
-
-    @property
-    def bos_id(self) -> int | None:
-        return 2 if self.bos else None
-
-    @property
-    def eos_id(self) -> int | None:
-        return (3 if self.bos else 2) if self.eos else None
-
-    def id_to_token(self, index: int) -> str:
-        self._check_fitted()
-        return self.vocab.id_to_token(index)
-
-    def to_dict(self) -> dict:
-        self._check_fitted()
-        return {"level": self.level, "min_freq": self.min_freq, "max_size": self.max_size,
-                "vocab": self.vocab.to_dict()}
-
-    @classmethod
-    def from_dict(cls, state: dict) -> SymbolTokenizer:
-        if state.get("level") != cls.level:
-            raise DataError(f"not a saved SymbolTokenizer: level {state.get('level')!r}, expected {cls.level!r}")
-        try:
-            vocab = Vocabulary.from_dict(state["vocab"])
-            tok = cls(min_freq=state["min_freq"], max_size=state["max_size"], bos=vocab.bos, eos=vocab.eos)
-        except KeyError as e:
-            raise DataError(f"saved SymbolTokenizer lacks the key {e}") from e
-        tok.vocab = vocab
-        return tok
-
-    def __repr__(self) -> str:
-        size = len(self.vocab) if self.vocab is not None else "unfitted"
-        return f"SymbolTokenizer(vocab={size})"
-
-
-SEQUENCE_LEVELS = (*LEVELS, "symbol")
-
-
-def make_sequence_tokenizer(level: str, **options: Any) -> Tokenizer:
-    """`lstmkit.data.text.make_tokenizer` plus the ``"symbol"`` level.
-
-    >>> make_sequence_tokenizer("symbol"), make_sequence_tokenizer("bpe").level
-    (SymbolTokenizer(vocab=unfitted), 'subword')
-    """
-    if level == "symbol":
-        try:
-            return SymbolTokenizer(**options)
-        except TypeError as e:
-            raise ConfigError(f"SymbolTokenizer: {e}") from None
-    if level not in LEVELS and level != "bpe":
-        raise ConfigError(f"tokeniser level must be one of {list(SEQUENCE_LEVELS)} (or 'bpe'), got {level!r}")
-    return make_tokenizer(level, **options)
-
-
-def sequence_tokenizer_from_dict(state: dict) -> Tokenizer:
-    """`lstmkit.data.text.tokenizer_from_dict` plus the ``"symbol"`` level."""
-    if isinstance(state, dict) and state.get("level") == "symbol":
-        return SymbolTokenizer.from_dict(state)
-    return tokenizer_from_dict(state)

@@ -64,6 +64,7 @@ __all__ = [
     "Vocabulary",
     "Tokenizer",
     "CharTokenizer",
+    "SymbolTokenizer",
     "WordTokenizer",
     "BPETokenizer",
     "make_tokenizer",
@@ -494,6 +495,37 @@ class WordTokenizer(_VocabularyTokenizer):
         return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
 
 
+class SymbolTokenizer(_VocabularyTokenizer):
+    """Whitespace-separated symbols, kept exactly as written (no lowercasing, no splitting).
+
+    For music (``C4 E4 G4 C#5/8``), chord progressions or any symbolic sequence in a
+    text file. Decoding joins with single spaces.
+
+    Args:
+        min_freq: symbols seen fewer times in fit become ``<unk>``.
+        max_size: at most this many ids, special tokens included.
+        bos, eos: add ``<bos>``/``<eos>`` around every encoded text.
+
+    >>> tok = SymbolTokenizer().fit(["C4 E4 G4", "C4 G4"])
+    >>> tok.tokenize("C4 c4"), tok.decode(tok.encode("G4 C4"))
+    (['C4', 'c4'], 'G4 C4')
+    """
+
+    level = "symbol"
+
+    def __init__(self, *, lowercase: bool = False, min_freq: int = 1, max_size: int | None = None,
+                 bos: bool = False, eos: bool = False):
+        if lowercase:  # the argument exists so saved vocabulary tokenisers share one layout
+            raise ConfigError("SymbolTokenizer: lowercase=True is not an option: symbols are kept exactly as written")
+        super().__init__(lowercase=False, min_freq=min_freq, max_size=max_size, bos=bos, eos=eos)
+
+    def _split(self, text: str) -> list[str]:
+        return text.split()
+
+    def _join(self, pieces: list[str]) -> str:
+        return " ".join(pieces)
+
+
 class BPETokenizer(Tokenizer):
     """Byte-level byte-pair encoding, trained with Hugging Face ``tokenizers``.
 
@@ -648,7 +680,9 @@ def _require_tokenizers() -> _HF:
 
 # ---- choosing by name, saving, padding ------------------------------------------------
 
-LEVELS: dict[str, type[Tokenizer]] = {"char": CharTokenizer, "word": WordTokenizer, "subword": BPETokenizer}
+LEVELS: dict[str, type[Tokenizer]] = {
+    "char": CharTokenizer, "word": WordTokenizer, "subword": BPETokenizer, "symbol": SymbolTokenizer,
+}
 
 
 def make_tokenizer(level: str, **options: Any) -> Tokenizer:

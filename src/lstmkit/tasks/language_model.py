@@ -46,13 +46,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lstmkit.data.corpora import (
-    SEQUENCE_LEVELS,
-    make_sequence_tokenizer,
-    sequence_tokenizer_from_dict,
-    split_tail,
-)
-from lstmkit.data.text import Tokenizer
+from lstmkit.data.corpora import split_tail
+from lstmkit.data.text import LEVELS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, stream_nll
@@ -131,8 +126,8 @@ class LanguageModelConfig:
     def __post_init__(self):
         if self.level == "bpe":
             object.__setattr__(self, "level", "subword")
-        if self.level not in SEQUENCE_LEVELS:
-            raise ConfigError(f"level must be one of {list(SEQUENCE_LEVELS)} (or 'bpe'), got {self.level!r}")
+        if self.level not in LEVELS:
+            raise ConfigError(f"level must be one of {list(LEVELS)} (or 'bpe'), got {self.level!r}")
         for name in ("min_freq", "bptt", "batch_size", "max_epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -166,7 +161,7 @@ class LanguageModelConfig:
             options.update(min_freq=self.min_freq, max_size=self.max_vocab)
         if self.lowercase is not None and self.level != "symbol":
             options["lowercase"] = self.lowercase
-        return make_sequence_tokenizer(self.level, **options)
+        return make_tokenizer(self.level, **options)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -484,7 +479,7 @@ class LanguageModel:
             model = cls(LanguageModelConfig.from_dict(config["language_model"]))
             net = LanguageModelNet(LanguageModelNetConfig(**metadata["net"]))
             net.load_state_dict(state)
-            model.tokenizer = sequence_tokenizer_from_dict(metadata["tokenizer"])
+            model.tokenizer = tokenizer_from_dict(metadata["tokenizer"])
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved language model is incomplete or inconsistent: {e}") from None
         model.net = net.to(device or "cpu").eval()

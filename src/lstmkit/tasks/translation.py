@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lstmkit.data.corpora import SEQUENCE_LEVELS, make_sequence_tokenizer, sequence_tokenizer_from_dict
+from lstmkit.data.text import LEVELS, make_tokenizer, tokenizer_from_dict
 from lstmkit.data.text import Tokenizer, pad_ids
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accuracy
@@ -111,8 +111,8 @@ class TranslatorConfig:
         for name in ("source_level", "target_level"):
             if getattr(self, name) == "bpe":
                 object.__setattr__(self, name, "subword")
-            if getattr(self, name) not in SEQUENCE_LEVELS:
-                raise ConfigError(f"{name} must be one of {list(SEQUENCE_LEVELS)} (or 'bpe'), got {getattr(self, name)!r}")
+            if getattr(self, name) not in LEVELS:
+                raise ConfigError(f"{name} must be one of {list(LEVELS)} (or 'bpe'), got {getattr(self, name)!r}")
         for name in ("max_epochs", "batch_size", "beam", "min_freq"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -153,7 +153,7 @@ class TranslatorConfig:
             options.update(min_freq=self.min_freq, max_size=self.max_vocab)
         if self.lowercase is not None and level != "symbol":
             options["lowercase"] = self.lowercase
-        return make_sequence_tokenizer(level, **options)
+        return make_tokenizer(level, **options)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -438,8 +438,8 @@ class Translator:
             model = cls(TranslatorConfig.from_dict(config["translator"]))
             net = Seq2Seq(Seq2SeqConfig(**metadata["net"]))
             net.load_state_dict(state)
-            model.source_tokenizer = sequence_tokenizer_from_dict(metadata["source_tokenizer"])
-            model.target_tokenizer = sequence_tokenizer_from_dict(metadata["target_tokenizer"])
+            model.source_tokenizer = tokenizer_from_dict(metadata["source_tokenizer"])
+            model.target_tokenizer = tokenizer_from_dict(metadata["target_tokenizer"])
             model.max_length = int(metadata["max_length"])
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved translator is incomplete or inconsistent: {e}") from None
