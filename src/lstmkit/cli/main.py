@@ -20,7 +20,8 @@ from lstmkit.errors import LstmkitError
 __all__ = ["main", "build_parser"]
 
 # subcommand modules, in the order `lstmkit --help` lists them
-COMMANDS = ["lstmkit.cli.forecast", "lstmkit.cli.classify", "lstmkit.cli.generate", "lstmkit.cli.translate"]
+COMMANDS = ["lstmkit.cli.forecast", "lstmkit.cli.classify", "lstmkit.cli.generate", "lstmkit.cli.translate",
+            "lstmkit.cli.detect"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from lstmkit.evaluate.baselines import (
     seasonal_naive,
     theta_statsmodels,
 )
+from lstmkit.evaluate.anomaly import anomaly_metrics, event_metrics, point_metrics, rolling_zscore
 from lstmkit.evaluate.metrics import coverage, mae, mase, mase_scale, pinball_loss, rmse, smape
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.evaluate.text_metrics import BLEUScore, corpus_bleu, exact_match, token_accuracy
@@ -51,5 +52,16 @@ __all__ = [
     "BacktestResult",
     "Forecast",
     "infer_seasonal_period",
+    # language models and translation
+    "NGramLM",
+    "fit_ngram",
+    "corpus_bleu",
+    "BLEUScore",
+    "exact_match",
+    "token_accuracy",
+    # anomaly detection
+    "point_metrics",
+    "event_metrics",
+    "anomaly_metrics",
+    "rolling_zscore",
 ]
-__all__ += ["NGramLM", "fit_ngram", "corpus_bleu", "BLEUScore", "exact_match", "token_accuracy"]

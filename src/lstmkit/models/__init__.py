@@ -1,9 +1,15 @@
 """Networks per application: tensors in, tensors out."""
 
+from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
 from lstmkit.models.classifier import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.forecaster import ForecastNet, ForecastNetConfig, pinball_loss
 from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, sample_next
 from lstmkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 
-__all__ = ["ForecastNet", "ForecastNetConfig", "pinball_loss", "ClassifierNet", "ClassifierNetConfig"]
-__all__ += ["LanguageModelNet", "LanguageModelNetConfig", "sample_next", "Seq2Seq", "Seq2SeqConfig"]
+__all__ = [
+    "ForecastNet", "ForecastNetConfig", "pinball_loss",  # forecasting
+    "ClassifierNet", "ClassifierNetConfig",  # classification
+    "LanguageModelNet", "LanguageModelNetConfig", "sample_next",  # language models
+    "Seq2Seq", "Seq2SeqConfig",  # sequence to sequence
+    "LSTMAutoencoder", "LSTMAutoencoderConfig",  # anomaly detection
+]

@@ -1,5 +1,6 @@
 """What a Python user calls: estimators with fit / predict / evaluate / save / load."""
 
+from lstmkit.tasks.anomaly import AnomalyDetector, AnomalyDetectorConfig
 from lstmkit.tasks.classification import (
     SequenceClassifier,
     SequenceClassifierConfig,
@@ -11,11 +12,8 @@ from lstmkit.tasks.language_model import LanguageModel, LanguageModelConfig
 from lstmkit.tasks.translation import Translator, TranslatorConfig
 
 __all__ = [
-    "Forecaster",
-    "ForecasterConfig",
-    "SequenceClassifier",
-    "SequenceClassifierConfig",
-    "TextClassifier",
-    "TextClassifierConfig",
+    "Forecaster", "ForecasterConfig",
+    "SequenceClassifier", "SequenceClassifierConfig", "TextClassifier", "TextClassifierConfig",
+    "LanguageModel", "LanguageModelConfig", "Translator", "TranslatorConfig",
+    "AnomalyDetector", "AnomalyDetectorConfig",
 ]
-__all__ += ["LanguageModel", "LanguageModelConfig", "Translator", "TranslatorConfig"]

@@ -1,0 +1,388 @@
+"""Anomaly detection in one or several aligned series, scored per time step.
+
+The story of `AnomalyDetector.fit` (training data only):
+
+1. **validate** the frame (`lstmkit.data.validate_series`): columns, numbers, order,
+   missing values (an error unless ``fill`` says how to fill them);
+2. **prepare**: a `StandardScaler` per value column, fitted on the training rows;
+3. **train** a small network with early stopping on the last 20% of the windows:
+
+   * ``method="forecast"``: an LSTM with a linear head forecasts the next step; the
+     score of step ``t`` is the mean squared (scaled) error of its one-step-ahead
+     forecast, made with the recurrent state carried from the series' start;
+   * ``method="autoencoder"``: an `LSTMAutoencoder` reconstructs windows of
+     ``window`` steps; the score of step ``t`` is the mean squared error of step
+     ``t``'s reconstruction in the window that ends at ``t``. Scores use the past
+     only, so a stream gives the same scores as a batch;
+
+4. **threshold**: the ``quantile`` of the training scores, or the ``1 - false_alarm_rate``
+   quantile when a target false-alarm rate is given. Later data never moves it.
+
+Steps without a score (the first step for ``forecast``, the first ``window - 1`` for
+``autoencoder``) score NaN and are never flagged.
+
+`AnomalyDetector.update` scores one new point at a time: one LSTM step for
+``forecast`` (the state is carried), one window for ``autoencoder`` (a rolling buffer).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+from torch.utils.data import TensorDataset
+
+from lstmkit.data import StandardScaler, scaler_from_dict, validate_series
+from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.evaluate.anomaly import anomaly_metrics
+from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
+from lstmkit.nn import LSTM
+from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+
+__all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
+
+METHODS = ("autoencoder", "forecast")
+
+
+@dataclass(frozen=True)
+class AnomalyDetectorConfig:
+    """Everything that defines a detector; saved as JSON with the model.
+
+    Args:
+        method: ``"forecast"`` (one-step-ahead error) or ``"autoencoder"`` (reconstruction error).
+        window: training window length (steps); for ``autoencoder`` also the scoring window.
+        target: the value column(s) (default ``"value"``, or the only column of a 1-D input).
+        time_col: the time column, if any.
+        quantile: the threshold is this quantile of the training scores ...
+        false_alarm_rate: ... or, when given, the ``1 - false_alarm_rate`` quantile:
+            about this share of normal steps will be flagged.
+        hidden_size: the LSTM state size.
+        max_epochs, patience, lr, batch_size: training.
+        fill: ``None`` (missing values are an error), ``"interpolate"`` or ``"ffill"``.
+        seed: seeds initialisation and shuffling.
+    """
+
+    method: str = "forecast"
+    window: int = 32
+    target: str | tuple[str, ...] = "value"
+    time_col: str | None = None
+    quantile: float = 0.99
+    false_alarm_rate: float | None = None
+    hidden_size: int = 32
+    max_epochs: int = 30
+    patience: int = 5
+    lr: float = 1e-2
+    batch_size: int = 64
+    fill: str | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ConfigError(f"method must be one of {METHODS}, got {self.method!r}")
+        for name in ("window", "hidden_size", "max_epochs", "patience", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if self.window < 2:
+            raise ConfigError(f"window must be at least 2, got {self.window}")
+        if not 0 < self.quantile < 1:
+            raise ConfigError(f"quantile must be in (0, 1), got {self.quantile!r}")
+        if self.false_alarm_rate is not None and not 0 < self.false_alarm_rate < 1:
+            raise ConfigError(f"false_alarm_rate must be in (0, 1) or None, got {self.false_alarm_rate!r}")
+        if not 0 < self.lr < 1:
+            raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
+        if self.fill not in (None, "interpolate", "ffill"):
+            raise ConfigError(f"fill must be None, 'interpolate' or 'ffill', got {self.fill!r}")
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (self.target,) if isinstance(self.target, str) else tuple(self.target)
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> AnomalyDetectorConfig:
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise CheckpointError(f"unknown detector option(s) {sorted(unknown)} in the saved configuration")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+class NextStepNet(nn.Module):
+    """An LSTM and a linear head forecasting the next step of every feature.
+
+    Shape:
+        x: ``(B, T, F)``; output: ``(B, T, F)``, ``out[:, t]`` forecasts ``x[:, t + 1]``;
+        state: ``(h, c)``, each ``(1, B, hidden)``.
+    """
+
+    def __init__(self, n_features: int, hidden_size: int):
+        super().__init__()
+        self.lstm = LSTM(n_features, hidden_size)
+        self.head = nn.Linear(hidden_size, n_features)
+
+    def forward(self, x: Tensor, state=None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        out, state = self.lstm(x, state)
+        return self.head(out), state
+
+
+class AnomalyDetector:
+    """LSTM anomaly detector: fit on normal history, score and flag each new step.
+
+    Takes the fields of `AnomalyDetectorConfig` as keyword arguments.
+
+    >>> t = np.arange(400)
+    >>> y = np.sin(t / 6.0)
+    >>> det = AnomalyDetector(window=16, hidden_size=8, max_epochs=3).fit(y[:300])
+    >>> y[350] += 5.0
+    >>> bool(det.predict(y)["is_anomaly"][350])
+    True
+    """
+
+    def __init__(self, config: AnomalyDetectorConfig | None = None, **options: Any):
+        if config is not None and options:
+            raise ConfigError("give either an AnomalyDetectorConfig or keyword options, not both")
+        try:
+            self.config = config or AnomalyDetectorConfig(**options)
+        except TypeError as e:  # an unknown keyword
+            raise ConfigError(f"AnomalyDetector: {e}") from None
+        self.net: nn.Module | None = None
+        self.scaler: StandardScaler | None = None
+        self.threshold: float | None = None
+        self.fitted_: dict[str, Any] = {}
+        self.reset_stream()
+
+    # ---- validate and prepare ----------------------------------------------------
+
+    def validated(self, data) -> pd.DataFrame:
+        """``data`` checked and cleaned as the detector sees it: the value columns (and the time column).
+
+        Raises:
+            DataError: a column is missing or not numeric, a value is missing (without
+                ``fill``) or infinite, time goes backwards; the message says where.
+        """
+        c = self.config
+        if isinstance(data, pd.Series):
+            data = data.to_frame(name=data.name if data.name is not None else c.targets[0])
+        elif isinstance(data, np.ndarray):
+            if data.ndim not in (1, 2):
+                raise DataError(f"an array must be 1-D or 2-D (time, features), got shape {data.shape}")
+            cols = c.targets if data.ndim == 2 and data.shape[1] == len(c.targets) else None
+            if cols is None and data.ndim == 2:
+                raise DataError(f"a 2-D array must have one column per target {list(c.targets)}, "
+                                f"got shape {data.shape}")
+            data = pd.DataFrame(data.reshape(len(data), -1), columns=list(c.targets))
+        elif not isinstance(data, pd.DataFrame):
+            raise DataError(f"expected a DataFrame, Series or NumPy array, got {type(data).__name__}")
+        return validate_series(data, list(c.targets), time_col=c.time_col, fill=c.fill).frame
+
+    def _scaled(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.scaler.transform(frame)[list(self.config.targets)].to_numpy(np.float32, copy=True)  # (T, F)
+
+    # ---- fit ---------------------------------------------------------------------
+
+    def fit(self, data, *, verbose: bool = False) -> AnomalyDetector:
+        """Fit the scaler, the network and the threshold on ``data`` (the training part only).
+
+        Args:
+            data: a DataFrame with the target column(s), a Series, or an array ``(T,)``/``(T, F)``.
+            verbose: print the training summary.
+
+        Returns:
+            ``self``.
+        """
+        c = self.config
+        frame = self.validated(data)
+        shortest = 2 * c.window + 2
+        if len(frame) < shortest:
+            raise DataError(f"the training series has {len(frame)} rows; window={c.window} needs at least "
+                            f"{shortest} (lower the window or give more data)")
+        self.scaler = StandardScaler().fit(frame, list(c.targets))
+        x = torch.from_numpy(self._scaled(frame))  # (T, F)
+        T, F = x.shape  # time, features
+        seed_everything(c.seed)
+        if c.method == "forecast":
+            self.net = NextStepNet(F, c.hidden_size)
+            windows = x.unfold(0, c.window + 1, 1).permute(0, 2, 1)  # (N, window + 1, F)
+            dataset = (windows[:, :-1], windows[:, 1:])
+            loss = _next_step_loss
+        else:
+            self.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size))
+            windows = x.unfold(0, c.window, 1).permute(0, 2, 1)  # (N, window, F)
+            dataset = (windows, windows)
+            loss = _reconstruction_loss
+        n_val = max(1, len(windows) // 5)
+        # the last windows validate: they come after every training window in time
+        train_set = TensorDataset(*(t[:-n_val] for t in dataset))
+        val_set = TensorDataset(*(t[-n_val:] for t in dataset))
+        trainer = Trainer(self.net, compute_loss=loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
+                          patience=c.patience, seed=c.seed, batch_size=c.batch_size, progress=False,
+                          distributed=False, device="cpu")
+        history = trainer.fit(train_set, val_set)
+        self.net.eval()
+        scores = self._batch_scores(x)
+        level = 1 - c.false_alarm_rate if c.false_alarm_rate is not None else c.quantile
+        self.threshold = float(np.nanquantile(scores, level))
+        self.fitted_ = {"n_features": F, "threshold": self.threshold, "train_rows": T,
+                        "fingerprint": fingerprint(frame), "history": history}
+        if verbose:
+            best = min(h["val_loss"] for h in history)
+            print(f"  {c.method}: {len(history)} epochs, best validation loss {best:.4f}, "
+                  f"threshold {self.threshold:.4f}")
+        self.reset_stream()
+        return self
+
+    # ---- score and predict -------------------------------------------------------
+
+    def _require_fitted(self) -> None:
+        if self.net is None:
+            raise ConfigError("this AnomalyDetector is not fitted yet: call fit(...) or AnomalyDetector.load(...)")
+
+    @torch.no_grad()
+    def _batch_scores(self, x: Tensor) -> np.ndarray:
+        T, F = x.shape  # time, features
+        scores = np.full(T, np.nan)
+        if self.config.method == "forecast":
+            pred, _ = self.net(x[None])  # (1, T, F): pred[t] forecasts x[t + 1]
+            scores[1:] = ((pred[0, :-1] - x[1:]) ** 2).mean(dim=1).numpy()
+        else:
+            W = self.config.window
+            if T >= W:
+                windows = x.unfold(0, W, 1).permute(0, 2, 1)  # (T - W + 1, W, F)
+                recon = torch.cat([self.net(w) for w in windows.split(1024)])
+                scores[W - 1 :] = ((recon[:, -1] - windows[:, -1]) ** 2).mean(dim=1).numpy()
+        return scores
+
+    def score(self, data) -> np.ndarray:
+        """Anomaly score per row of ``data`` (higher is more anomalous; NaN while warming up).
+
+        ``data`` is scored from its own first row: give it the history too when the
+        first rows matter (the training rows, say, followed by the new ones).
+
+        Returns:
+            ``(T,)`` float array.
+        """
+        self._require_fitted()
+        return self._batch_scores(torch.from_numpy(self._scaled(self.validated(data))))
+
+    def predict(self, data) -> pd.DataFrame:
+        """One row per row of ``data``: the time column (if any), ``score`` and ``is_anomaly``."""
+        self._require_fitted()
+        frame = self.validated(data)
+        scores = self._batch_scores(torch.from_numpy(self._scaled(frame)))
+        out = pd.DataFrame({"score": scores, "is_anomaly": np.nan_to_num(scores, nan=-np.inf) > self.threshold})
+        if self.config.time_col:
+            out.insert(0, self.config.time_col, frame[self.config.time_col].to_numpy())
+        return out
+
+    def evaluate(self, data, labels) -> dict[str, float]:
+        """Point-wise and event-wise precision, recall and F1 of the flags against 0/1 ``labels``.
+
+        See `lstmkit.evaluate.anomaly` for the definitions.
+        """
+        flags = self.predict(data)["is_anomaly"].to_numpy()
+        labels = np.asarray(labels)
+        if len(labels) != len(flags):
+            raise DataError(f"labels must have one value per row: {len(flags)} rows, {len(labels)} labels")
+        try:
+            return anomaly_metrics(labels, flags)
+        except ValueError as e:
+            raise DataError(f"labels: {e}") from None
+
+    # ---- streaming ---------------------------------------------------------------
+
+    def reset_stream(self) -> None:
+        """Forget the streamed past: the next `update` starts a new series."""
+        self._state = None
+        self._forecast: Tensor | None = None
+        self._buffer: deque = deque(maxlen=self.config.window)
+        self._affine = None  # (a, b) with scaled = a * value + b, made on the first update
+
+    def _stream_affine(self) -> tuple[Tensor, Tensor]:
+        # the scaler is affine per column: read it off once, so a streamed step costs one multiply-add
+        if self._affine is None:
+            cols = list(self.config.targets)
+            b = self.scaler.transform_array(np.zeros((1, len(cols))), cols)
+            a = self.scaler.transform_array(np.ones((1, len(cols))), cols) - b
+            self._affine = (torch.tensor(a, dtype=torch.float32), torch.tensor(b, dtype=torch.float32))
+        return self._affine
+
+    @torch.no_grad()
+    def update(self, value) -> float:
+        """Score one new time step, carrying the past from the previous calls.
+
+        Gives the same scores as `score` on the whole series (see the module docstring).
+
+        Args:
+            value: a number, or one number per target column.
+
+        Returns:
+            The step's score (NaN while warming up); compare with ``self.threshold``.
+        """
+        self._require_fitted()
+        c = self.config
+        v = np.asarray(value, dtype=float).reshape(-1)
+        if len(v) != len(c.targets) or not np.isfinite(v).all():
+            raise DataError(f"update expects {len(c.targets)} finite value(s) for {list(c.targets)}, got {value!r}")
+        a, b = self._stream_affine()
+        x = a * torch.tensor(v[None], dtype=torch.float32) + b  # (1, F)
+        score = float("nan")
+        if c.method == "forecast":
+            if self._forecast is not None:
+                score = float(((self._forecast - x) ** 2).mean())
+            pred, self._state = self.net(x[None], self._state)  # one LSTM step
+            self._forecast = pred[0]
+        else:
+            self._buffer.append(x)
+            if len(self._buffer) == c.window:
+                window = torch.cat(list(self._buffer))[None]  # (1, W, F)
+                score = float(((self.net(window)[0, -1] - window[0, -1]) ** 2).mean())
+        return score
+
+    # ---- save and load -----------------------------------------------------------
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the weights (safetensors) and configuration, scaler and threshold (JSON)."""
+        self._require_fitted()
+        fitted = {k: v for k, v in self.fitted_.items() if k != "history"}
+        save_model_dir(path, self.net, {"detector": self.config.to_dict(), "scaler": self.scaler.to_dict(),
+                                        "fitted": fitted},
+                       metadata={"task": "anomaly", "history": self.fitted_.get("history", [])})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> AnomalyDetector:
+        """Load a detector written by `save`."""
+        state, config, _ = load_model_dir(path)
+        if "detector" not in config:
+            raise CheckpointError(f"{path} holds no anomaly detector (its config has no 'detector' entry)")
+        det = cls(AnomalyDetectorConfig.from_dict(config["detector"]))
+        det.scaler = scaler_from_dict(config["scaler"])
+        det.fitted_ = dict(config["fitted"])
+        det.threshold = float(det.fitted_["threshold"])
+        F, c = det.fitted_["n_features"], det.config
+        if c.method == "forecast":
+            det.net = NextStepNet(F, c.hidden_size)
+        else:
+            det.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size))
+        det.net.load_state_dict(state)
+        det.net.eval()
+        return det
+
+
+def _next_step_loss(model: nn.Module, batch) -> Tensor:
+    x, y = batch
+    pred, _ = model(x)
+    return ((pred - y) ** 2).mean()
+
+
+def _reconstruction_loss(model: nn.Module, batch) -> Tensor:
+    x, _ = batch
+    return ((model(x) - x) ** 2).mean()
