@@ -30,6 +30,8 @@ def test_forecast_writes_csv_plot_model_and_backtest(csv, tmp_path, capsys):
     assert forecast.columns.tolist() == ["step", "month", "forecast", "q0.1", "q0.5", "q0.9"]
     assert forecast["month"].iloc[0] == "1961-01-01"
     assert (run / "forecast.png").stat().st_size > 10_000
+    assert "data:image/png;base64," in (run / "report.html").read_text()
+    assert (run / "forecast.csv").stat().st_mode & 0o044  # readable by others, like any file the user writes
     assert (run / "model" / "weights.safetensors").exists()
     summary = json.loads((run / "backtest.json").read_text())
     assert summary[0]["method"] == "lstmkit"

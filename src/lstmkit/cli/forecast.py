@@ -18,6 +18,7 @@ import pandas as pd
 from lstmkit.data import datasets, read_table
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.report.forecast_plot import plot_forecast
+from lstmkit.report.html import Section, write_report
 from lstmkit.report.tables import print_table
 from lstmkit.tasks import Forecaster
 from lstmkit.utils.files import atomic_path, atomic_write_text
@@ -175,7 +176,14 @@ def run_forecast(args) -> int:
     model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
     model.save(model_dir)
     plot = plot_forecast(model.validated(frame), forecast, model.config, run_dir / "forecast.png", backtest=result)
-    print(f"wrote {output}, {plot} and the model in {model_dir} ({time.perf_counter() - started:.0f} s)")
+    sections = [Section("Forecast", text=f"{name}: {model.config.horizon} steps ahead", tables=[forecast],
+                        images=[plot])]
+    if result is not None:
+        sections.insert(0, Section("Backtest", text=f"{args.windows} rolling origins, each a fresh fit on the data "
+                                                    "before it; lower is better", tables=[result.summary]))
+    report = write_report(run_dir / "report.html", f"lstmkit forecast: {name}", sections)
+    print(f"wrote {output}, {plot}, {report} and the model in {model_dir} "
+          f"({time.perf_counter() - started:.0f} s)")
     return 0
 
 
