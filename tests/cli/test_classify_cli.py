@@ -72,6 +72,11 @@ def test_sequences_from_ts_files(tmp_path, capsys):
     predictions = pd.read_csv(run / "predictions.csv")
     assert len(predictions) == 1029 and predictions.columns.tolist() == ["id", "prediction", "prob_1", "prob_2"]
     assert "macro-F1" in capsys.readouterr().out
+    page = (run / "report.html").read_text()
+    for heading in ("Data", "Configuration", "Training", "Test"):
+        assert f"<h2>{heading}</h2>" in page
+    assert page.count("data:image/png;base64,") == 2  # training curves, confusion matrix
+    assert "<td>hidden_size</td>" in page and "macro_f1" in page
 
 
 def test_texts_with_an_unlabelled_test_file_are_only_predicted(tmp_path, capsys):
@@ -89,6 +94,9 @@ def test_texts_with_an_unlabelled_test_file_are_only_predicted(tmp_path, capsys)
     assert "warning: " in captured.err and "predicted from no content" in captured.err
     assert pd.read_csv(run / "predictions.csv")["id"].tolist() == [0, 1, 2]
     assert not (run / "metrics.json").exists()
+    page = (run / "report.html").read_text()
+    assert "<h2>Training</h2>" in page and "predicted, not scored" in page
+    assert page.count("data:image/png;base64,") == 1  # training curves; no confusion matrix without labels
 
 
 def test_unknown_test_labels_are_a_warning_not_a_crash(tmp_path, capsys):

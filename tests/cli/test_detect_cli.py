@@ -40,6 +40,11 @@ def test_detect_writes_scores_plot_and_metric_table(csv, tmp_path, capsys):
     assert written.columns.tolist() == ["day", "y", "z", "label", "score", "is_anomaly"]
     assert set(written["is_anomaly"].unique()) <= {0, 1} and np.isnan(written["score"][0])
     assert (run / "detections.png").stat().st_size > 10_000
+    page = (run / "report.html").read_text()
+    for heading in ("Data", "Configuration", "Training", "Detections"):
+        assert f"<h2>{heading}</h2>" in page
+    assert page.count("data:image/png;base64,") == 2  # training curves, detections
+    assert "rolling z-score" in page and "<td>window</td>" in page and "<td>D</td>" in page
     assert not list(run.glob(".*.tmp"))
 
 

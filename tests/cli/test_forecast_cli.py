@@ -30,7 +30,17 @@ def test_forecast_writes_csv_plot_model_and_backtest(csv, tmp_path, capsys):
     assert forecast.columns.tolist() == ["step", "month", "forecast", "q0.1", "q0.5", "q0.9"]
     assert forecast["month"].iloc[0] == "1961-01-01"
     assert (run / "forecast.png").stat().st_size > 10_000
-    assert "data:image/png;base64," in (run / "report.html").read_text()
+    page = (run / "report.html").read_text()
+    assert "data:image/png;base64," in page
+    for heading in ("Data", "Configuration", "Backtest", "Forecast", "Training", "Inside the network"):
+        assert f"<h2>{heading}</h2>" in page
+    assert page.count("data:image/png;base64,") == 3  # forecast, training curves, gates
+    assert "<td>horizon</td>" in page and "<td>MS</td>" in page  # the configuration and the frequency
+    from lstmkit.tasks import Forecaster
+
+    saved = Forecaster.load(run / "model")
+    past, future = saved.network_inputs()  # what the networks read, as predict builds it
+    assert past.shape == (1, saved.lookback, saved._nets[0].config.n_inputs) and future.shape[:2] == (1, 6)
     assert (run / "forecast.csv").stat().st_mode & 0o044  # readable by others, like any file the user writes
     assert (run / "model" / "weights.safetensors").exists()
     summary = json.loads((run / "backtest.json").read_text())

@@ -29,6 +29,11 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
     sample = (run / "sample.txt").read_text()
     assert sample.startswith("And the") and len(sample) == len("And the") + 30 + 1
     assert (run / "model" / "weights.safetensors").exists()
+    page = (run / "report.html").read_text()
+    for heading in ("Data", "Configuration", "Training", "Held-out perplexity", "Generated sample"):
+        assert f"<h2>{heading}</h2>" in page
+    assert page.count("data:image/png;base64,") == 1  # training curves
+    assert "-gram, Kneser-Ney</th>" in page and "<td>hidden_size</td>" in page
     assert not list(run.glob(".*.tmp"))
 
     # the saved model generates the same text from the same seed, without training
@@ -37,6 +42,7 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
                  "--run-dir", str(again)]) == 0
     assert "loaded the char-level model" in capsys.readouterr().out
     assert (again / "sample.txt").read_text() == sample
+    assert "<h2>Training</h2>" in (again / "report.html").read_text()  # the saved model keeps its training log
 
 
 @pytest.mark.parametrize("level", ["word", "symbol"])

@@ -33,6 +33,11 @@ def test_trains_on_pairs_scores_plots_and_reloads(pairs_tsv, tmp_path, capsys):
     assert predictions.columns.tolist() == ["source", "target", "prediction", "correct"] and len(predictions) == 12
     assert predictions["correct"].mean() == pytest.approx(metrics["exact_match"])
     assert (run / "attention.png").stat().st_size > 5_000
+    page = (run / "report.html").read_text()
+    for heading in ("Data", "Configuration", "Training", "Scores", "Translations"):
+        assert f"<h2>{heading}</h2>" in page
+    assert page.count("data:image/png;base64,") == 2  # training curves, attention heatmap
+    assert "<th>bleu</th>" in page and "<td>3rd of March 1998</td>" in page
     assert not list(run.glob(".*.tmp"))
 
     # the saved model: translate without training, and score it on a pairs file with beam search
@@ -43,6 +48,8 @@ def test_trains_on_pairs_scores_plots_and_reloads(pairs_tsv, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "loaded the model" in out and "all 120 pairs" in out and "beam search, width 3" in out
     assert json.loads((again / "metrics.json").read_text())["beam"] == 3
+    page = (again / "report.html").read_text()
+    assert "beam search, width 3" in page and page.count("data:image/png;base64,") == 2
 
 
 def test_csv_pairs_with_header(tmp_path, capsys):

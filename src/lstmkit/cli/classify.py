@@ -12,7 +12,7 @@ seeded 80/20 split.
 
 Everything goes to a run folder (``runs/classify-<time>/`` unless ``--run-dir``),
 each file written atomically: ``predictions.csv``, ``metrics.json``,
-``confusion.png`` and the model directory ``model/``.
+``confusion.png``, ``training.png``, ``report.html`` and the model directory ``model/``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from lstmkit.data.datasets.classification import load_language_words
 from lstmkit.data.text_io import texts_from_frame
 from lstmkit.errors import ConfigError
+from lstmkit.report.html import Section, write_report
+from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
 from lstmkit.report.tables import print_table
 from lstmkit.tasks import SequenceClassifier, TextClassifier
 from lstmkit.tasks.classification import ClassificationReport
@@ -104,8 +107,10 @@ def run(args) -> int:
         model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
         model.save(model_dir)
         written = [str(model_dir)]
-        if test is not None:
-            written += _predict_and_score(model, test, args, run_dir)
+        scored = _predict_and_score(model, test, args, run_dir) if test is not None else None
+        if scored is not None:
+            written += scored[0]
+        written.append(str(_report(model, name, train, test, scored, run_dir)))
     print(f"wrote {', '.join(written)} ({time.perf_counter() - started:.0f} s)")
     return 0
 
@@ -181,7 +186,7 @@ def _demo(args):
     return model, train, test, name
 
 
-def _predict_and_score(model, test, args, run_dir: Path) -> list[str]:
+def _predict_and_score(model, test, args, run_dir: Path) -> tuple[list[str], int, tuple | None]:
     test_set = model.read(test)
     frame = model.predict_frame(test_set)
     output = Path(args.output) if args.output else run_dir / "predictions.csv"
@@ -190,7 +195,7 @@ def _predict_and_score(model, test, args, run_dir: Path) -> list[str]:
     written = [str(output)]
     if test_set.y is None:
         print(f"predicted {len(frame)} examples; the test data have no labels, so nothing is scored")
-        return written
+        return written, len(frame), None
     report = model.evaluate(test_set)
     print(f"test: accuracy {report.accuracy:.4f}, macro-F1 {report.macro_f1:.4f} on {report.n} examples")
     confusion = report.confusion.copy()
@@ -199,7 +204,30 @@ def _predict_and_score(model, test, args, run_dir: Path) -> list[str]:
     metrics = run_dir / "metrics.json"
     atomic_write_text(metrics, json.dumps(report.to_dict(), indent=2) + "\n")
     png = save_confusion_png(report, run_dir / "confusion.png")
-    return written + [str(metrics), str(png)]
+    return written + [str(metrics), str(png)], len(frame), (report, confusion, png)
+
+
+def _report(model, name: str, train, test, scored, run_dir: Path) -> Path:
+    """``report.html``: data, configuration, training curves, and the test scores with the confusion matrix."""
+    data = {"training data": train if isinstance(train, str) else f"{len(train)} examples",
+            "classes": model.classes, "model": type(model).__name__}
+    if test is not None:
+        data["test data"] = test if isinstance(test, str) else f"{len(test)} examples"
+        data["test examples predicted"] = scored[1]
+    sections = [Section("Data", text=name, tables=[summary_table(data)]),
+                Section("Configuration", tables=[config_table(model.config)])]
+    curves = plot_training_curves(model.history, run_dir / "training.png",
+                                  title="loss per epoch (solid: training, dashed: validation)")
+    sections.append(Section("Training", text=f"{len(model.history)} ensemble member(s)",
+                            images=[curves] if curves else []))
+    if scored is not None and scored[2] is not None:
+        report, confusion, png = scored[2]
+        scores = pd.DataFrame({"accuracy": [report.accuracy], "macro_f1": [report.macro_f1], "examples": [report.n]})
+        sections.append(Section("Test", text="rows: true class, columns: predicted", tables=[scores, confusion],
+                                images=[png]))
+    elif test is not None:
+        sections.append(Section("Test", text="the test data have no labels: predicted, not scored"))
+    return write_report(run_dir / "report.html", f"lstmkit classify: {name}", sections)
 
 
 def save_confusion_png(report: ClassificationReport, path) -> Path:

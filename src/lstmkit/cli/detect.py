@@ -3,8 +3,8 @@
 With no ``--data`` it runs on the bundled monthly sunspots with labelled, injected
 anomalies (spikes and level shifts after the training half; see `anomaly_demo` and
 ``lstmkit/data/datasets/README.md``), and prints precision/recall/F1 beside the
-rolling z-score baseline. It writes ``detections.csv`` and ``detections.png`` under
-``runs/detect-<time>/``.
+rolling z-score baseline. It writes ``detections.csv``, ``detections.png``, ``training.png``
+and ``report.html`` under ``runs/detect-<time>/``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import pandas as pd  # noqa: E402
 from lstmkit.data import datasets, read_table  # noqa: E402
 from lstmkit.errors import ConfigError, DataError  # noqa: E402
 from lstmkit.evaluate.anomaly import anomaly_metrics, inject_anomalies, rolling_zscore  # noqa: E402
+from lstmkit.report.html import Section, write_report  # noqa: E402
+from lstmkit.report.run_report import config_table, plot_training_curves, summary_table  # noqa: E402
 from lstmkit.report.tables import print_table  # noqa: E402
 from lstmkit.tasks.anomaly import METHODS, AnomalyDetector  # noqa: E402
 from lstmkit.utils.files import atomic_path  # noqa: E402
@@ -150,6 +152,7 @@ def run(args) -> int:
     print(f"threshold {detector.threshold:.4f}: {int(flagged[n_train:].sum())} of {len(frame) - n_train} rows "
           "after training flagged")
 
+    table = None
     if label_col is not None:
         labels = _labels(frame, label_col)
         values = detector.validated(frame)[targets].to_numpy(float)
@@ -166,8 +169,36 @@ def run(args) -> int:
     labelled = _labels(frame, label_col) if label_col is not None else None
     plot = _plot(frame, targets, time_col, detections, detector.threshold, n_train, run_dir / "detections.png",
                  labelled)
-    print(f"wrote {output} and {plot} ({time.perf_counter() - started:.1f} s)")
+    report = _report(detector, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir)
+    print(f"wrote {output}, {plot} and {report} ({time.perf_counter() - started:.1f} s)")
     return 0
+
+
+def _report(detector, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir: Path) -> Path:
+    """``report.html``: data, configuration, training curves, the detections figure and the metric table."""
+    data = {"rows": len(frame), "training rows": n_train, "targets": targets}
+    if time_col:
+        times = pd.to_datetime(frame[time_col])
+        data["time span"] = f"{times.min()} to {times.max()}"
+        try:
+            from lstmkit.data import infer_frequency
+
+            data["frequency"] = infer_frequency(times) or "irregular"
+        except (ValueError, TypeError, DataError):
+            data["frequency"] = "irregular"
+    sections = [Section("Data", text=name, tables=[summary_table(data)]),
+                Section("Configuration", tables=[config_table(detector.config)])]
+    curves = plot_training_curves(detector.fitted_["history"], run_dir / "training.png",
+                                  title="loss per epoch (solid: training, dashed: validation)")
+    sections.append(Section("Training", images=[curves] if curves else []))
+    text = (f"threshold {detector.threshold:.4g}: {int(flagged[n_train:].sum())} of {len(frame) - n_train} rows after "
+            "training flagged")
+    tables = []
+    if table is not None:
+        text += "; metrics on the rows after training, next to a rolling z-score baseline"
+        tables.append(table)
+    sections.append(Section("Detections", text=text, tables=tables, images=[plot]))
+    return write_report(run_dir / "report.html", f"lstmkit detect: {name}", sections)
 
 
 def _plot(frame, targets, time_col, detections, threshold, n_train, path, labels=None) -> Path:

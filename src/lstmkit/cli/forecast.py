@@ -19,6 +19,7 @@ from lstmkit.data import datasets, read_table
 from lstmkit.errors import ConfigError, DataError
 from lstmkit.report.forecast_plot import plot_forecast
 from lstmkit.report.html import Section, write_report
+from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
 from lstmkit.report.tables import print_table
 from lstmkit.tasks import Forecaster
 from lstmkit.utils.files import atomic_path, atomic_write_text
@@ -175,16 +176,68 @@ def run_forecast(args) -> int:
         forecast.to_csv(tmp, index=False)
     model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
     model.save(model_dir)
-    plot = plot_forecast(model.validated(frame), forecast, model.config, run_dir / "forecast.png", backtest=result)
-    sections = [Section("Forecast", text=f"{name}: {model.config.horizon} steps ahead", tables=[forecast],
-                        images=[plot])]
+    validated = model.validated(frame)
+    plot = plot_forecast(validated, forecast, model.config, run_dir / "forecast.png", backtest=result)
+    sections = [Section("Data", text=name, tables=[summary_table(_data_summary(validated, model.config))]),
+                Section("Configuration", tables=[config_table(model.config)])]
     if result is not None:
-        sections.insert(0, Section("Backtest", text=f"{args.windows} rolling origins, each a fresh fit on the data "
-                                                    "before it; lower is better", tables=[result.summary]))
+        sections.append(Section("Backtest", text=f"{args.windows} rolling origins, each a fresh fit on the data "
+                                                 "before it; lower is better", tables=[result.summary]))
+    sections.append(Section("Forecast", text=f"{name}: {model.config.horizon} steps ahead", tables=[forecast],
+                            images=[plot]))
+    curves = plot_training_curves(model.history, run_dir / "training.png",
+                                  title="final fit: loss per epoch (solid: training, dashed: validation)")
+    sections.append(Section("Training", text=f"{len(model.history)} ensemble member(s) of the final fit; "
+                                             "early stopping keeps each member's best validation epoch",
+                            images=[curves] if curves else []))
+    sections.append(_inside_section(model, future, run_dir / "gates.png"))
     report = write_report(run_dir / "report.html", f"lstmkit forecast: {name}", sections)
     print(f"wrote {output}, {plot}, {report} and the model in {model_dir} "
           f"({time.perf_counter() - started:.0f} s)")
     return 0
+
+
+def _data_summary(frame: pd.DataFrame, config) -> dict:
+    """Rows, series, time span and frequency of the validated data, for the report."""
+    id_col, time_col = config.id_col, config.time_col
+    summary = {"rows": len(frame), "series": frame[id_col].nunique() if id_col else 1,
+               "targets": list(config.targets)}
+    if time_col:
+        times = pd.to_datetime(frame[time_col])
+        summary["time span"] = f"{times.min()} to {times.max()}"
+        first = times if id_col is None else times[frame[id_col] == frame[id_col].iloc[0]]
+        try:
+            from lstmkit.data import infer_frequency
+
+            summary["frequency"] = infer_frequency(first.drop_duplicates().sort_values()) or "irregular"
+        except (ValueError, TypeError, DataError):
+            summary["frequency"] = "irregular"
+    else:
+        summary["time span"] = f"positions 0 to {len(frame) - 1}" if id_col is None else "positions (no time column)"
+        summary["frequency"] = "- (no time column)"
+    return summary
+
+
+def _inside_section(model: Forecaster, future, path: Path) -> Section:
+    """The gates and cell state of the first ensemble member's encoder LSTM on the last input window."""
+    import torch
+
+    from lstmkit.explain import plot_gates, record_lstm
+
+    encoder = model._nets[0].encoder
+    past, _ = model.network_inputs(future=future)
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        recording = record_lstm(encoder, torch.from_numpy(past[:1]))
+    finally:
+        encoder.train(was_training)
+    series = " of the first series" if model.config.id_col else ""
+    gates = plot_gates(recording, path)
+    return Section("Inside the network", images=[gates], text=(
+        f"The first ensemble member's encoder LSTM (layer 0) reading the last {past.shape[1]}-step input window"
+        f"{series} (scaled, targets relative to the window's last value), the window the forecast starts from: "
+        "gates on a 0-1 scale, candidate, cell and hidden state around zero."))
 
 
 def run_backtest(args) -> int:

@@ -3,7 +3,8 @@
 With no ``--corpus`` and no ``--model-dir`` it trains on the bundled public-domain
 text (the Book of Genesis, King James Version) for about a minute, prints the
 held-out perplexity next to a smoothed n-gram's, then streams generated text.
-Everything it writes goes under ``runs/generate-<time>/`` (model, metrics, sample).
+Everything it writes goes under ``runs/generate-<time>/`` (model, metrics, sample, training
+curves and ``report.html``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import time
 import warnings
 from pathlib import Path
 
+import pandas as pd
+
 from lstmkit.data.corpora import bundled_corpus, read_corpus, split_tail
 from lstmkit.errors import ConfigError
+from lstmkit.report.html import Section, write_report
+from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
 from lstmkit.tasks.language_model import LanguageModel, UnknownTokensWarning
 from lstmkit.utils.files import atomic_write_text
 
@@ -88,6 +93,7 @@ def run(args) -> int:
     options = _model_options(args)
     model_dir = Path(args.model_dir) if args.model_dir else None
     metrics: dict = {}
+    data: dict = {}
     if model_dir is not None and model_dir.exists() and not (model_dir / "manifest.json").is_file() and (
             not model_dir.is_dir() or any(model_dir.iterdir())):
         raise ConfigError(f"--model-dir {model_dir} exists and is not an lstmkit model directory; "
@@ -95,8 +101,10 @@ def run(args) -> int:
     if model_dir is not None and (model_dir / "manifest.json").is_file():
         lm = LanguageModel.load(model_dir)
         print(f"lstmkit generate: loaded the {lm.config.level}-level model in {model_dir}")
+        data = {"model": f"loaded from {model_dir}"}
         if args.corpus:
             head, tail = split_tail(read_corpus(args.corpus), HELD_OUT)
+            data.update({"scored on": args.corpus, "held-out characters": len(tail)})
             metrics = _score(lm, head, tail, f"the last {HELD_OUT:.0%} of {args.corpus}")
     else:
         if args.corpus:
@@ -104,6 +112,8 @@ def run(args) -> int:
         else:
             text, name = bundled_corpus()
         head, tail = split_tail(text, HELD_OUT)
+        data = {"corpus": name, "characters": len(text), "training characters": len(head),
+                "held-out characters": len(tail)}
         lm = LanguageModel(**options)
         budget = f", at most {args.time_budget:.0f} s" if args.time_budget else ""
         print(f"lstmkit generate: training a {lm.config.level}-level LSTM ({options['hidden_size']} units) on "
@@ -120,9 +130,32 @@ def run(args) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "sample.txt", sample + "\n")
     atomic_write_text(run_dir / "metrics.json", json.dumps({**metrics, "level": lm.config.level}, indent=2) + "\n")
-    print(f"wrote {run_dir / 'sample.txt'}, {run_dir / 'metrics.json'} and the model in {model_dir} "
+    report = _report(lm, data, metrics, sample, args, run_dir)
+    print(f"wrote {run_dir / 'sample.txt'}, {run_dir / 'metrics.json'}, {report} and the model in {model_dir} "
           f"({time.perf_counter() - started:.0f} s)")
     return 0
+
+
+def _report(lm: LanguageModel, data: dict, metrics: dict, sample: str, args, run_dir: Path) -> Path:
+    """``report.html``: data, configuration, training curves, perplexity next to the n-gram, the sample."""
+    sections = [Section("Data", tables=[summary_table({**data, "tokens": lm.config.level})]),
+                Section("Configuration", tables=[config_table(lm.config)])]
+    curves = plot_training_curves(lm.history, run_dir / "training.png",
+                                  title="loss per epoch (solid: training, dashed: validation)")
+    sections.append(Section("Training", images=[curves] if curves else [],
+                            text=[] if curves else "no training log (a model saved without one)"))
+    if metrics:
+        table = pd.DataFrame({"perplexity": [metrics["perplexity"], metrics["ngram_perplexity"]],
+                              "bits_per_char": [metrics["bits_per_char"], metrics["ngram_bits_per_char"]]},
+                             index=pd.Index(["LSTM", f"{metrics['ngram_order']}-gram, Kneser-Ney"], name="model"))
+        sections.append(Section("Held-out perplexity", tables=[table],
+                                text=f"{metrics['tokens']:,} {lm.config.level} tokens; lower is better"))
+    decoding = f"temperature {args.temperature}" + (f", top-k {args.top_k}" if args.top_k else "") + \
+        (f", top-p {args.top_p}" if args.top_p else "") + f", seed {args.seed}"
+    sections.append(Section("Generated sample", text=[f"{args.length} {lm.config.level} tokens ({decoding})"
+                                                      + (f", prompt {args.prompt!r}" if args.prompt else ""), sample]))
+    return write_report(run_dir / "report.html", f"lstmkit generate: {lm.config.level}-level language model",
+                        sections)
 
 
 def _has_two_tokens(lm: LanguageModel, text: str) -> bool:

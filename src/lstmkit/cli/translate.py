@@ -4,7 +4,8 @@ With no ``--pairs`` and no ``--model-dir`` it runs the bundled demo: dates writt
 in many human formats ("3rd of March 1998", "03/03/98", "March 3, 1998") normalised
 to ISO ``YYYY-MM-DD``, generated reproducibly, trained for about a minute and scored
 on held-out dates by exact match. Everything it writes goes under
-``runs/translate-<time>/`` (model, metrics, predictions, attention heatmap).
+``runs/translate-<time>/`` (model, metrics, predictions, attention heatmap, training curves and
+``report.html``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import random
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from lstmkit.data.corpora import read_pairs
 from lstmkit.data.dates import date_pairs
 from lstmkit.errors import ConfigError
 from lstmkit.report.attention_plot import plot_attention
+from lstmkit.report.html import Section, write_report
+from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
 from lstmkit.tasks.translation import Translator
 from lstmkit.utils.files import atomic_path, atomic_write_text
 
@@ -88,7 +93,7 @@ def run(args) -> int:
     run_dir = Path(args.run_dir or Path("runs") / time.strftime("translate-%Y%m%d-%H%M%S"))
     model_dir = Path(args.model_dir) if args.model_dir else None
     inputs = _inputs(args.input)
-    metrics, predictions = {}, None
+    metrics, predictions, data = {}, None, {}
     if model_dir is not None and model_dir.exists() and not (model_dir / "manifest.json").is_file() and (
             not model_dir.is_dir() or any(model_dir.iterdir())):
         raise ConfigError(f"--model-dir {model_dir} exists and is not an lstmkit model directory; "
@@ -96,8 +101,10 @@ def run(args) -> int:
     if model_dir is not None and (model_dir / "manifest.json").is_file():
         model = Translator.load(model_dir)
         print(f"lstmkit translate: loaded the model in {model_dir}")
+        data = {"model": f"loaded from {model_dir}"}
         if args.pairs:
             pairs = read_pairs(args.pairs)
+            data.update({"scored on": args.pairs, "pairs scored": len(pairs)})
             metrics, predictions = model.evaluate(pairs, beam=args.beam, return_predictions=True)
             _print_metrics(metrics, f"all {len(pairs):,} pairs of {args.pairs}", args.beam)
     else:
@@ -114,6 +121,7 @@ def run(args) -> int:
         n_test = int(len(pairs) * HELD_OUT) if len(pairs) >= 10 else 0
         test = [pairs[i] for i in order[:n_test]]
         train = [pairs[i] for i in order[n_test:]]
+        data = {"pairs": name, "training pairs": len(train), "held-out pairs": len(test)}
         model = Translator(**options)
         budget = f", at most {args.time_budget:.0f} s" if args.time_budget else ""
         print(f"lstmkit translate: training an encoder-decoder with {args.attention} attention on {len(train):,} of "
@@ -129,6 +137,7 @@ def run(args) -> int:
         model.save(model_dir, metrics=metrics)
 
     run_dir.mkdir(parents=True, exist_ok=True)
+    plot = translations = None
     if inputs:
         outputs = model.translate(inputs, beam=args.beam)
         print("translations:")
@@ -138,13 +147,43 @@ def run(args) -> int:
         plot = plot_attention(attention.source, attention.target, attention.weights, run_dir / "attention.png",
                               title=f"attention: {inputs[0]!r} -> {outputs[0]!r}")
         print(f"attention heatmap of the first input: {plot}")
+        translations = list(zip(inputs, outputs))
     if predictions is not None:
         with atomic_path(run_dir / "predictions.csv") as tmp:
             predictions.to_csv(tmp, index=False)
     atomic_write_text(run_dir / "metrics.json", json.dumps({**metrics, "beam": args.beam}, indent=2) + "\n")
+    _report(model, data, metrics, predictions, translations, plot, args, run_dir)
     print(f"wrote {run_dir} (metrics.json{', predictions.csv' if predictions is not None else ''}"
-          f"{', attention.png' if inputs else ''}) and the model in {model_dir} ({time.perf_counter() - started:.0f} s)")
+          f"{', attention.png' if inputs else ''}, report.html) and the model in {model_dir} "
+          f"({time.perf_counter() - started:.0f} s)")
     return 0
+
+
+def _report(model: Translator, data: dict, metrics: dict, predictions, translations, attention, args,
+            run_dir: Path) -> Path:
+    """``report.html``: data, configuration, training curves, held-out scores, translations and attention."""
+    sections = [Section("Data", tables=[summary_table(data)]),
+                Section("Configuration", tables=[config_table(model.config)])]
+    curves = plot_training_curves(model.history, run_dir / "training.png",
+                                  title="loss per epoch (solid: training, dashed: validation)")
+    sections.append(Section("Training", images=[curves] if curves else [],
+                            text=[] if curves else "no training log (a model saved without one)"))
+    if metrics:
+        decoding = "greedy decoding" if args.beam == 1 else f"beam search, width {args.beam}"
+        scores = pd.DataFrame({"exact_match": [metrics["exact_match"]], "token_accuracy": [metrics["token_accuracy"]],
+                               "bleu": [metrics["bleu"]], "pairs": [metrics["pairs"]]})
+        tables = [scores]
+        if predictions is not None:
+            wrong = predictions[~predictions["correct"]].head(10)
+            if len(wrong):
+                tables.append(wrong.reset_index(drop=True))
+        sections.append(Section("Scores", tables=tables, text=f"{decoding}; exact match and token accuracy are "
+                                "shares, BLEU is 0-100" + ("; then some mistakes" if len(tables) > 1 else "")))
+    if translations:
+        sections.append(Section("Translations", tables=[pd.DataFrame(translations, columns=["input", "output"])],
+                                images=[attention], text="the heatmap: where the decoder looked in the first "
+                                                         "input for each output piece"))
+    return write_report(run_dir / "report.html", "lstmkit translate: encoder-decoder with attention", sections)
 
 
 def _print_metrics(metrics: dict, where: str, beam: int) -> None:

@@ -327,6 +327,11 @@ class _Classifier:
         """The class labels, in the order of ``predict_proba``'s columns."""
         return list(self._require_fitted().classes)
 
+    @property
+    def history(self) -> list[list[dict]]:
+        """Per ensemble member, the per-epoch training log of the last fit (``val_loss`` None without validation)."""
+        return self._require_fitted().history
+
     def predict_proba(self, data, **read_options) -> np.ndarray:
         """Class probabilities: the mean over the ensemble members.
 

@@ -281,22 +281,61 @@ class Forecaster:
             is one, the id column when there is one, ``target`` when there are several
             targets, ``forecast`` and one ``q{level}`` column per quantile.
         """
-        fitted = self._require_fitted()
-        c = self.config
-        if data is None:
-            history = _untail(fitted.tail, c.time_col)
-        else:
-            history = self._validate(data).frame
-            short = {k: n for k, n in _lengths(history, c.id_col).items() if n < fitted.lookback}
-            if short:
-                raise DataError(
-                    f"to forecast, every series needs at least lookback={fitted.lookback} rows; "
-                    f"too short: {_show_ids(short)}"
-                )
+        history = self._history(data)
         quantiles = self._forecast(history, future)  # (S, H, n_targets, Q)
         return self._to_frame(history, quantiles)
 
+    def network_inputs(self, data: pd.DataFrame | pd.Series | np.ndarray | None = None, *,
+                       future: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The arrays the fitted networks read to forecast after ``data``, as `predict` builds them.
+
+        The last ``lookback`` rows of each series, transformed and scaled as in `fit`,
+        with the targets made relative to the window's last value (what each network
+        in ``_nets`` takes as ``past``), and the future covariates of the forecast steps.
+        Useful to look inside a network, e.g. ``record_lstm(net.encoder, torch.from_numpy(past))``.
+
+        Args:
+            data, future: as for `predict`.
+
+        Returns:
+            ``(past, future)`` float32 arrays, one row per series (in the order of `predict`).
+
+        Shape:
+            past: ``(S, lookback, n_inputs)``; future: ``(S, horizon, n_future)`` (``n_future`` may be 0).
+        """
+        _, _, past, fut = self._network_inputs(self._history(data), future)
+        return past, fut
+
+    def _history(self, data) -> pd.DataFrame:
+        """The history a forecast starts after: ``data`` validated, or the fitted data's tail."""
+        fitted = self._require_fitted()
+        c = self.config
+        if data is None:
+            return _untail(fitted.tail, c.time_col)
+        history = self._validate(data).frame
+        short = {k: n for k, n in _lengths(history, c.id_col).items() if n < fitted.lookback}
+        if short:
+            raise DataError(
+                f"to forecast, every series needs at least lookback={fitted.lookback} rows; "
+                f"too short: {_show_ids(short)}"
+            )
+        return history
+
     def _forecast(self, history: pd.DataFrame, future: pd.DataFrame | None) -> np.ndarray:
+        fitted = self._require_fitted()
+        c = self.config
+        inputs, scaler, past, fut = self._network_inputs(history, future)
+        with torch.no_grad():
+            outputs = [net(torch.from_numpy(past), torch.from_numpy(fut)).numpy() for net in self._nets]
+        pred = np.median(np.stack(outputs), axis=0)  # (S, H, n_targets, Q)
+        pred = np.sort(pred, axis=-1)  # quantiles never cross
+        pred = pred + self._offset(inputs.past, fitted.base, fitted.m)[..., None]
+        series = inputs.series if c.id_col else None
+        pred = scaler.inverse_transform_array(pred, list(c.targets), series=series, axis=2)
+        return np.exp(pred) if fitted.log else pred
+
+    def _network_inputs(self, history: pd.DataFrame, future: pd.DataFrame | None):
+        """The prediction windows, the scaler, and the networks' ``past`` and ``future`` arrays."""
         fitted = self._require_fitted()
         c = self.config
         frame, _ = self._with_calendar(history, fitted.freq, fitted.calendar_columns)
@@ -314,14 +353,7 @@ class Forecaster:
         )
         zeros = np.zeros((len(inputs.past), c.horizon, len(c.targets)), dtype=np.float32)
         past, fut, _ = self._relative(inputs.past, inputs.future, zeros, fitted.base, fitted.m)
-        with torch.no_grad():
-            outputs = [net(torch.from_numpy(past), torch.from_numpy(fut)).numpy() for net in self._nets]
-        pred = np.median(np.stack(outputs), axis=0)  # (S, H, n_targets, Q)
-        pred = np.sort(pred, axis=-1)  # quantiles never cross
-        pred = pred + self._offset(inputs.past, fitted.base, fitted.m)[..., None]
-        series = inputs.series if c.id_col else None
-        pred = scaler.inverse_transform_array(pred, list(c.targets), series=series, axis=2)
-        return np.exp(pred) if fitted.log else pred
+        return inputs, scaler, past, fut
 
     def _to_frame(self, history: pd.DataFrame, quantiles: np.ndarray) -> pd.DataFrame:
         fitted = self._require_fitted()
