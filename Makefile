@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo seed-example test test-fast bench install clean
+.PHONY: demo seed-example native test test-fast bench install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,18 @@ demo: $(STAMP)
 seed-example: $(STAMP)
 	$(PY) examples/seed_next_value.py
 
-test: $(STAMP)
+native: $(STAMP)
+	$(PY) -m lstmkit.nn.fused.build
+
+test: $(STAMP) native
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) native
 	$(PY) -m pytest -q -m "not slow"
 
-bench: $(STAMP)
+bench: $(STAMP) native
 	$(PY) bench/layers.py
+	$(PY) bench/variants.py --threads 1
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

@@ -12,12 +12,14 @@ repeats. ``--reference`` adds the readable per-step driver for comparison.
 A ratio of 2.00 means twice the time of vanilla torch.nn.LSTM. The goal on CPU is at
 most 2x at (32, 50, 16, 64) and 1.5x at (64, 100, 32, 128).
 
-The variants run lstmkit's ``sequence`` path: a few small ops per time step, where
-torch's fused kernel makes one call per layer. On a machine whose cores are busy with
-other work, OpenMP's spinning worker threads can stall each of those small ops; there
-``--threads 1`` (or ``OMP_WAIT_POLICY=PASSIVE``) gives the stable, representative figure,
-and ``--clock cpu`` (the process's CPU time, with one thread) leaves out the time the
-process waited for a core.
+The variants run lstmkit's ``sequence`` path: one matrix product and one fused
+elementwise pass per step with the C++ loops (`lstmkit.nn.fused.native`; built by
+``make native``), or 7-25 small operators per step with the Python loops when they are
+not built (``LSTMKIT_NATIVE=0`` forces those; the header line says which ran). torch's
+CPU LSTM is oneDNN's fused RNN kernel. On a machine whose cores are busy with other
+work, OpenMP's spinning worker threads can stall small ops; there ``--threads 1`` (or
+``OMP_WAIT_POLICY=PASSIVE``) gives the stable, representative figure, and ``--clock cpu``
+(the process's CPU time, with one thread) leaves out the time the process waited for a core.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import time
 import torch
 
 from lstmkit.nn import LSTM
+from lstmkit.nn.fused import native
 
 SHAPES = [(32, 50, 16, 64), (64, 100, 32, 128)]
 GOALS = {(32, 50, 16, 64): 2.0, (64, 100, 32, 128): 1.5}
@@ -95,8 +98,9 @@ def main() -> None:
         parser.error("--clock cpu measures the host only; use the wall clock on cuda")
     if args.threads:
         torch.set_num_threads(args.threads)
+    loops = "C++" if args.device == "cpu" and native.available() else "Python"
     print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
-          f"forward+backward, {args.clock} clock, median of {args.repeats}")
+          f"forward+backward, {args.clock} clock, median of {args.repeats}, {loops} loops")
     header = f"{'(B, T, I, H)':>20} {'variant':>22} {'path':>10} {'ms':>9} {'torch ms':>9} {'ratio':>6} {'goal':>5}"
     print(header)
     print("-" * len(header))

@@ -1,0 +1,98 @@
+"""The C++ time loops of `lstm_sequence`, compiled once on first use.
+
+``lstm_sequence.cpp`` is a line-for-line port of the Python loops in
+``lstm_sequence.py`` (same operators, same order). Python spends a few microseconds
+between operators; at small sizes — 32 sequences of 64 units — that is most of a
+step's time, so the port runs the variants about twice as fast there (``bench/variants.py``).
+
+It is built with `torch.utils.cpp_extension.load` (a C++ compiler is needed;
+``ninja`` comes with lstmkit's dependencies) into torch's extension cache (``$TORCH_EXTENSIONS_DIR``, by default
+``~/.cache/torch_extensions``); later processes load the cached build in well under
+a second. ``make test`` builds it before the tests (``python -m lstmkit.nn.fused.build``).
+
+When it cannot be built — no compiler, a failed build — or when the environment sets
+``LSTMKIT_NATIVE=0``, `load` returns None (with one warning giving the reason, for a
+failed build) and the Python loops run: same results, slower at small sizes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import warnings
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import torch
+
+__all__ = ["load", "available", "disabled"]
+
+SOURCE = Path(__file__).with_name("lstm_sequence.cpp")
+
+# ATen's SIMD types (Vectorized) take their width from these, as in torch's own build;
+# the widest the CPU runs (torch's own choice) is used, scalar code otherwise
+_VECTOR_FLAGS = {
+    "AVX512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma",
+               "-DCPU_CAPABILITY=AVX512", "-DCPU_CAPABILITY_AVX512"],
+    "AVX2": ["-mavx2", "-mfma", "-mf16c", "-DCPU_CAPABILITY=AVX2", "-DCPU_CAPABILITY_AVX2"],
+}
+
+
+def disabled() -> bool:
+    """Whether the environment turned the compiled loops off (``LSTMKIT_NATIVE=0``)."""
+    return os.environ.get("LSTMKIT_NATIVE", "1").strip().lower() in ("0", "false", "no", "off")
+
+
+def _put_ninja_on_path() -> None:
+    """torch runs ``ninja`` from PATH; the ``ninja`` package's binary may sit in a venv not on it."""
+    if shutil.which("ninja") is not None:
+        return
+    try:
+        import ninja
+    except ImportError:
+        return  # the build will fail with torch's own message, which the warning passes on
+    os.environ["PATH"] = os.pathsep.join([ninja.BIN_DIR, os.environ.get("PATH", "")])
+
+
+@cache
+def load() -> ModuleType | None:
+    """The compiled module (``forward``, ``backward``), or None when it cannot be had.
+
+    The module name carries a hash of the source, so an edited source is rebuilt
+    rather than confused with an old build.
+    """
+    if disabled():
+        return None
+    compiler = os.environ.get("CXX", "c++")
+    if shutil.which(compiler) is None:
+        return None  # no compiler: the Python loops, silently
+    try:
+        from torch.utils import cpp_extension
+
+        _put_ninja_on_path()
+
+        capability = torch.backends.cpu.get_cpu_capability()
+        flags = _VECTOR_FLAGS.get(capability, [])
+        digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(flags).encode()).hexdigest()[:12]
+        return cpp_extension.load(
+            name=f"lstmkit_lstm_sequence_{digest}",
+            sources=[str(SOURCE)],
+            extra_cflags=["-O2", *flags],
+            verbose=False,
+        )
+    except Exception as error:  # noqa: BLE001 - any build failure means: use the Python loops
+        warnings.warn(
+            f"lstmkit: could not build the C++ LSTM loops ({type(error).__name__}: {str(error).strip()[:300]}); "
+            "the Python loops run instead (same results, slower at small sizes). "
+            "Set LSTMKIT_NATIVE=0 to skip the attempt.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+
+
+def available() -> bool:
+    """Whether the compiled loops are in use (building them if needed)."""
+    return load() is not None
