@@ -1,14 +1,17 @@
 """The C++ time loops of `lstm_sequence`, compiled once on first use.
 
-``lstm_sequence.cpp`` is a line-for-line port of the Python loops in
-``lstm_sequence.py`` (same operators, same order). Python spends a few microseconds
-between operators; at small sizes — 32 sequences of 64 units — that is most of a
-step's time, so the port runs the variants about twice as fast there (``bench/variants.py``).
+``lstm_sequence.cpp`` runs the loops of ``lstm_sequence.py`` with each step's
+elementwise work (norms, activations, peepholes, cell update, zoneout, and their
+derivatives) fused into one SIMD pass per row around the recurrent product. The
+Python loops issue 7-25 operators per step, which at small sizes (32 sequences of 64
+units) cost more than the product itself; fused, the variants run at 0.9-1.9x of
+``torch.nn.LSTM``'s oneDNN kernel instead of 1.6-2.9x (``bench/variants.py``).
 
-It is built with `torch.utils.cpp_extension.load` (a C++ compiler is needed;
-``ninja`` comes with lstmkit's dependencies) into torch's extension cache (``$TORCH_EXTENSIONS_DIR``, by default
-``~/.cache/torch_extensions``); later processes load the cached build in well under
-a second. ``make test`` builds it before the tests (``python -m lstmkit.nn.fused.build``).
+It is built with `torch.utils.cpp_extension.load` (a C++ compiler is needed; ``ninja``
+comes with lstmkit's dependencies) for the CPU's widest vector unit that torch uses,
+into torch's extension cache (``$TORCH_EXTENSIONS_DIR``, by default
+``~/.cache/torch_extensions``): about 35 s once, then a second or two per process.
+``make test`` builds it before the tests (``python -m lstmkit.nn.fused.build``).
 
 When it cannot be built — no compiler, a failed build — or when the environment sets
 ``LSTMKIT_NATIVE=0``, `load` returns None (with one warning giving the reason, for a
@@ -60,8 +63,8 @@ def _put_ninja_on_path() -> None:
 def load() -> ModuleType | None:
     """The compiled module (``forward``, ``backward``), or None when it cannot be had.
 
-    The module name carries a hash of the source, so an edited source is rebuilt
-    rather than confused with an old build.
+    The module name carries a hash of the source, the flags and torch's version, so
+    an edited source or another torch gets its own build rather than an old one.
     """
     if disabled():
         return None
@@ -75,7 +78,9 @@ def load() -> ModuleType | None:
 
         capability = torch.backends.cpu.get_cpu_capability()
         flags = _VECTOR_FLAGS.get(capability, [])
-        digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(flags).encode()).hexdigest()[:12]
+        # a build belongs to one source, one set of flags and one torch (the cache is shared)
+        stamp = " ".join([torch.__version__, *flags]).encode()
+        digest = hashlib.sha256(SOURCE.read_bytes() + stamp).hexdigest()[:12]
         return cpp_extension.load(
             name=f"lstmkit_lstm_sequence_{digest}",
             sources=[str(SOURCE)],
