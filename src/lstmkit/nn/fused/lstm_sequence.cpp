@@ -112,28 +112,29 @@ void forward_step(const Options& op, int64_t n, int64_t H, T* a, const T* gx, co
     T* ab = a + b * G;
     const T *hp = h_prev + b * H, *cp = c_prev + b * H;
     T *cn = c_new + b * H, *tcb = tc + b * H;
-    if (op.ln_hh) {  // a = gx + LN(W_hh h) * gain
-      const T* rb = r + b * G;
-      const T* gxb = gx + b * G;
+    const T* rb = op.ln_hh ? r + b * G : nullptr;
+    const T* gxb = op.ln_hh ? gx + b * G : nullptr;
+    Vec<T> mu(T(0)), rs(T(0));
+    if (op.ln_hh) {  // a = gx + LN(W_hh h) * gain, formed block by block below
       T mean, rstd;
       moments(rb, G, op.eps, mean, rstd);
       m_hh[b] = mean;
       s_hh[b] = rstd;
-      const Vec<T> mu(mean), rs(rstd);
-      for (int64_t k = 0; k < G; k += V) {
-        const int64_t m = std::min(V, G - k);
-        store(load(gxb + k, m) + (load(rb + k, m) - mu) * rs * load(ln_hh + k, m), ab + k, m);
-      }
+      mu = Vec<T>(mean);
+      rs = Vec<T>(rstd);
     }
+    auto pre = [&](int64_t j, int64_t m) {  // the pre-activations a[j, j + m)
+      return op.ln_hh ? load(gxb + j, m) + (load(rb + j, m) - mu) * rs * load(ln_hh + j, m) : load(ab + j, m);
+    };
     for (int64_t k = 0; k < H; k += V) {  // gates and c~
       const int64_t m = std::min(V, H - k);
-      Vec<T> ao = load(ab + k, m), ai = load(ab + H + k, m), af = load(ab + 2 * H + k, m);
+      Vec<T> ao = pre(k, m), ai = pre(H + k, m), af = pre(2 * H + k, m);
       const Vec<T> cpv = load(cp + k, m);
       if (op.peephole) {  // i and f see the old cell state
         ai = ai + load(w_ch + k, m) * cpv;
         af = af + load(w_ch + H + k, m) * cpv;
       }
-      const Vec<T> i = sigmoid(ai), f = sigmoid(af), g = load(ab + 3 * H + k, m).tanh();
+      const Vec<T> i = sigmoid(ai), f = sigmoid(af), g = pre(3 * H + k, m).tanh();
       const Vec<T> cnv = f * cpv + i * g;
       if (op.peephole) ao = ao + load(w_ch + 2 * H + k, m) * cnv;  // o sees the new one
       store(sigmoid(ao), ab + k, m);
@@ -196,6 +197,16 @@ void backward_step(const Options& op, int64_t n, int64_t H, const T* dh, T* dc, 
     if (op.ln_c) {  // d(shown) -> d c~ in place
       layer_norm_backward(scratch, cn, H, m_c[b], s_c[b], ln_cw, scratch, d_ln_cw, d_ln_cb);
     }
+    // with ln_hh, the sums layer norm's input gradient needs are gathered as d_pre is made
+    const T* rb = op.ln_hh ? r + b * G : nullptr;
+    const Vec<T> mu(op.ln_hh ? m_hh[b] : T(0)), rs(op.ln_hh ? s_hh[b] : T(0));
+    Vec<T> s1(T(0)), s2(T(0));
+    auto gather = [&](const Vec<T>& dy, int64_t j, int64_t m) {  // dy = dL/da[j, j + m)
+      const Vec<T> xh = (load(rb + j, m) - mu) * rs, u = dy * load(ln_hh + j, m);
+      s1 = s1 + u;  // lanes past m: dy is 0
+      s2 = s2 + u * xh;
+      store(load(d_ln_hh + j, m) + dy * xh, d_ln_hh + j, m);
+    };
     for (int64_t k = 0; k < H; k += V) {  // through c~ = f c + i g: d a_{i,f,g} and dL/dc_{t-1}
       const int64_t m = std::min(V, H - k);
       const Vec<T> dcv = load(dcb + k, m);
@@ -214,6 +225,12 @@ void backward_step(const Options& op, int64_t n, int64_t H, const T* dh, T* dc, 
       store(dai, db + H + k, m);
       store(daf, db + 2 * H + k, m);
       store(dag, db + 3 * H + k, m);
+      if (op.ln_hh) {
+        gather(load(db + k, m), k, m);
+        gather(dai, H + k, m);
+        gather(daf, 2 * H + k, m);
+        gather(dag, 3 * H + k, m);
+      }
       Vec<T> dcp = f * dcn;
       if (op.zoned) dcp = dcp + kc * dcv;
       if (op.peephole) dcp = dcp + dai * load(w_ch + k, m) + daf * load(w_ch + H + k, m);
@@ -223,7 +240,14 @@ void backward_step(const Options& op, int64_t n, int64_t H, const T* dh, T* dc, 
         store(load(dh_prev + b * H + k, m) + kh * load(dhb + k, m), dh_prev + b * H + k, m);
       }
     }
-    if (op.ln_hh) layer_norm_backward(db, r + b * G, G, m_hh[b], s_hh[b], ln_hh, dr + b * G, d_ln_hh, (T*)nullptr);
+    if (op.ln_hh) {  // dr = rstd * (u - mean(u) - x^ * mean(u * x^)), u = d_pre * gain
+      const Vec<T> m1(sum(s1) / T(G)), m2(sum(s2) / T(G));
+      for (int64_t k = 0; k < G; k += V) {
+        const int64_t m = std::min(V, G - k);
+        const Vec<T> xh = (load(rb + k, m) - mu) * rs;
+        store(rs * (load(db + k, m) * load(ln_hh + k, m) - m1 - xh * m2), dr + b * G + k, m);
+      }
+    }
   }
 }
 
