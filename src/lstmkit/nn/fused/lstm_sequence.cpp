@@ -95,7 +95,7 @@ inline void layer_norm_backward(const T* dy, const T* x, int64_t N, T mean, T rs
 }
 
 struct Options {
-  bool peephole, ln_hh, ln_c, zone_masks, zoned;
+  bool peephole, ln_hh, ln_c, ln_in, zone_masks, zoned;
   double zone_p, eps;
 };
 
@@ -103,7 +103,7 @@ struct Options {
 // gx + W_hh h (without ln_hh) or nothing (with ln_hh: built here from gx and r = W_hh h).
 template <typename T>
 void forward_step(const Options& op, int64_t n, int64_t H, T* a, const T* gx, const T* r, const T* ln_hh,
-                  T* m_hh, T* s_hh, const T* h_prev, const T* c_prev, T* c_new, T* tc, T* y, T* c_next,
+                  T* m_hh, T* s_hh, const T* in_norm, const T* in_bias, T* m_in, T* s_in, const T* h_prev, const T* c_prev, T* c_new, T* tc, T* y, T* c_next,
                   const T* w_ch, const T* ln_cw, const T* ln_cb, T* m_c, T* s_c, const T* zh, const T* zc) {
   constexpr int64_t V = Vec<T>::size();
   const int64_t G = 4 * H;
@@ -114,7 +114,7 @@ void forward_step(const Options& op, int64_t n, int64_t H, T* a, const T* gx, co
     T *cn = c_new + b * H, *tcb = tc + b * H;
     const T* rb = op.ln_hh ? r + b * G : nullptr;
     const T* gxb = op.ln_hh ? gx + b * G : nullptr;
-    Vec<T> mu(T(0)), rs(T(0));
+    Vec<T> mu(T(0)), rs(T(0)), mu_x(T(0)), rs_x(T(0));
     if (op.ln_hh) {  // a = gx + LN(W_hh h) * gain, formed block by block below
       T mean, rstd;
       moments(rb, G, op.eps, mean, rstd);
@@ -123,8 +123,22 @@ void forward_step(const Options& op, int64_t n, int64_t H, T* a, const T* gx, co
       mu = Vec<T>(mean);
       rs = Vec<T>(rstd);
     }
-    auto pre = [&](int64_t j, int64_t m) {  // the pre-activations a[j, j + m)
-      return op.ln_hh ? load(gxb + j, m) + (load(rb + j, m) - mu) * rs * load(ln_hh + j, m) : load(ab + j, m);
+    if (op.ln_in) {  // gx = LN(W_ih x) * gain + bias, here too (gx holds W_ih x)
+      T mean, rstd;
+      moments(gxb, G, op.eps, mean, rstd);
+      m_in[b] = mean;
+      s_in[b] = rstd;
+      mu_x = Vec<T>(mean);
+      rs_x = Vec<T>(rstd);
+    }
+    auto pre = [&](int64_t j, int64_t m) -> Vec<T> {  // the pre-activations a[j, j + m)
+      if (!op.ln_hh) return load(ab + j, m);
+      Vec<T> x = load(gxb + j, m);
+      if (op.ln_in) {
+        x = (x - mu_x) * rs_x * load(in_norm + j, m);
+        if (in_bias) x = x + load(in_bias + j, m);
+      }
+      return x + (load(rb + j, m) - mu) * rs * load(ln_hh + j, m);
     };
     for (int64_t k = 0; k < H; k += V) {  // gates and c~
       const int64_t m = std::min(V, H - k);
@@ -176,7 +190,8 @@ void forward_step(const Options& op, int64_t n, int64_t H, T* a, const T* gx, co
 template <typename T>
 void backward_step(const Options& op, int64_t n, int64_t H, const T* dh, T* dc, const T* gates, const T* c_prev,
                    const T* c_new, const T* tc, T* d_pre, T* dr, T* dh_prev, const T* r, const T* ln_hh,
-                   const T* m_hh, const T* s_hh, const T* w_ch, const T* ln_cw, const T* m_c, const T* s_c,
+                   const T* m_hh, const T* s_hh, const T* gx, const T* in_norm, const T* m_in, const T* s_in, T* dgx,
+                   T* d_in_norm, const T* w_ch, const T* ln_cw, const T* m_c, const T* s_c,
                    const T* zh, const T* zc, T* d_ln_hh, T* d_ln_cw, T* d_ln_cb, T* scratch) {
   constexpr int64_t V = Vec<T>::size();
   const int64_t G = 4 * H;
@@ -201,11 +216,20 @@ void backward_step(const Options& op, int64_t n, int64_t H, const T* dh, T* dc, 
     const T* rb = op.ln_hh ? r + b * G : nullptr;
     const Vec<T> mu(op.ln_hh ? m_hh[b] : T(0)), rs(op.ln_hh ? s_hh[b] : T(0));
     Vec<T> s1(T(0)), s2(T(0));
+    const T* gxb = op.ln_in ? gx + b * G : nullptr;
+    const Vec<T> mu_x(op.ln_in ? m_in[b] : T(0)), rs_x(op.ln_in ? s_in[b] : T(0));
+    Vec<T> s1x(T(0)), s2x(T(0));
     auto gather = [&](const Vec<T>& dy, int64_t j, int64_t m) {  // dy = dL/da[j, j + m)
       const Vec<T> xh = (load(rb + j, m) - mu) * rs, u = dy * load(ln_hh + j, m);
       s1 = s1 + u;  // lanes past m: dy is 0
       s2 = s2 + u * xh;
       store(load(d_ln_hh + j, m) + dy * xh, d_ln_hh + j, m);
+      if (op.ln_in) {  // the same for the input product's norm
+        const Vec<T> xhx = (load(gxb + j, m) - mu_x) * rs_x, ux = dy * load(in_norm + j, m);
+        s1x = s1x + ux;
+        s2x = s2x + ux * xhx;
+        store(load(d_in_norm + j, m) + dy * xhx, d_in_norm + j, m);
+      }
     };
     for (int64_t k = 0; k < H; k += V) {  // through c~ = f c + i g: d a_{i,f,g} and dL/dc_{t-1}
       const int64_t m = std::min(V, H - k);
@@ -248,26 +272,36 @@ void backward_step(const Options& op, int64_t n, int64_t H, const T* dh, T* dc, 
         store(rs * (load(db + k, m) * load(ln_hh + k, m) - m1 - xh * m2), dr + b * G + k, m);
       }
     }
+    if (op.ln_in) {
+      const Vec<T> m1(sum(s1x) / T(G)), m2(sum(s2x) / T(G));
+      for (int64_t k = 0; k < G; k += V) {
+        const int64_t m = std::min(V, G - k);
+        const Vec<T> xh = (load(gxb + k, m) - mu_x) * rs_x;
+        store(rs_x * (load(db + k, m) * load(in_norm + k, m) - m1 - xh * m2), dgx + b * G + k, m);
+      }
+    }
   }
 }
 
 }  // namespace
 
-// Returns gates, Y, C, C_new, TC, H_in, R, M_hh, S_hh, M_c, S_c (undefined -> None).
+// Returns gates, Y, C, C_new, TC, H_in, R, M_hh, S_hh, M_c, S_c, M_in, S_in (undefined -> None).
+// With in_norm, gx is W_ih x before its layer norm, applied here row by row.
 std::vector<Tensor> forward(const Tensor& gx_in, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
                             const OptTensor& w_ch_in, const OptTensor& ln_hh_in, const OptTensor& ln_cw_in,
-                            const OptTensor& ln_cb_in, const OptTensor& rec_mask_in, const OptTensor& zone_h_in,
-                            const OptTensor& zone_c_in, double zone_p, const std::vector<int64_t>& batch_sizes,
-                            double eps) {
+                            const OptTensor& ln_cb_in, const OptTensor& in_norm_in, const OptTensor& in_bias_in,
+                            const OptTensor& rec_mask_in, const OptTensor& zone_h_in, const OptTensor& zone_c_in,
+                            double zone_p, const std::vector<int64_t>& batch_sizes, double eps) {
   at::NoGradGuard no_grad;
   const Tensor gx = gx_in.contiguous();
   auto contig = [](const OptTensor& t) -> OptTensor { return t ? OptTensor(t->contiguous()) : std::nullopt; };
   const OptTensor w_ch = contig(w_ch_in), ln_hh = contig(ln_hh_in), ln_cw = contig(ln_cw_in),
-                  ln_cb = contig(ln_cb_in), rec_mask = contig(rec_mask_in), zone_h = contig(zone_h_in),
-                  zone_c = contig(zone_c_in);
+                  ln_cb = contig(ln_cb_in), in_norm = contig(in_norm_in), in_bias = contig(in_bias_in),
+                  rec_mask = contig(rec_mask_in), zone_h = contig(zone_h_in), zone_c = contig(zone_c_in);
   const int64_t T = gx.size(0), B = gx.size(1), G = gx.size(2), H = G / 4;
   const bool ragged = batch_sizes.back() < B;
-  const Options op{w_ch.has_value(), ln_hh.has_value(), ln_cw.has_value(), zone_h.has_value(),
+  TORCH_CHECK(!in_norm || ln_hh, "the input product's norm is fused only with the recurrent one");
+  const Options op{w_ch.has_value(), ln_hh.has_value(), ln_cw.has_value(), in_norm.has_value(), zone_h.has_value(),
                    zone_h.has_value() || zone_p > 0.0, zone_p, eps};
   const auto opts = gx.options();
   // padded rows are never written: zero them only when there are some
@@ -279,7 +313,7 @@ std::vector<Tensor> forward(const Tensor& gx_in, const Tensor& h0, const Tensor&
   C[0].copy_(c0);
   Tensor C_new = op.zoned ? alloc({T, B, H}) : C.narrow(0, 1, T);  // c~ before zoneout
   Tensor TC = alloc({T, B, H});  // tanh of the shown cell state
-  Tensor H_in, R, M_hh, S_hh, M_c, S_c;
+  Tensor H_in, R, M_hh, S_hh, M_c, S_c, M_in, S_in;
   if (rec_mask) H_in = alloc({T, B, H});
   if (op.ln_hh) {
     R = alloc({T, B, G});
@@ -289,6 +323,10 @@ std::vector<Tensor> forward(const Tensor& gx_in, const Tensor& h0, const Tensor&
   if (op.ln_c) {
     M_c = alloc({T, B});
     S_c = alloc({T, B});
+  }
+  if (op.ln_in) {
+    M_in = alloc({T, B});
+    S_in = alloc({T, B});
   }
   const Tensor w_hh_t = w_hh.t();
 
@@ -313,7 +351,9 @@ std::vector<Tensor> forward(const Tensor& gx_in, const Tensor& h0, const Tensor&
       const int64_t off = (t * B) * H;  // row 0 of step t in a (T, B, H) buffer
       forward_step<T_>(op, n, H, a.data_ptr<T_>(), gx.data_ptr<T_>() + t * B * G, r, ptr<T_>(ln_hh),
                        op.ln_hh ? M_hh.data_ptr<T_>() + t * B : nullptr,
-                       op.ln_hh ? S_hh.data_ptr<T_>() + t * B : nullptr, Y.data_ptr<T_>() + off,
+                       op.ln_hh ? S_hh.data_ptr<T_>() + t * B : nullptr, ptr<T_>(in_norm), ptr<T_>(in_bias),
+                       op.ln_in ? M_in.data_ptr<T_>() + t * B : nullptr,
+                       op.ln_in ? S_in.data_ptr<T_>() + t * B : nullptr, Y.data_ptr<T_>() + off,
                        C.data_ptr<T_>() + off, C_new.data_ptr<T_>() + off, TC.data_ptr<T_>() + off,
                        Y.data_ptr<T_>() + off + B * H, C.data_ptr<T_>() + off + B * H, ptr<T_>(w_ch), ptr<T_>(ln_cw),
                        ptr<T_>(ln_cb), op.ln_c ? M_c.data_ptr<T_>() + t * B : nullptr,
@@ -322,27 +362,29 @@ std::vector<Tensor> forward(const Tensor& gx_in, const Tensor& h0, const Tensor&
                        op.zone_masks ? zone_c->data_ptr<T_>() + off : nullptr);
     }
   });
-  return {gates, Y, C, C_new, TC, H_in, R, M_hh, S_hh, M_c, S_c};
+  return {gates, Y, C, C_new, TC, H_in, R, M_hh, S_hh, M_c, S_c, M_in, S_in};
 }
 
-// Returns d_gx, dh0, dc0, d_w_hh, d_w_ch, d_ln_hh, d_ln_cw, d_ln_cb (undefined -> None).
+// Returns d_gx, dh0, dc0, d_w_hh, d_w_ch, d_ln_hh, d_ln_cw, d_ln_cb, d_in_norm, d_in_bias (undefined -> None).
 std::vector<Tensor> backward(const Tensor& dY, const Tensor& dh_n, const Tensor& dc_n, const Tensor& gates,
                              const Tensor& Y, const Tensor& C, const Tensor& C_new, const Tensor& TC,
                              const OptTensor& H_in, const OptTensor& R, const OptTensor& M_hh,
                              const OptTensor& S_hh, const OptTensor& M_c, const OptTensor& S_c,
-                             const Tensor& w_hh, const OptTensor& w_ch_in, const OptTensor& ln_hh_in,
+                             const Tensor& gx_in, const OptTensor& M_in, const OptTensor& S_in,
+                             const OptTensor& in_norm_in, const OptTensor& in_bias_in, const Tensor& w_hh, const OptTensor& w_ch_in, const OptTensor& ln_hh_in,
                              const OptTensor& ln_cw_in, const OptTensor& ln_cb_in, const OptTensor& rec_mask_in,
                              const OptTensor& zone_h_in, const OptTensor& zone_c_in, double zone_p,
                              const std::vector<int64_t>& batch_sizes, const OptTensor& last) {
   at::NoGradGuard no_grad;
   auto contig = [](const OptTensor& t) -> OptTensor { return t ? OptTensor(t->contiguous()) : std::nullopt; };
   const OptTensor w_ch = contig(w_ch_in), ln_hh = contig(ln_hh_in), ln_cw = contig(ln_cw_in),
-                  ln_cb = contig(ln_cb_in), rec_mask = contig(rec_mask_in), zone_h = contig(zone_h_in),
-                  zone_c = contig(zone_c_in);
+                  ln_cb = contig(ln_cb_in), in_norm = contig(in_norm_in), in_bias = contig(in_bias_in),
+                  rec_mask = contig(rec_mask_in), zone_h = contig(zone_h_in), zone_c = contig(zone_c_in);
   const int64_t T = gates.size(0), B = gates.size(1), G = gates.size(2), H = G / 4;
   const bool ragged = batch_sizes.back() < B;
-  const Options op{w_ch.has_value(), ln_hh.has_value(), ln_cw.has_value(), zone_h.has_value(),
+  const Options op{w_ch.has_value(), ln_hh.has_value(), ln_cw.has_value(), in_norm.has_value(), zone_h.has_value(),
                    zone_h.has_value() || zone_p > 0.0, zone_p, 0.0};
+  const Tensor gx = gx_in.contiguous();
   auto alloc_like = [&](const Tensor& t) { return ragged ? at::zeros_like(t) : at::empty_like(t); };
 
   Tensor d_pre = alloc_like(gates);  // dL/da of every step, which is also dL/d gx
@@ -358,6 +400,8 @@ std::vector<Tensor> backward(const Tensor& dY, const Tensor& dh_n, const Tensor&
   Tensor d_ln_hh = op.ln_hh ? at::zeros_like(*ln_hh) : Tensor();
   Tensor d_ln_cw = op.ln_c ? at::zeros_like(*ln_cw) : Tensor();
   Tensor d_ln_cb = op.ln_c ? at::zeros_like(*ln_cb) : Tensor();
+  Tensor DGX = op.ln_in ? alloc_like(gates) : Tensor();  // dL/d(W_ih x), through the input's norm
+  Tensor d_in_norm = op.ln_in ? at::zeros_like(*in_norm) : Tensor();
   Tensor scratch = at::empty({H}, gates.options());
   const Tensor C_new_c = C_new.contiguous();  // C[1:] (a contiguous slice) when there is no zoneout
 
@@ -372,7 +416,12 @@ std::vector<Tensor> backward(const Tensor& dY, const Tensor& dh_n, const Tensor&
                         d_pre.data_ptr<T_>() + t * B * G, op.ln_hh ? DR.data_ptr<T_>() + t * B * G : nullptr, dh_prev,
                         op.ln_hh ? R->data_ptr<T_>() + t * B * G : nullptr, ptr<T_>(ln_hh),
                         op.ln_hh ? M_hh->data_ptr<T_>() + t * B : nullptr,
-                        op.ln_hh ? S_hh->data_ptr<T_>() + t * B : nullptr, ptr<T_>(w_ch), ptr<T_>(ln_cw),
+                        op.ln_hh ? S_hh->data_ptr<T_>() + t * B : nullptr,
+                        op.ln_in ? gx.data_ptr<T_>() + t * B * G : nullptr, ptr<T_>(in_norm),
+                        op.ln_in ? M_in->data_ptr<T_>() + t * B : nullptr,
+                        op.ln_in ? S_in->data_ptr<T_>() + t * B : nullptr,
+                        op.ln_in ? DGX.data_ptr<T_>() + t * B * G : nullptr,
+                        op.ln_in ? d_in_norm.data_ptr<T_>() : nullptr, ptr<T_>(w_ch), ptr<T_>(ln_cw),
                         op.ln_c ? M_c->data_ptr<T_>() + t * B : nullptr,
                         op.ln_c ? S_c->data_ptr<T_>() + t * B : nullptr,
                         op.zone_masks ? zone_h->data_ptr<T_>() + off : nullptr,
@@ -399,7 +448,9 @@ std::vector<Tensor> backward(const Tensor& dY, const Tensor& dh_n, const Tensor&
     d_w_ch = at::cat({(blocks.select(2, 1) * C_prev).sum({0, 1}), (blocks.select(2, 2) * C_prev).sum({0, 1}),
                       (blocks.select(2, 0) * C_new).sum({0, 1})});
   }
-  return {d_pre, dh0, dc, d_w_hh, d_w_ch, d_ln_hh, d_ln_cw, d_ln_cb};
+  Tensor d_in_bias;
+  if (in_bias) d_in_bias = d_pre.sum({0, 1});
+  return {op.ln_in ? DGX : d_pre, dh0, dc, d_w_hh, d_w_ch, d_ln_hh, d_ln_cw, d_ln_cb, d_in_norm, d_in_bias};
 }
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {

@@ -14,10 +14,12 @@ Two implementations of the loops: the Python below, the readable one, and a C++ 
 (``lstm_sequence.cpp``, built on first use by `lstmkit.nn.fused.native`) that keeps the
 recurrent product an ATen call but does everything elementwise around it — norms,
 activations, peepholes, cell update, zoneout and their derivatives — in one SIMD pass
-per row. At small sizes the Python version's 7-25 separate operators per step cost
-more than the product itself; fused, the variants run at 0.9-1.9x ``torch.nn.LSTM``'s
-oneDNN kernel (``bench/variants.py``). The C++ loops run for float32/float64 on CPU
-whenever they are built; the Python loops otherwise (GPU, other dtypes, no compiler).
+per row (with layer norm, the input product's norm too: `lstm_sequence` then hands the
+Function ``W_ih x`` unnormalised). At small sizes the Python version's 7-25 separate
+operators per step cost more than the product itself; fused, the variants run at
+0.85-1.7x of ``torch.nn.LSTM``'s oneDNN kernel (``bench/variants.py``). The C++ loops run
+for float32/float64 on CPU whenever they are built; the Python loops otherwise (GPU,
+other dtypes, no compiler).
 
 Per-sample lengths cost nothing per step: the batch is sorted by length, longest
 first, so at step ``t`` only the first ``batch_sizes[t]`` rows are still running and
@@ -144,14 +146,17 @@ def lstm_sequence(
     zone_h = zone_c = None
     if zoneout_masks is not None:
         zone_h, zone_c = (m.transpose(0, 1).to(x.dtype, memory_format=torch.contiguous_format) for m in zoneout_masks)
+    in_norm = in_bias = None  # the input product's norm, when the C++ loops apply it step by step
     if ln_ih is None:
         gx = F.linear(x, _internal(w_ih), _internal(bias))
+    elif ln_hh is not None and _compiled(x) is not None:
+        gx, in_norm, in_bias = F.linear(x, _internal(w_ih)), _internal(ln_ih), _internal(bias)
     else:  # the bias after the normalisation: layer norm's own bias
         gx = F.layer_norm(F.linear(x, _internal(w_ih)), (w_ih.shape[0],), _internal(ln_ih), _internal(bias))
     ln_cw, ln_cb = ln_c if ln_c is not None else (None, None)
     y, h_n, c_n = _LSTMSequence.apply(
         gx.contiguous(), h0.contiguous(), c0.contiguous(), _internal(w_hh), w_ch, _internal(ln_hh), ln_cw, ln_cb,
-        recurrent_mask, zone_h, zone_c, float(zoneout), batch_sizes, last,
+        in_norm, in_bias, recurrent_mask, zone_h, zone_c, float(zoneout), batch_sizes, last,
     )
     if order is not None:
         back = torch.argsort(order).to(x.device)
@@ -166,7 +171,7 @@ def _compiled(gx: Tensor):
     return native.load()
 
 
-_COMPILED_BUFFERS = ("gates", "Y", "C", "C_new", "TC", "H_in", "R", "M_hh", "S_hh", "M_c", "S_c")
+_COMPILED_BUFFERS = ("gates", "Y", "C", "C_new", "TC", "H_in", "R", "M_hh", "S_hh", "M_c", "S_c", "M_in", "S_in")
 
 
 def _final_state(Y: Tensor, C: Tensor, last: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -203,16 +208,19 @@ class _LSTMSequence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, gx, h0, c0, w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, zone_p, batch_sizes, last):
+    def forward(ctx, gx, h0, c0, w_hh, w_ch, ln_hh, ln_cw, ln_cb, in_norm, in_bias, rec_mask, zone_h, zone_c, zone_p,
+                batch_sizes, last):
         ctx.compiled = compiled = _compiled(gx)
         if compiled is not None:
             buffers = dict(zip(_COMPILED_BUFFERS, compiled.forward(
-                gx, h0, c0, w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, zone_p, batch_sizes, _EPS)))
+                gx, h0, c0, w_hh, w_ch, ln_hh, ln_cw, ln_cb, in_norm, in_bias, rec_mask, zone_h, zone_c, zone_p,
+                batch_sizes, _EPS)))
             Y = buffers.pop("Y")
             h_n, c_n = _final_state(Y, buffers["C"], last)
-            ctx.save_for_backward(w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y)
+            ctx.save_for_backward(w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y, gx, in_norm, in_bias)
             ctx.buffers, ctx.zone_p, ctx.batch_sizes, ctx.last = buffers, zone_p, batch_sizes, last
             return Y[1:], h_n, c_n
+        assert in_norm is None, "the input product's norm is applied inside the C++ loops only"
         T, B, G = gx.shape  # time, batch, 4 * hidden
         H = G // 4
         ragged = batch_sizes[-1] < B
@@ -283,14 +291,15 @@ class _LSTMSequence(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, dY, dh_n, dc_n):
-        w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y = ctx.saved_tensors
         buf = ctx.buffers
         if ctx.compiled is not None:
+            w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y, gx, in_norm, in_bias = ctx.saved_tensors
             grads = ctx.compiled.backward(
                 dY, dh_n, dc_n, buf["gates"], Y, buf["C"], buf["C_new"], buf["TC"], buf["H_in"], buf["R"],
-                buf["M_hh"], buf["S_hh"], buf["M_c"], buf["S_c"], w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask,
-                zone_h, zone_c, ctx.zone_p, ctx.batch_sizes, ctx.last)
+                buf["M_hh"], buf["S_hh"], buf["M_c"], buf["S_c"], gx, buf["M_in"], buf["S_in"], in_norm, in_bias,
+                w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, ctx.zone_p, ctx.batch_sizes, ctx.last)
             return (*grads, None, None, None, None, None, None)
+        w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y = ctx.saved_tensors
         gates, C, C_new, TC = buf["gates"], buf["C"], buf["C_new"], buf["TC"]
         batch_sizes, zone_p, last = ctx.batch_sizes, ctx.zone_p, ctx.last
         T, B, G = gates.shape
@@ -390,5 +399,5 @@ class _LSTMSequence(torch.autograd.Function):
         if w_ch is not None:
             d_w_ch = torch.cat([(d_i * C_prev).sum((0, 1)), (d_f * C_prev).sum((0, 1)), (d_o * C_new).sum((0, 1))])
         total = lambda pieces: torch.stack(pieces).sum(0) if pieces else None  # noqa: E731
-        return (d_pre, dh0, dc, d_w_hh, d_w_ch, total(d_ln_hh), total(d_ln_cw), total(d_ln_cb),
+        return (d_pre, dh0, dc, d_w_hh, d_w_ch, total(d_ln_hh), total(d_ln_cw), total(d_ln_cb), None, None,
                 None, None, None, None, None, None)

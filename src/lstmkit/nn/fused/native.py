@@ -4,8 +4,8 @@
 elementwise work (norms, activations, peepholes, cell update, zoneout, and their
 derivatives) fused into one SIMD pass per row around the recurrent product. The
 Python loops issue 7-25 operators per step, which at small sizes (32 sequences of 64
-units) cost more than the product itself; fused, the variants run at 0.9-1.9x of
-``torch.nn.LSTM``'s oneDNN kernel instead of 1.6-2.9x (``bench/variants.py``).
+units) cost more than the product itself; fused, the variants run at 0.85-1.7x of
+``torch.nn.LSTM``'s oneDNN kernel instead of 1.0-3.0x (``bench/variants.py``).
 
 It is built with `torch.utils.cpp_extension.load` (a C++ compiler is needed; ``ninja``
 comes with lstmkit's dependencies) for the CPU's widest vector unit that torch uses,
