@@ -1,6 +1,7 @@
 """ClassifierNet: pooling over real steps only, padding that changes nothing, token input, learning."""
 
 import doctest
+import json
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ import torch.nn.functional as F
 
 import lstmkit.models.classifier as classifier_module
 from lstmkit.models import ClassifierNet, ClassifierNetConfig
-from lstmkit.models.classifier import POOLINGS, masked_mean
+from lstmkit.models.classifier import LSTM_INPUTS, POOLINGS, masked_mean
 
 
 def _net(**options):
@@ -22,11 +23,13 @@ def test_docstring_examples():
     assert result.attempted > 0 and result.failed == 0
 
 
+@pytest.mark.parametrize("lstm_input", LSTM_INPUTS)
 @pytest.mark.parametrize("pooling", POOLINGS)
 @pytest.mark.parametrize("bidirectional", [True, False])
 @pytest.mark.parametrize("conv", [(), (4, 3)])
-def test_a_padded_sequence_gets_the_logits_it_gets_alone(pooling, bidirectional, conv):
-    net = _net(pooling=pooling, bidirectional=bidirectional, conv_channels=conv, conv_kernels=(4, 3)[: len(conv)])
+def test_a_padded_sequence_gets_the_logits_it_gets_alone(lstm_input, pooling, bidirectional, conv):
+    net = _net(pooling=pooling, bidirectional=bidirectional, conv_channels=conv, conv_kernels=(4, 3)[: len(conv)],
+               lstm_input=lstm_input, max_length=9 if lstm_input == "shuffle" else 0)
     torch.manual_seed(1)
     short, long = torch.randn(1, 4, 2), torch.randn(1, 7, 2)
     batch = torch.cat([F.pad(short, (0, 0, 0, 3), value=123.0), long])  # garbage after the short one's end
@@ -56,6 +59,45 @@ def test_pooled_features_match_the_lstm_outputs_by_hand():
     top = _net(pooling="max")
     outputs, _ = top.encoder(x, lengths=lengths)
     torch.testing.assert_close(top.features(x, lengths)[0][1], outputs[1, :3].amax(dim=0))
+
+
+def test_dimension_shuffle_feeds_each_channel_as_one_step():
+    """With lstm_input="shuffle" the LSTM reads (B, F, max_length): step f is channel f's zero-padded series."""
+    net = _net(pooling="last", bidirectional=False, lstm_input="shuffle", max_length=6)
+    assert net.encoder.input_size == 6
+    x, lengths = torch.randn(2, 5, 2), torch.tensor([5, 3])
+    series = torch.zeros(2, 2, 6)  # batch, channels, max_length
+    series[0, :, :5] = x[0].T
+    series[1, :, :3] = x[1, :3].T  # steps after the end read as zeros, not as x[1, 3:]
+    outputs, _ = net.encoder(series)  # (2, 2 channel steps, H)
+    pooled, weights = net.features(x, lengths)
+    torch.testing.assert_close(pooled, outputs[:, -1])  # "last": after the last channel
+    assert weights is None
+    attention = _net(pooling="attention", lstm_input="shuffle", max_length=6)
+    _, weights = attention.features(x, lengths)
+    assert weights.shape == (2, 2)  # over channels, every one real
+    torch.testing.assert_close(weights.sum(dim=1), torch.ones(2))
+    with pytest.raises(ValueError, match=r"at most max_length=6 time steps, got sequences padded to 7"):
+        net(torch.randn(1, 7, 2))
+
+
+def test_dimension_shuffle_learns_and_gets_gradients_at_every_input():
+    torch.manual_seed(0)
+    N, T = 32, 10
+    y = torch.arange(N) % 2
+    x = torch.randn(N, T, 1) * 0.1
+    x[:, :, 0] += torch.where(y[:, None] == 1, torch.linspace(-1, 1, T), torch.linspace(1, -1, T))  # up or down
+    net = ClassifierNet(ClassifierNetConfig(n_classes=2, n_features=1, hidden_size=4, dropout=0.0, pooling="last",
+                                            lstm_input="shuffle", max_length=T))
+    x.requires_grad_(True)
+    F.cross_entropy(net(x), y).backward()
+    assert (x.grad.abs().sum(dim=0) > 0).all()  # every step of the series reaches the single LSTM step
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.05)
+    for _ in range(60):
+        optimizer.zero_grad()
+        F.cross_entropy(net(x.detach()), y).backward()
+        optimizer.step()
+    assert (net.eval()(x.detach()).argmax(dim=1) == y).float().mean() == 1.0
 
 
 def test_attention_weights_are_a_distribution_over_real_steps():
@@ -93,6 +135,11 @@ def test_masked_mean():
     ({"n_classes": 2, "n_features": 1, "pooling": "sum"}, "pooling must be one of"),
     ({"n_classes": 2, "n_features": 1, "conv_channels": (4, 4), "conv_kernels": (3,)}, "one kernel size per conv"),
     ({"n_classes": 2, "vocab_size": 5, "pad_id": 5}, r"pad_id must be in \[0, vocab_size=5\)"),
+    ({"n_classes": 2, "n_features": 1, "lstm_input": "channels"}, r"lstm_input must be one of \('time', 'shuffle'\)"),
+    ({"n_classes": 2, "n_features": 1, "lstm_input": "shuffle"}, "needs max_length.*got 0"),
+    ({"n_classes": 2, "n_features": 1, "lstm_input": "shuffle", "max_length": 2.5}, "needs max_length.*got 2.5"),
+    ({"n_classes": 2, "n_features": 1, "max_length": 10}, "max_length is only used with lstm_input='shuffle'"),
+    ({"n_classes": 2, "vocab_size": 5, "lstm_input": "shuffle", "max_length": 4}, "token input needs lstm_input"),
 ])
 def test_config_errors(options, message):
     with pytest.raises(ValueError, match=message):
@@ -102,6 +149,11 @@ def test_config_errors(options, message):
 def test_config_json_round_trip():
     c = ClassifierNetConfig(n_classes=4, n_features=3, conv_channels=(8, 8), conv_kernels=(5, 3))
     assert ClassifierNetConfig.from_dict(c.to_dict()) == c
+    shuffled = ClassifierNetConfig(n_classes=2, n_features=1, lstm_input="shuffle", max_length=17)
+    assert ClassifierNetConfig.from_dict(json.loads(json.dumps(shuffled.to_dict()))) == shuffled
+    # a configuration saved before lstm_input existed reads as the time-step LSTM
+    old = {k: v for k, v in c.to_dict().items() if k not in ("lstm_input", "max_length")}
+    assert ClassifierNetConfig.from_dict(old).lstm_input == "time"
 
 
 def test_learns_which_half_of_a_sequence_holds_the_peak():

@@ -6,12 +6,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import lstmkit.tasks.classification as classification_module
 from lstmkit.data.sequences import SequenceSet, from_arrays
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.tasks import SequenceClassifier, TextClassifier
 from lstmkit.tasks.classification import _stratified_split, classification_report
+from lstmkit.train import load_model_dir, save_model_dir
 
 TINY = {"hidden_size": 8, "ensemble": 1, "dropout": 0.0}
 TINY_SEQ = {**TINY, "conv_channels": (8,), "conv_kernels": (3,)}
@@ -147,6 +149,82 @@ def test_sequence_label_problems_are_clear():
         SequenceClassifier(epochs=3)
     with pytest.raises(ConfigError, match=r"pooling must be one of"):
         SequenceClassifier(pooling="median")
+
+
+@pytest.mark.parametrize("lstm_input", ["time", "shuffle"])
+def test_lstm_input_and_schedule_fit_save_and_load(lstm_input, tmp_path):
+    frame = _bumps(n=32)
+    model = SequenceClassifier(id_col="id", time_col="t", max_epochs=6, lr=0.01, batch_size=16, schedule="cosine",
+                               lstm_input=lstm_input, **TINY_SEQ).fit(frame)
+    longest = int(frame.groupby("id").size().max())
+    assert model._fitted.net["lstm_input"] == lstm_input
+    assert model._fitted.net["max_length"] == (longest if lstm_input == "shuffle" else 0)
+    rates = [h["lr"] for h in model.history[0]]
+    assert rates[0] == 0.01 and all(a > b for a, b in zip(rates, rates[1:]))  # cosine: down every epoch
+    test = _bumps(n=8, seed=7)
+    model.save(tmp_path / "m")
+    loaded = SequenceClassifier.load(tmp_path / "m")
+    assert loaded.config == model.config
+    np.testing.assert_allclose(loaded.predict_proba(test), model.predict_proba(test), rtol=1e-6)
+    too_long = pd.DataFrame({"id": "x", "t": np.arange(longest + 1), "a": 0.0, "b": 100.0})
+    if lstm_input == "shuffle":
+        with pytest.raises(DataError, match=rf"'x' has {longest + 1} steps; with lstm_input='shuffle' the model "
+                                            rf"reads at most {longest}"):
+            loaded.predict(too_long)
+    else:
+        assert loaded.predict(too_long).shape == (1,)
+
+
+def test_a_model_saved_before_the_lstm_input_option_loads_as_it_was_trained(tmp_path):
+    X, y = np.random.default_rng(0).normal(size=(12, 6, 1)), ["a", "b"] * 6
+    old_defaults = {"lstm_input": "time", "schedule": "plateau", "augment_scale": 0.0}
+    model = SequenceClassifier(max_epochs=2, **old_defaults, **TINY_SEQ).fit(X, y)
+    model.save(tmp_path / "new")
+    state, config, metadata = load_model_dir(tmp_path / "new")
+    for option in old_defaults:  # what an older lstmkit wrote
+        del config["sequence_classifier"][option]
+    for field in ("lstm_input", "max_length"):
+        del metadata["fitted"]["net"][field]
+    save_model_dir(tmp_path / "old", state, config, metadata)
+    loaded = SequenceClassifier.load(tmp_path / "old")
+    assert loaded.config == model.config
+    np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X), rtol=1e-6)
+
+
+def test_augment_scale_multiplies_each_series_and_channel_in_training_only():
+    seen = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x, lengths):
+            seen.append(x)
+            return torch.zeros(len(x), 2, requires_grad=True)
+
+    x = torch.ones(64, 5, 2)
+    x[0, 3:] = 0.0  # padding
+    batch = (x, torch.tensor([3] + [5] * 63), torch.zeros(64, dtype=torch.int64))
+    loss = SequenceClassifier(augment_scale=0.25)._training_loss(seed=0)
+    loss(Recorder().train(), batch)
+    factor = seen[-1][:, 0, :]  # (B, F)
+    assert ((factor >= 0.75) & (factor <= 1.25)).all() and factor.std() > 0.05
+    assert factor[:, 0].ne(factor[:, 1]).all()  # a factor per channel
+    torch.testing.assert_close(seen[-1], x * factor[:, None, :])  # one factor over all steps; padding stays zero
+    loss(Recorder().eval(), batch)
+    assert torch.equal(seen[-1], x)  # the validation loss sees the data as they are
+    assert SequenceClassifier(augment_scale=0)._training_loss(seed=0) is classification_module._cross_entropy
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"augment_scale": 1.0}, r"augment_scale must be in \[0, 1\), got 1.0"),
+    ({"augment_scale": -0.1}, r"augment_scale must be in \[0, 1\), got -0.1"),
+    ({"lstm_input": "channels"}, r"lstm_input must be one of \('time', 'shuffle'\), got 'channels'"),
+    ({"schedule": "step"}, r"schedule must be one of \('plateau', 'cosine'\), got 'step'"),
+])
+def test_sequence_config_errors(options, message):
+    with pytest.raises(ConfigError, match=message):
+        SequenceClassifier(**options)
+    if "schedule" in options:
+        with pytest.raises(ConfigError, match=message):
+            TextClassifier(**options)
 
 
 def test_stratified_split_keeps_every_class_in_training():

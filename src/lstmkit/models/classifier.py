@@ -20,6 +20,16 @@ An optional convolutional branch (``conv_channels``, as in LSTM-FCN, Karim et al
 2017) runs 1-D convolutions with batch normalisation and ReLU over the same input
 and averages them over the real steps; its features are concatenated with the
 pooled recurrent features before the linear output layer.
+
+What the LSTM reads (``lstm_input``):
+
+* ``"time"``: one step per time step, ``F`` features each (the usual reading);
+* ``"shuffle"``: LSTM-FCN's dimension shuffle: one step per *channel*, the whole
+  series of that channel (zero-padded to ``max_length``) as its features. A
+  univariate series is a single step of ``max_length`` features. The LSTM then sees
+  the global shape of each channel at once while the conv branch still convolves
+  over time; Karim et al. report this is what makes LSTM-FCN work on the UCR sets.
+  Numeric input only; sequences longer than ``max_length`` are refused.
 """
 
 from __future__ import annotations
@@ -32,9 +42,10 @@ from torch import Tensor, nn
 
 from lstmkit.nn import LSTM, AttentionPooling
 
-__all__ = ["ClassifierNetConfig", "ClassifierNet", "POOLINGS", "masked_mean"]
+__all__ = ["ClassifierNetConfig", "ClassifierNet", "POOLINGS", "LSTM_INPUTS", "masked_mean"]
 
 POOLINGS = ("last", "mean", "max", "attention")
+LSTM_INPUTS = ("time", "shuffle")
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,10 @@ class ClassifierNetConfig:
         conv_channels: filters of each convolution block; ``()`` for no
             convolutional branch, ``(128, 256, 128)`` for LSTM-FCN.
         conv_kernels: kernel size of each block (same length as ``conv_channels``).
+        lstm_input: ``"time"`` (one LSTM step per time step) or ``"shuffle"`` (one
+            LSTM step per channel, reading that channel's whole series; numeric input only).
+        max_length: for ``"shuffle"``, the time steps the LSTM reads per channel (its
+            input size): shorter sequences are zero-padded, longer ones refused; 0 otherwise.
     """
 
     n_classes: int
@@ -73,6 +88,8 @@ class ClassifierNetConfig:
     dropout: float = 0.2
     conv_channels: tuple[int, ...] = ()
     conv_kernels: tuple[int, ...] = (8, 5, 3)
+    lstm_input: str = "time"
+    max_length: int = 0
 
     def __post_init__(self):
         if self.n_classes < 2:
@@ -91,14 +108,30 @@ class ClassifierNetConfig:
         if self.conv_channels and len(self.conv_kernels) != len(self.conv_channels):
             raise ValueError(f"conv_kernels {self.conv_kernels} must give one kernel size per conv block "
                              f"{self.conv_channels}")
+        if self.lstm_input not in LSTM_INPUTS:
+            raise ValueError(f"lstm_input must be one of {LSTM_INPUTS}, got {self.lstm_input!r}")
+        if self.lstm_input == "shuffle":
+            if self.vocab_size:
+                raise ValueError("lstm_input='shuffle' reads numeric channels; token input needs lstm_input='time'")
+            if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 1:
+                raise ValueError(f"lstm_input='shuffle' needs max_length, the time steps per channel, as a "
+                                 f"positive integer; got {self.max_length!r}")
+        elif self.max_length != 0:
+            raise ValueError(f"max_length is only used with lstm_input='shuffle', got max_length={self.max_length} "
+                             f"with lstm_input={self.lstm_input!r}")
         for name in ("hidden_size", "num_layers", "embedding_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
 
     @property
     def input_size(self) -> int:
-        """Features per step that the LSTM and convolutions read."""
+        """Features per step that the convolutions (and the ``"time"`` LSTM) read."""
         return self.embedding_dim if self.vocab_size else self.n_features
+
+    @property
+    def lstm_input_size(self) -> int:
+        """Features per LSTM step: ``input_size``, or ``max_length`` for the dimension shuffle."""
+        return self.max_length if self.lstm_input == "shuffle" else self.input_size
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -106,6 +139,7 @@ class ClassifierNetConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ClassifierNetConfig:
+        # configurations saved before lstm_input existed read as "time"
         return cls(**{**d, "conv_channels": tuple(d.get("conv_channels", ())),
                       "conv_kernels": tuple(d.get("conv_kernels", (8, 5, 3)))})
 
@@ -181,7 +215,7 @@ class ClassifierNet(nn.Module):
         if c.vocab_size:
             self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=c.pad_id)
             self.embedding.weight.requires_grad_(not c.freeze_embedding)
-        self.encoder = LSTM(c.input_size, c.hidden_size, num_layers=c.num_layers, bidirectional=c.bidirectional,
+        self.encoder = LSTM(c.lstm_input_size, c.hidden_size, num_layers=c.num_layers, bidirectional=c.bidirectional,
                             dropout=c.dropout if c.num_layers > 1 else 0.0)
         D = 2 if c.bidirectional else 1
         self.pool = AttentionPooling(D * c.hidden_size) if c.pooling == "attention" else None
@@ -199,7 +233,8 @@ class ClassifierNet(nn.Module):
 
         Shape:
             x: as in ``forward``; returns ``(B, n_pooled)`` and ``(B, T)`` weights
-            (``None`` unless ``pooling="attention"``).
+            (``(B, F)``, over channels, with ``lstm_input="shuffle"``; ``None`` unless
+            ``pooling="attention"``).
         """
         c = self.config
         inputs = self._embed(x)
@@ -213,20 +248,37 @@ class ClassifierNet(nn.Module):
         full = bool((lengths == T).all())
         if c.vocab_size:
             inputs = self.dropout(inputs)  # embedding dropout
-        outputs, (h_n, _) = self.encoder(inputs, lengths=None if full else lengths)  # (B, T, D * H)
+        if c.lstm_input == "shuffle":
+            outputs, h_n, mask_lstm = self._shuffled(inputs, mask)  # steps are channels, all real
+        else:
+            outputs, (h_n, _) = self.encoder(inputs, lengths=None if full else lengths)  # (B, T, D * H)
+            mask_lstm = mask
         weights = None
         if c.pooling == "last":
             top = h_n[-2:] if c.bidirectional else h_n[-1:]  # the top layer's directions, at their ends
             pooled = torch.cat(list(top), dim=-1)
         elif c.pooling == "mean":
-            pooled = masked_mean(outputs, mask)
+            pooled = masked_mean(outputs, mask_lstm)
         elif c.pooling == "max":
-            pooled = outputs.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
+            pooled = outputs.masked_fill(~mask_lstm.unsqueeze(-1), float("-inf")).amax(dim=1)
         else:
-            pooled, weights = self.pool(outputs, mask=mask)
+            pooled, weights = self.pool(outputs, mask=mask_lstm)
         if self.conv is not None:
             pooled = torch.cat([pooled, self.conv(inputs, mask)], dim=-1)
         return pooled, weights
+
+    def _shuffled(self, inputs: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Dimension shuffle: the LSTM reads one step per channel, the channel's series as features."""
+        c = self.config
+        B, T, F_ = inputs.shape  # batch, time, channels
+        if T > c.max_length:
+            raise ValueError(f"lstm_input='shuffle' reads at most max_length={c.max_length} time steps, "
+                             f"got sequences padded to {T}")
+        # padded steps read as zeros, like the steps after T up to max_length
+        series = inputs.masked_fill(~mask.unsqueeze(-1), 0.0)
+        series = F.pad(series, (0, 0, 0, c.max_length - T)).transpose(1, 2)  # (B, F, max_length)
+        outputs, (h_n, _) = self.encoder(series.contiguous())  # (B, F, D * H)
+        return outputs, h_n, torch.ones(B, F_, dtype=torch.bool, device=inputs.device)
 
     def _embed(self, x: Tensor) -> Tensor:
         c = self.config

@@ -50,7 +50,7 @@ from lstmkit.data.text import load_word_vectors, make_tokenizer, pad_ids, tokeni
 from lstmkit.data.text_io import TextSet, read_texts, texts_from_frame
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models import ClassifierNet, ClassifierNetConfig
-from lstmkit.models.classifier import POOLINGS
+from lstmkit.models.classifier import LSTM_INPUTS, POOLINGS
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
 ]
 
 LEVELS = ("char", "word", "subword")
+SCHEDULES = ("plateau", "cosine")
 
 
 # ---- metrics -------------------------------------------------------------------------
@@ -231,6 +232,8 @@ class _Classifier:
 
     task: str
     config_class: type
+    # options added since the first saved models, with the value those models were trained with
+    _saved_before: dict = {}
 
     def __init__(self, config=None, **options: Any):
         if config is not None and options:
@@ -304,10 +307,14 @@ class _Classifier:
         seed_everything(c.seed + k)
         net = ClassifierNet(net_config)
         self._init_net(net)
+        if c.schedule == "plateau":
+            schedule_options = {"factor": 0.5, "patience": c.lr_patience}
+        else:  # cosine: from lr down to zero over max_epochs, per batch
+            schedule_options = {}
         trainer = Trainer(
-            net, compute_loss=_cross_entropy, optimizer="adam", lr=c.lr, weight_decay=c.weight_decay,
-            max_epochs=c.max_epochs, patience=c.patience if val is not None else None,
-            schedule="plateau", schedule_options={"factor": 0.5, "patience": c.lr_patience},
+            net, compute_loss=self._training_loss(c.seed + k), optimizer="adam", lr=c.lr,
+            weight_decay=c.weight_decay, max_epochs=c.max_epochs, patience=c.patience if val is not None else None,
+            schedule=c.schedule, schedule_options=schedule_options,
             seed=c.seed + k, progress=False, distributed=False, device=c.device,
         )
         history = trainer.fit(train, val, data_fingerprint=data_fingerprint)
@@ -315,6 +322,10 @@ class _Classifier:
 
     def _init_net(self, net: ClassifierNet) -> None:
         """Hook: a subclass may set weights (pretrained embeddings) before training."""
+
+    def _training_loss(self, seed: int):
+        """Hook: ``compute_loss(net, batch)`` for training; a subclass may augment the batch first."""
+        return _cross_entropy
 
     def _for_training(self, inputs):
         """Hook: a subclass may drop examples it cannot learn from (empty texts)."""
@@ -416,7 +427,7 @@ class _Classifier:
         if metadata.get("task") != cls.task or cls.task not in config:
             raise CheckpointError(f"{path}: not a saved {cls.__name__} (task {metadata.get('task')!r})")
         try:
-            model = cls(_config_from_dict(cls.config_class, config[cls.task]))
+            model = cls(_config_from_dict(cls.config_class, {**cls._saved_before, **config[cls.task]}))
             fitted = _Fitted(**metadata["fitted"])
             net_config = ClassifierNetConfig.from_dict(fitted.net)
             nets = []
@@ -482,6 +493,8 @@ def _check_common(config) -> None:
         raise ConfigError(f"val_fraction must be in [0, 1) or None, got {config.val_fraction!r}")
     if config.weight_decay < 0:
         raise ConfigError(f"weight_decay must be >= 0, got {config.weight_decay!r}")
+    if config.schedule not in SCHEDULES:
+        raise ConfigError(f"schedule must be one of {SCHEDULES}, got {config.schedule!r}")
 
 
 # ---- numeric sequences -----------------------------------------------------------------
@@ -496,17 +509,35 @@ class SequenceClassifierConfig:
         label_col: for tables, the class column (constant within an id).
         time_col: for long tables, the column ordering the steps of a sequence.
         feature_cols: for long tables, the value columns (default: all the others).
-        hidden_size, num_layers, bidirectional: the LSTM encoder.
-        pooling: ``"attention"`` (default), ``"last"``, ``"mean"`` or ``"max"``.
+        hidden_size, num_layers, bidirectional: the LSTM encoder (by default LSTM-FCN's
+            8 units, one direction).
+        lstm_input: what an LSTM step reads: ``"shuffle"`` (default), LSTM-FCN's
+            dimension shuffle: one channel's whole series (zero-padded to the longest
+            training sequence) per step, so a univariate series is one step and the
+            LSTM sees its global shape while the convolutions read the time steps;
+            sequences longer than the longest training sequence cannot be predicted.
+            ``"time"``: one time step (``F`` features) per LSTM step, any length; give
+            it more units (e.g. ``hidden_size=64, bidirectional=True, pooling="attention"``).
+        pooling: over the LSTM outputs: ``"last"`` (default), ``"attention"``, ``"mean"``
+            or ``"max"``.
         conv_channels, conv_kernels: the convolutional branch (LSTM-FCN's
             ``(128, 256, 128)`` and ``(8, 5, 3)`` by default); ``conv_channels=()`` turns it off.
         scale: standardise each channel with the training set's mean and deviation.
+        augment_scale: in training, multiply each (standardised) series by a random
+            factor in ``[1 - augment_scale, 1 + augment_scale]``, drawn anew per series
+            and channel in every batch, so the model learns shapes rather than
+            amplitudes from few examples (default ``0.2``); ``0`` turns it off.
+            Padding stays zero.
         dropout: on the pooled features (before the output layer).
         ensemble: networks trained with different seeds, probabilities averaged.
-        max_epochs, patience, lr, lr_patience, weight_decay, batch_size: training;
-            the learning rate halves after ``lr_patience`` epochs without improvement
-            (of the validation loss, or the training loss without validation);
+        max_epochs, patience, lr, weight_decay, batch_size: training (Adam);
             ``batch_size=None`` is a tenth of the training set, within [8, 64].
+        schedule: the learning rate: ``"cosine"`` (default) anneals it from ``lr`` to
+            zero over ``max_epochs``, per batch (a short stand-in for LSTM-FCN's 2,000
+            epochs of plateau decay); ``"plateau"`` halves it after ``lr_patience``
+            epochs without improvement (of the validation loss, or the training loss
+            without validation).
+        lr_patience: see ``schedule``.
         val_fraction: share of each class held out for early stopping; ``None`` holds
             out 10% from 200 examples up and nothing below (then ``max_epochs`` are run).
         device: where to train (``None``: CUDA when available).
@@ -517,18 +548,21 @@ class SequenceClassifierConfig:
     label_col: str | None = "label"
     time_col: str | None = None
     feature_cols: tuple[str, ...] | None = None
-    hidden_size: int = 64
+    hidden_size: int = 8
     num_layers: int = 1
-    bidirectional: bool = True
-    pooling: str = "attention"
+    bidirectional: bool = False
+    pooling: str = "last"
     conv_channels: tuple[int, ...] = (128, 256, 128)
     conv_kernels: tuple[int, ...] = (8, 5, 3)
+    lstm_input: str = "shuffle"
     scale: bool = True
+    augment_scale: float = 0.2
     dropout: float = 0.2
     ensemble: int = 3
     max_epochs: int = 300
     patience: int | None = 30
     lr: float = 1e-3
+    schedule: str = "cosine"
     lr_patience: int = 20
     weight_decay: float = 0.0
     batch_size: int | None = None
@@ -541,10 +575,19 @@ class SequenceClassifierConfig:
         if len(self.conv_kernels) != len(self.conv_channels) and self.conv_channels:
             raise ConfigError(f"conv_kernels {self.conv_kernels} must give one kernel size per block of "
                               f"conv_channels {self.conv_channels}")
+        if self.lstm_input not in LSTM_INPUTS:
+            raise ConfigError(f"lstm_input must be one of {LSTM_INPUTS}, got {self.lstm_input!r}")
+        if isinstance(self.augment_scale, bool) or not 0 <= self.augment_scale < 1:
+            raise ConfigError(f"augment_scale must be in [0, 1), got {self.augment_scale!r}")
 
 
 class SequenceClassifier(_Classifier):
-    """LSTM (+ LSTM-FCN convolutions) classifier of numeric sequences, equal or unequal lengths.
+    """LSTM-FCN classifier of numeric sequences (Karim et al. 2017), equal or unequal lengths.
+
+    By default an LSTM of 8 units reads each channel's whole series as one step (the
+    dimension shuffle) beside three convolution blocks over time; both are trained
+    with Adam, a cosine learning rate and random amplitude scaling of the training
+    series, three networks averaged.
 
     Takes the fields of `SequenceClassifierConfig` as keyword arguments. ``fit``,
     ``predict``, ``predict_proba``, ``predict_frame`` and ``evaluate`` accept:
@@ -570,6 +613,7 @@ class SequenceClassifier(_Classifier):
 
     task = "sequence_classifier"
     config_class = SequenceClassifierConfig
+    _saved_before = {"lstm_input": "time", "schedule": "plateau", "augment_scale": 0.0}
 
     def read(self, data, y=None, *, lengths=None) -> SequenceSet:
         """Read any accepted input into a `SequenceSet`, with its labels when it has them.
@@ -616,18 +660,25 @@ class SequenceClassifier(_Classifier):
         if inputs.X.shape[2] != expected:
             raise DataError(f"{inputs.source}: the model was trained on {expected} channel(s), the data has "
                             f"{inputs.X.shape[2]} ({list(inputs.channels)})")
+        max_length = self._fitted.net.get("max_length", 0)
+        if max_length and len(inputs) and inputs.lengths.max() > max_length:
+            row = int(inputs.lengths.argmax())
+            raise DataError(f"{inputs.source}: sequence {inputs.ids[row]!r} has {int(inputs.lengths[row])} steps; "
+                            f"with lstm_input='shuffle' the model reads at most {max_length} (the longest "
+                            f"training sequence)")
 
     def _fit_prepare(self, inputs: SequenceSet, rows: np.ndarray) -> dict:
         scaler = None
         if self.config.scale:
             scaler = fit_channel_scaler(inputs.X[rows], inputs.lengths[rows], inputs.channels).to_dict()
-        return {"channels": list(inputs.channels), "scaler": scaler}
+        # the dimension shuffle's LSTM reads this many steps per channel
+        return {"channels": list(inputs.channels), "scaler": scaler, "max_length": int(inputs.lengths.max())}
 
     def _prepare_dict(self) -> dict:
         return self._prepared
 
     def _load_prepare(self, state: dict) -> dict:
-        return {"channels": list(state["channels"]), "scaler": state["scaler"]}
+        return {"channels": list(state["channels"]), "scaler": state["scaler"], "max_length": state.get("max_length")}
 
     def _encode(self, inputs: SequenceSet) -> tuple[np.ndarray, np.ndarray]:
         scaler = self._prepared["scaler"]
@@ -636,12 +687,29 @@ class SequenceClassifier(_Classifier):
         # channels are matched by position: the training names are the scaler's columns
         return scale_channels(scaler, inputs.X, inputs.lengths, scaler["columns"]), inputs.lengths
 
+    def _training_loss(self, seed: int):
+        spread = self.config.augment_scale
+        if spread == 0:
+            return _cross_entropy
+        generator = torch.Generator().manual_seed(seed)
+
+        def scaled_cross_entropy(net: ClassifierNet, batch) -> torch.Tensor:
+            x, lengths, y = batch
+            if net.training:  # the validation loss sees the data as they are
+                B, _, F_ = x.shape  # batch, time, channels
+                factor = 1 + spread * (2 * torch.rand(B, 1, F_, generator=generator) - 1)  # (B, 1, F)
+                x = x * factor.to(x.device)
+            return F.cross_entropy(net(x, lengths), y)
+
+        return scaled_cross_entropy
+
     def _net_config(self, n_classes: int) -> ClassifierNetConfig:
         c = self.config
         return ClassifierNetConfig(
-            n_classes=n_classes, n_features=len(self._prepared["channels"]), hidden_size=c.hidden_size, num_layers=c.num_layers,
-            bidirectional=c.bidirectional, pooling=c.pooling, dropout=c.dropout,
-            conv_channels=tuple(c.conv_channels), conv_kernels=tuple(c.conv_kernels),
+            n_classes=n_classes, n_features=len(self._prepared["channels"]), hidden_size=c.hidden_size,
+            num_layers=c.num_layers, bidirectional=c.bidirectional, pooling=c.pooling, dropout=c.dropout,
+            conv_channels=tuple(c.conv_channels), conv_kernels=tuple(c.conv_kernels), lstm_input=c.lstm_input,
+            max_length=self._prepared["max_length"] if c.lstm_input == "shuffle" else 0,
         )
 
 
@@ -670,7 +738,7 @@ class TextClassifierConfig:
         embedding_dim: size of the token embeddings learned from scratch.
         hidden_size, num_layers, bidirectional, pooling, dropout: the network.
         conv_channels, conv_kernels: an optional convolutional branch (off by default).
-        ensemble, max_epochs, patience, lr, lr_patience, weight_decay, batch_size,
+        ensemble, max_epochs, patience, lr, schedule, lr_patience, weight_decay, batch_size,
             val_fraction, device, seed: as in `SequenceClassifierConfig`.
     """
 
@@ -696,6 +764,7 @@ class TextClassifierConfig:
     max_epochs: int = 30
     patience: int | None = 3
     lr: float = 3e-3
+    schedule: str = "plateau"
     lr_patience: int = 1
     weight_decay: float = 0.0
     batch_size: int | None = None
@@ -745,6 +814,7 @@ class TextClassifier(_Classifier):
 
     task = "text_classifier"
     config_class = TextClassifierConfig
+    _saved_before = {"schedule": "plateau"}
 
     def read(self, data, y=None) -> TextSet:
         """Read any accepted input into a `lstmkit.data.text_io.TextSet`, with labels when it has them.
