@@ -530,8 +530,8 @@ class SequenceClassifierConfig:
             Padding stays zero.
         dropout: on the pooled features (before the output layer).
         ensemble: networks trained with different seeds, probabilities averaged.
-        max_epochs, patience, lr, weight_decay, batch_size: training (Adam);
-            ``batch_size=None`` is a tenth of the training set, within [8, 64].
+        max_epochs, patience, lr, weight_decay, batch_size: training (Adam, peak
+            ``lr=3e-3``); ``batch_size=None`` is a tenth of the training set, within [8, 64].
         schedule: the learning rate: ``"cosine"`` (default) anneals it from ``lr`` to
             zero over ``max_epochs``, per batch (a short stand-in for LSTM-FCN's 2,000
             epochs of plateau decay); ``"plateau"`` halves it after ``lr_patience``
@@ -561,7 +561,7 @@ class SequenceClassifierConfig:
     ensemble: int = 3
     max_epochs: int = 300
     patience: int | None = 30
-    lr: float = 1e-3
+    lr: float = 3e-3
     schedule: str = "cosine"
     lr_patience: int = 20
     weight_decay: float = 0.0
