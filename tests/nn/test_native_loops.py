@@ -107,3 +107,11 @@ def test_native_loops_can_be_turned_off(monkeypatch):
 def test_python_loops_run_off_cpu_and_for_other_dtypes():
     assert sequence_module._compiled(torch.zeros(1, device="meta")) is None
     assert sequence_module._compiled(torch.zeros(1, dtype=torch.bfloat16)) is None
+
+
+def test_ninja_from_the_package_is_put_on_path(monkeypatch):
+    ninja = pytest.importorskip("ninja")
+    monkeypatch.setattr(native.shutil, "which", lambda name: None)  # as on a machine without system ninja
+    monkeypatch.setenv("PATH", "/nowhere")
+    native._put_ninja_on_path()
+    assert native.os.environ["PATH"].split(native.os.pathsep)[0] == ninja.BIN_DIR
