@@ -68,31 +68,40 @@ inline void moments(const T* x, int64_t N, double eps, T& mean, T& rstd) {
   rstd = T(1) / std::sqrt(sum(acc2) / T(N) + T(eps));
 }
 
-// Layer norm's input gradient for one row, given dL/d(normed * gain + bias) `dy`:
-// dx = rstd * (u - mean(u) - x^ * mean(u * x^)), u = dy * gain, x^ = (x - mean) * rstd;
-// adds dy * x^ to the gain's gradient and dy to the bias's (when given).
+// Layer norm's backward for one row of N, in two halves so the first can ride along
+// the pass that makes the gradient: `add` takes dy = dL/d(normed * gain + bias) chunk by
+// chunk, adding dy * x^ to the gain's gradient and dy to the bias's (when given);
+// `input_grad` then writes dx = rstd * (u - mean(u) - x^ * mean(u * x^)), with
+// u = dy * gain and x^ = (x - mean) * rstd (dx may be dy itself).
 template <typename T>
-inline void layer_norm_backward(const T* dy, const T* x, int64_t N, T mean, T rstd, const T* gain, T* dx,
-                                T* d_gain, T* d_bias) {
-  constexpr int64_t V = Vec<T>::size();
-  const Vec<T> mu(mean), rs(rstd), zero(T(0));
-  Vec<T> s1(T(0)), s2(T(0));
-  for (int64_t k = 0; k < N; k += V) {
-    const int64_t m = std::min(V, N - k);
-    const Vec<T> g = load(dy + k, m), xh = Vec<T>::set(zero, (load(x + k, m) - mu) * rs, m);
-    const Vec<T> u = g * load(gain + k, m);
+struct NormBackward {
+  const T *x, *gain;
+  int64_t N;
+  Vec<T> mu, rs;
+  T *d_gain, *d_bias;
+  Vec<T> s1{T(0)}, s2{T(0)};
+
+  NormBackward(const T* x, int64_t N, T mean, T rstd, const T* gain, T* d_gain, T* d_bias)
+      : x(x), gain(gain), N(N), mu(mean), rs(rstd), d_gain(d_gain), d_bias(d_bias) {}
+
+  void add(const Vec<T>& dy, int64_t j, int64_t m) {  // lanes past m: dy is 0
+    const Vec<T> xh = (load(x + j, m) - mu) * rs, u = dy * load(gain + j, m);
     s1 = s1 + u;
     s2 = s2 + u * xh;
-    store(load(d_gain + k, m) + g * xh, d_gain + k, m);
-    if (d_bias) store(load(d_bias + k, m) + g, d_bias + k, m);
+    store(load(d_gain + j, m) + dy * xh, d_gain + j, m);
+    if (d_bias) store(load(d_bias + j, m) + dy, d_bias + j, m);
   }
-  const Vec<T> m1(sum(s1) / T(N)), m2(sum(s2) / T(N));
-  for (int64_t k = 0; k < N; k += V) {
-    const int64_t m = std::min(V, N - k);
-    const Vec<T> xh = (load(x + k, m) - mu) * rs;
-    store(rs * (load(dy + k, m) * load(gain + k, m) - m1 - xh * m2), dx + k, m);
+
+  void input_grad(const T* dy, T* dx) const {
+    constexpr int64_t V = Vec<T>::size();
+    const Vec<T> m1(sum(s1) / T(N)), m2(sum(s2) / T(N));
+    for (int64_t k = 0; k < N; k += V) {
+      const int64_t m = std::min(V, N - k);
+      const Vec<T> xh = (load(x + k, m) - mu) * rs;
+      store(rs * (load(dy + k, m) * load(gain + k, m) - m1 - xh * m2), dx + k, m);
+    }
   }
-}
+};
 
 struct Options {
   bool peephole, ln_hh, ln_c, ln_in, zone_masks, zoned;
@@ -210,26 +219,22 @@ void backward_step(const Options& op, int64_t n, int64_t H, const T* dh, T* dc, 
       store(dhn * o * (one - t * t), scratch + k, m);
     }
     if (op.ln_c) {  // d(shown) -> d c~ in place
-      layer_norm_backward(scratch, cn, H, m_c[b], s_c[b], ln_cw, scratch, d_ln_cw, d_ln_cb);
-    }
-    // with ln_hh, the sums layer norm's input gradient needs are gathered as d_pre is made
-    const T* rb = op.ln_hh ? r + b * G : nullptr;
-    const Vec<T> mu(op.ln_hh ? m_hh[b] : T(0)), rs(op.ln_hh ? s_hh[b] : T(0));
-    Vec<T> s1(T(0)), s2(T(0));
-    const T* gxb = op.ln_in ? gx + b * G : nullptr;
-    const Vec<T> mu_x(op.ln_in ? m_in[b] : T(0)), rs_x(op.ln_in ? s_in[b] : T(0));
-    Vec<T> s1x(T(0)), s2x(T(0));
-    auto gather = [&](const Vec<T>& dy, int64_t j, int64_t m) {  // dy = dL/da[j, j + m)
-      const Vec<T> xh = (load(rb + j, m) - mu) * rs, u = dy * load(ln_hh + j, m);
-      s1 = s1 + u;  // lanes past m: dy is 0
-      s2 = s2 + u * xh;
-      store(load(d_ln_hh + j, m) + dy * xh, d_ln_hh + j, m);
-      if (op.ln_in) {  // the same for the input product's norm
-        const Vec<T> xhx = (load(gxb + j, m) - mu_x) * rs_x, ux = dy * load(in_norm + j, m);
-        s1x = s1x + ux;
-        s2x = s2x + ux * xhx;
-        store(load(d_in_norm + j, m) + dy * xhx, d_in_norm + j, m);
+      NormBackward<T> cell(cn, H, m_c[b], s_c[b], ln_cw, d_ln_cw, d_ln_cb);
+      for (int64_t k = 0; k < H; k += V) {
+        const int64_t m = std::min(V, H - k);
+        cell.add(load(scratch + k, m), k, m);
       }
+      cell.input_grad(scratch, scratch);
+    }
+    // the norms of the two products see the same gradient dL/da: their sums are
+    // gathered as d_pre is made
+    NormBackward<T> rec(op.ln_hh ? r + b * G : nullptr, G, op.ln_hh ? m_hh[b] : T(0), op.ln_hh ? s_hh[b] : T(0),
+                        ln_hh, d_ln_hh, nullptr);
+    NormBackward<T> inp(op.ln_in ? gx + b * G : nullptr, G, op.ln_in ? m_in[b] : T(0), op.ln_in ? s_in[b] : T(0),
+                        in_norm, d_in_norm, nullptr);
+    auto gather = [&](const Vec<T>& dy, int64_t j, int64_t m) {  // dy = dL/da[j, j + m)
+      rec.add(dy, j, m);
+      if (op.ln_in) inp.add(dy, j, m);
     };
     for (int64_t k = 0; k < H; k += V) {  // through c~ = f c + i g: d a_{i,f,g} and dL/dc_{t-1}
       const int64_t m = std::min(V, H - k);
@@ -264,22 +269,8 @@ void backward_step(const Options& op, int64_t n, int64_t H, const T* dh, T* dc, 
         store(load(dh_prev + b * H + k, m) + kh * load(dhb + k, m), dh_prev + b * H + k, m);
       }
     }
-    if (op.ln_hh) {  // dr = rstd * (u - mean(u) - x^ * mean(u * x^)), u = d_pre * gain
-      const Vec<T> m1(sum(s1) / T(G)), m2(sum(s2) / T(G));
-      for (int64_t k = 0; k < G; k += V) {
-        const int64_t m = std::min(V, G - k);
-        const Vec<T> xh = (load(rb + k, m) - mu) * rs;
-        store(rs * (load(db + k, m) * load(ln_hh + k, m) - m1 - xh * m2), dr + b * G + k, m);
-      }
-    }
-    if (op.ln_in) {
-      const Vec<T> m1(sum(s1x) / T(G)), m2(sum(s2x) / T(G));
-      for (int64_t k = 0; k < G; k += V) {
-        const int64_t m = std::min(V, G - k);
-        const Vec<T> xh = (load(gxb + k, m) - mu_x) * rs_x;
-        store(rs_x * (load(db + k, m) * load(in_norm + k, m) - m1 - xh * m2), dgx + b * G + k, m);
-      }
-    }
+    if (op.ln_hh) rec.input_grad(db, dr + b * G);
+    if (op.ln_in) inp.input_grad(db, dgx + b * G);
   }
 }
 
