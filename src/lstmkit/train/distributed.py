@@ -145,6 +145,9 @@ def init_distributed(backend: str | None = None) -> DistContext | None:
 def shutdown_distributed() -> None:
     """Leave the process group, if one is initialised (call once at the end of a script)."""
     if dist.is_available() and dist.is_initialized():
+        # every rank arrives first: a rank that tears its gloo connections down while
+        # another is still finishing (saving, logging) can abort the other at exit
+        dist.barrier()
         dist.destroy_process_group()
 
 
