@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 
 from lstmkit.errors import ConfigError
 from lstmkit.train import ShardedBatches, Trainer, distributed_loader, load_model_dir
@@ -50,6 +50,19 @@ def test_single_process_helpers_are_identities():
     assert all_reduce_sum([1.0, 2.5], None) == [1.0, 2.5]
     loader = distributed_loader(TensorDataset(torch.arange(10.0)), 4, None, shuffle=False)
     assert [b[0].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_tensor_dataset_loader_draws_the_batches_a_plain_data_loader_draws(shuffle):
+    data = TensorDataset(torch.randn(23, 3, 2), torch.arange(23))
+    torch.manual_seed(7)
+    expected = list(DataLoader(data, batch_size=5, shuffle=shuffle))
+    torch.manual_seed(7)
+    loader = distributed_loader(data, 5, None, shuffle=shuffle)  # indexes whole batches at once
+    got = list(loader)
+    assert len(loader) == len(got) == len(expected) == 5
+    for mine, plain in zip(got, expected):
+        assert all(torch.equal(a, b) for a, b in zip(mine, plain))
 
 
 @pytest.mark.slow

@@ -31,7 +31,15 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    DistributedSampler,
+    RandomSampler,
+    SequentialSampler,
+    TensorDataset,
+)
 
 from lstmkit.errors import ConfigError
 
@@ -220,6 +228,12 @@ def distributed_loader(
     [4, 2]
     """
     if ctx is None:
+        if isinstance(dataset, TensorDataset) and not loader_options:
+            # the same batches as DataLoader(dataset, batch_size, shuffle) draws (same
+            # sampler, same random numbers), gathered with one index per tensor instead
+            # of one row at a time and a collate
+            order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+            return DataLoader(dataset, batch_size=None, sampler=BatchSampler(order, batch_size, drop_last=False))
         return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, **loader_options)
     sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=shuffle, seed=seed)
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **loader_options)
