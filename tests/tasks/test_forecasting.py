@@ -121,3 +121,34 @@ def test_bad_input_is_named():
         Forecaster(horizn=3)
     with pytest.raises(ConfigError, match="not fitted yet"):
         Forecaster().predict()
+
+
+def test_simple_forecasts_the_network_corrects():
+    f = Forecaster(horizon=14, target="y")
+    past = (2.0 * np.arange(36, dtype=float)).reshape(1, 36, 1)  # a line: 0, 2, ..., 70
+    np.testing.assert_array_equal(f._offset(past, "last", 12)[0, :, 0], np.full(14, 70.0))
+    np.testing.assert_array_equal(f._offset(past, "drift", 12)[0, :, 0], 70.0 + 2.0 * np.arange(1, 15))
+    seasonal = f._offset(past, "seasonal", 12)[0, :, 0]  # the last 12 values, then again from the start
+    np.testing.assert_array_equal(seasonal, [*range(48, 72, 2), 48, 50])
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [("trend", "drift"), ("seasonal", "seasonal"), ("walk", "last")],
+)
+def test_auto_base_is_the_simple_forecast_with_the_smallest_training_error(shape, expected):
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    y = {
+        "trend": 100 + 2.0 * t + rng.normal(0, 0.5, 120),
+        "seasonal": 100 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.5, 120),
+        "walk": 100 + np.cumsum(rng.normal(0, 1, 120)),
+    }[shape]
+    df = pd.DataFrame({"month": pd.date_range("2000-01", periods=120, freq="MS"), "y": y})
+    f = Forecaster(horizon=6, target="y", time_col="month", transform="none", **TINY).fit(df)
+    assert f._fitted.base == expected
+
+
+def test_drift_base_needs_the_direct_strategy():
+    with pytest.raises(ConfigError, match="base='drift' needs strategy='direct'"):
+        Forecaster(base="drift", strategy="recursive")

@@ -8,8 +8,9 @@ The story of `Forecaster.fit`:
    data given to ``fit`` only;
 3. **window** every series into ``lookback`` inputs and ``horizon`` targets; inside
    each window the targets are written relative to a simple forecast made from the
-   window itself: the last value (``base="last"``) or, for seasonal data, the seasonal
-   naive forecast (``base="seasonal"``). The network learns what the baseline
+   window itself: the last value (``base="last"``), the last value plus the window's
+   mean step (``base="drift"``, for trends) or, for seasonal data, the seasonal naive
+   forecast (``base="seasonal"``). The network learns what the baseline
    misses, so an untrained network already forecasts like the baseline and the level
    of a trending series never has to be extrapolated by tanh units;
 4. **train** an ensemble of `ForecastNet` s (different seeds) with the pinball loss
@@ -54,7 +55,7 @@ from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, 
 __all__ = ["ForecasterConfig", "Forecaster"]
 
 TRANSFORMS = ("auto", "log", "none")
-BASES = ("auto", "last", "seasonal")
+BASES = ("auto", "last", "seasonal", "drift")
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,9 @@ class ForecasterConfig:
         seasonal_period: ``m``; ``None`` infers it from the time column (12 monthly, ...).
         quantiles: predicted quantiles; (0.1, 0.5, 0.9) gives an 80% interval.
         transform: ``"auto"`` (log when every target value is > 0), ``"log"``, ``"none"``.
-        base: the simple forecast the network corrects: ``"last"`` value, ``"seasonal"``
-            naive, or ``"auto"`` (the one with the smaller in-sample error).
+        base: the simple forecast the network corrects: ``"last"`` value, ``"drift"``
+            (the last value plus the window's mean step per step ahead), ``"seasonal"``
+            naive, or ``"auto"`` (the one with the smallest error on the training windows).
         strategy: ``"direct"`` (all steps at once) or ``"recursive"`` (one step, fed back).
         hidden_size, num_layers, dropout: the LSTM.
         ensemble: networks trained with different seeds; ``None`` is 10 below 1,000
@@ -129,8 +131,8 @@ class ForecasterConfig:
             raise ConfigError(f"transform must be one of {TRANSFORMS}, got {self.transform!r}")
         if self.base not in BASES:
             raise ConfigError(f"base must be one of {BASES}, got {self.base!r}")
-        if self.strategy == "recursive" and self.base == "seasonal":
-            raise ConfigError("base='seasonal' needs strategy='direct': the recursive strategy feeds values back")
+        if self.strategy == "recursive" and self.base in ("seasonal", "drift"):
+            raise ConfigError(f"base={self.base!r} needs strategy='direct': the recursive strategy feeds values back")
         if not 0 < self.lr < 1:
             raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
         # the network checks the rest (quantiles, strategy, covariates)
@@ -529,9 +531,10 @@ class Forecaster:
             if c.base == "seasonal" and not (1 < m <= lookback):
                 raise ConfigError(f"base='seasonal' needs a seasonal period 1 < m <= lookback ({lookback}), got m={m}")
             return c.base
-        if c.strategy == "recursive" or not (1 < m <= lookback):
+        if c.strategy == "recursive":
             return "last"
-        errors = {b: np.abs(windows.target - self._offset(windows.past, b, m)).mean() for b in ("last", "seasonal")}
+        candidates = ("last", "drift", "seasonal") if 1 < m <= lookback else ("last", "drift")
+        errors = {b: np.abs(windows.target - self._offset(windows.past, b, m)).mean() for b in candidates}
         return min(errors, key=errors.get)
 
     def _relative(self, past, future, target, base: str, m: int):
@@ -543,13 +546,17 @@ class Forecaster:
         return past.astype(np.float32), future.astype(np.float32), (target - offset).astype(np.float32)
 
     def _offset(self, past, base: str, m: int) -> np.ndarray:
-        """The window's simple forecast: last value, or the last season repeated."""
+        """The window's simple forecast: the last value, the line through the window's first
+        and last values extended (drift), or the last season repeated."""
         n_t, H = len(self.config.targets), self.config.horizon
         L = past.shape[1]
         last = past[:, -1:, :n_t]
+        steps = np.arange(H)
         if base == "seasonal":
-            index = L - m + np.arange(H) % m
-            return past[:, index, :n_t]
+            return past[:, L - m + steps % m, :n_t]
+        if base == "drift":  # the line through the window's first and last values, extended
+            slope = (last - past[:, :1, :n_t]) / max(L - 1, 1)
+            return last + (steps + 1)[None, :, None] * slope
         return np.repeat(last, H, axis=1)
 
     def _split(self, series, position):
