@@ -152,3 +152,13 @@ def test_auto_base_is_the_simple_forecast_with_the_smallest_training_error(shape
 def test_drift_base_needs_the_direct_strategy():
     with pytest.raises(ConfigError, match="base='drift' needs strategy='direct'"):
         Forecaster(base="drift", strategy="recursive")
+
+
+def test_default_lookback_grows_with_the_history():
+    f = Forecaster(horizon=12, target="y")
+    assert f._lookback(m=12, shortest=500) == 36  # max(2 * horizon, 3 * m)
+    assert f._lookback(m=12, shortest=1046) == 36  # 999 windows of 36 + 12
+    assert f._lookback(m=12, shortest=1047) == 72  # 1,000 windows: a long history, twice the memory
+    assert f._lookback(m=1, shortest=60) == 24  # 2 * horizon
+    assert f._lookback(m=12, shortest=80) == 34  # short series: room for as many windows as steps
+    assert Forecaster(horizon=12, lookback=10)._lookback(m=12, shortest=5000) == 10  # given: kept

@@ -55,6 +55,7 @@ from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, 
 __all__ = ["ForecasterConfig", "Forecaster"]
 
 TRANSFORMS = ("auto", "log", "none")
+LONG_SERIES = 1000  # windows: from here on a series gets a longer lookback and a smaller ensemble
 BASES = ("auto", "last", "seasonal", "drift")
 
 
@@ -65,7 +66,9 @@ class ForecasterConfig:
     Args:
         horizon: steps to forecast.
         lookback: input steps per window; ``None`` picks ``max(2 * horizon, 3 * m)``
-            (``m`` the seasonal period), shortened for short series.
+            (``m`` the seasonal period), twice that when every series gives at least
+            1,000 windows (a long history supports a longer memory; on short series a
+            longer lookback loses accuracy), shortened for short series.
         target: the column(s) to forecast (default ``"value"``, or the only numeric
             column of a one-column frame).
         time_col, id_col: the time and series-id columns, if any.
@@ -114,7 +117,7 @@ class ForecasterConfig:
     patience: int = 10
     lr: float = 3e-3
     batch_size: int | None = None
-    max_windows: int = 2048
+    max_windows: int = 1024
     fill: str | None = None
     seed: int = 0
 
@@ -234,7 +237,7 @@ class Forecaster:
             horizon=c.horizon, quantiles=tuple(c.quantiles), hidden_size=c.hidden_size, num_layers=c.num_layers,
             dropout=c.dropout, strategy=c.strategy,
         )
-        members = c.ensemble or (10 if len(train_idx) < 1000 else 3)
+        members = c.ensemble or (10 if len(train_idx) < LONG_SERIES else 3)
         batch_size = c.batch_size or int(np.clip(len(train_idx) // 30, 32, 256))
         tensors = [torch.from_numpy(a) for a in (past, future, target)]
         train_set = TensorDataset(*(t[train_idx] for t in tensors))
@@ -501,6 +504,8 @@ class Forecaster:
         if c.lookback:
             return c.lookback
         wanted = max(2 * c.horizon, 3 * m if m > 1 else 2 * c.horizon)
+        if shortest - wanted - c.horizon + 1 >= LONG_SERIES:
+            wanted *= 2  # enough windows to learn from a longer memory
         # leave room for at least as many windows as the lookback is long
         return int(max(1, min(wanted, (shortest - c.horizon) // 2)))
 
