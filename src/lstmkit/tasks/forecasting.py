@@ -87,7 +87,7 @@ class ForecasterConfig:
             training windows (cheap there, and the median of many small networks is
             much steadier on short series) and 3 above.
         max_epochs, patience, lr, batch_size: training; ``batch_size=None`` aims at
-            about 30 batches per epoch (32 to 256).
+            about 16 batches per epoch (32 to 256).
         max_windows: at most this many training windows per fit, evenly strided over
             the whole history (and a quarter as many validation windows), so long series
             train in bounded time; neighbouring windows overlap almost entirely, so
@@ -238,7 +238,7 @@ class Forecaster:
             dropout=c.dropout, strategy=c.strategy,
         )
         members = c.ensemble or (10 if len(train_idx) < LONG_SERIES else 3)
-        batch_size = c.batch_size or int(np.clip(len(train_idx) // 30, 32, 256))
+        batch_size = c.batch_size or int(np.clip(len(train_idx) // 16, 32, 256))
         tensors = [torch.from_numpy(a) for a in (past, future, target)]
         train_set = TensorDataset(*(t[train_idx] for t in tensors))
         val_set = TensorDataset(*(t[val_idx] for t in tensors))
