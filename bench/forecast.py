@@ -10,9 +10,10 @@ window; its seconds are fit + forecast.
 Settings (defaults of each library unless stated; all CPU):
 
 * **lstmkit** — ``Forecaster(horizon=12, target=..., time_col="month", seed=0)``, every
-  other option at its default (lookback ``max(2H, 3m)`` = 36, ensemble of 5 below 1,000
-  training windows and 3 above, up to 100 epochs with early stopping, point forecast =
-  the median quantile).
+  other option at its default (lookback ``max(2H, 3m)`` = 36 on the air passengers and
+  twice that, 72, on the sunspots, which give over 1,000 windows; ensemble of 10 below
+  1,000 training windows and 3 above; up to 100 epochs with early stopping; point
+  forecast = the median quantile).
 * **NeuralForecast 3.x** — ``LSTM(h=12, input_size=36, max_steps=1000, scaler_type="robust",
   random_seed=0)`` in ``NeuralForecast(freq="MS")``. ``input_size=36`` is its own default
   (``-1`` means ``3 * h``); ``scaler_type="robust"`` and ``max_steps=1000`` are its defaults
@@ -31,11 +32,18 @@ peers. The peers are optional: when one does not import, its row says so.
 Usage::
 
     python bench/forecast.py [--windows 3] [--threads N] [--datasets sunspots air_passengers]
-                             [--nf-max-steps 1000] [--darts-epochs 100] [--seed 0]
+                             [--nf-max-steps 1000] [--darts-epochs 100] [--seeds 0 1 2]
+                             [--libraries lstmkit neuralforecast darts]
 
-The ratios are peer / lstmkit: a time ratio of 3.0 means the peer took three times as
-long; a MASE ratio above 1 means the peer's forecasts were worse. Each library runs once
-per window in one process, so timings carry the noise of whatever else the machine runs.
+With several seeds every library runs once per seed (the same seed for all) and the
+table shows each seed's MASE and their mean; times are means over the seeds. Every
+library's MASE moves with the seed (on the sunspots by 0.1-0.2 at 3 windows), so
+compare means over seeds, and over more windows (``--windows 8``) where time allows.
+
+The ratios are peer / lstmkit, of the means: a time ratio of 3.0 means the peer took
+three times as long; a MASE ratio above 1 means the peer's forecasts were worse. Each
+library runs once per window in one process, so timings carry the noise of whatever
+else the machine runs.
 """
 
 from __future__ import annotations
@@ -130,16 +138,20 @@ def with_progress(name: str, library: str, n_windows: int, fit_predict: Callable
     return run
 
 
-def peer_methods(target: str, args) -> tuple[dict[str, Callable], dict[str, str]]:
-    """``({library: fit_predict}, {library: why it is missing})`` for the peers."""
+LIBRARIES = ("lstmkit", "neuralforecast", "darts")
+
+
+def library_methods(target: str, seed: int, args) -> tuple[dict[str, Callable], dict[str, str]]:
+    """``({library: fit_predict}, {library: why it is missing})`` for the chosen libraries."""
     makers = {
-        "neuralforecast": lambda: neuralforecast_method(target, args.seed, args.nf_max_steps),
-        "darts": lambda: darts_method(target, args.seed, args.darts_epochs),
+        "lstmkit": lambda: lstmkit_method(target, seed),
+        "neuralforecast": lambda: neuralforecast_method(target, seed, args.nf_max_steps),
+        "darts": lambda: darts_method(target, seed, args.darts_epochs),
     }
     methods, missing = {}, {}
-    for library, make in makers.items():
+    for library in args.libraries:
         try:
-            methods[library] = make()
+            methods[library] = makers[library]()
         except ImportError as e:
             missing[library] = f"{NOT_INSTALLED}: {e}"
     return methods, missing
@@ -151,60 +163,69 @@ def seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def run_dataset(name: str, args) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """Backtest every installed library on one series: ``(summary, per_window, missing)``."""
+def run_dataset(name: str, seed: int, args) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Backtest every chosen library on one series with one seed: ``(per_window, missing)``."""
     target = DATASETS[name]
     history = datasets.load(name)
-    peers, missing = peer_methods(target, args)
+    methods, missing = library_methods(target, seed, args)
     quiet_peers()
-    methods = {"lstmkit": lstmkit_method(target, args.seed), **peers}
     methods = {lib: with_progress(name, lib, args.windows, f) for lib, f in methods.items()}
-    seed_all(args.seed)
-    print(f"{name}: {len(history)} months, backtesting {', '.join(methods)}", file=sys.stderr, flush=True)
+    seed_all(seed)
+    print(f"{name}, seed {seed}: {len(history)} months, backtesting {', '.join(methods)}", file=sys.stderr, flush=True)
     result = backtest(history, methods, horizon=HORIZON, n_windows=args.windows, m=M, target=target,
                       time_col=TIME_COL, baselines={})
-    return result.summary, result.per_window, missing
+    return result.per_window.assign(seed=seed), missing
 
 
-def print_table(rows: list[tuple[str, pd.DataFrame, pd.DataFrame, dict[str, str]]]) -> None:
-    print("| dataset | library | MASE | total s | median s/window | time ratio (peer / lstmkit) "
-          "| MASE ratio (peer / lstmkit) |")
-    print("|---|---|---|---|---|---|---|")
-    for name, summary, per_window, missing in rows:
-        median = per_window.groupby("method", observed=True)["seconds"].median()
-        ref = summary.loc["lstmkit"]
-        for library in ["lstmkit", "neuralforecast", "darts"]:
-            if library in missing:
-                print(f"| {name} | {library} | {missing[library]} | | | | |")
-                continue
-            s = summary.loc[library]
-            ratios = ("1.00", "1.00") if library == "lstmkit" else (
-                f"{s['seconds'] / ref['seconds']:.2f}", f"{s['mase'] / ref['mase']:.2f}")
-            print(f"| {name} | {library} | {s['mase']:.3f} | {s['seconds']:.1f} | {median[library]:.1f} | "
-                  f"{ratios[0]} | {ratios[1]} |")
+def print_table(name: str, per_window: pd.DataFrame, missing: dict[str, str]) -> None:
+    """One row per library: MASE per seed, mean MASE, mean total seconds, ratios to lstmkit."""
+    per_seed = per_window.groupby(["method", "seed"], observed=True).agg(mase=("mase", "mean"),
+                                                                         seconds=("seconds", "sum"))
+    means = per_seed.groupby("method", observed=True).mean()
+    for library in LIBRARIES:
+        if library in missing:
+            print(f"| {name} | {library} | {missing[library]} | | | | |")
+            continue
+        if library not in means.index:
+            continue
+        seeds = " / ".join(f"{v:.3f}" for v in per_seed.loc[library, "mase"])
+        mase, seconds = means.loc[library, "mase"], means.loc[library, "seconds"]
+        ratios = ("", "")
+        if "lstmkit" in means.index:
+            ref = means.loc["lstmkit"]
+            ratios = (f"{seconds / ref['seconds']:.2f}", f"{mase / ref['mase']:.2f}")
+        print(f"| {name} | {library} | {seeds} | {mase:.3f} | {seconds:.1f} | {ratios[0]} | {ratios[1]} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--windows", type=int, default=3, help="rolling origins K (default 3)")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=LIBRARIES)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--nf-max-steps", type=int, default=1000,
                         help="NeuralForecast LSTM max_steps (default 1000, its own default)")
     parser.add_argument("--darts-epochs", type=int, default=100, help="Darts BlockRNNModel n_epochs (default 100)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds, each a full run (default 0)")
     args = parser.parse_args()
     if args.windows < 1:
         parser.error(f"--windows must be at least 1, got {args.windows}")
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    rows = [(name, *run_dataset(name, args)) for name in args.datasets]
+    results = []
+    for name in args.datasets:
+        runs = [run_dataset(name, seed, args) for seed in args.seeds]
+        results.append((name, pd.concat([r[0] for r in runs], ignore_index=True), runs[0][1]))
     print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU core(s); "
-          f"horizon {HORIZON}, {args.windows} window(s), m={M}, seed {args.seed}")
+          f"horizon {HORIZON}, {args.windows} window(s), m={M}, seeds {args.seeds}")
     print("Timings are wall seconds of fit + forecast on this machine's CPU, one run per window; "
           "a machine shared with other jobs makes them noisy.\n")
-    print_table(rows)
+    print("| dataset | library | MASE per seed | mean MASE | mean total s | time ratio (peer / lstmkit) "
+          "| MASE ratio (peer / lstmkit) |")
+    print("|---|---|---|---|---|---|---|")
+    for result in results:
+        print_table(*result)
 
 
 if __name__ == "__main__":
