@@ -124,22 +124,15 @@ void forward_step(const Options& op, int64_t n, int64_t H, T* a, const T* gx, co
     const T* rb = op.ln_hh ? r + b * G : nullptr;
     const T* gxb = op.ln_hh ? gx + b * G : nullptr;
     Vec<T> mu(T(0)), rs(T(0)), mu_x(T(0)), rs_x(T(0));
-    if (op.ln_hh) {  // a = gx + LN(W_hh h) * gain, formed block by block below
-      T mean, rstd;
-      moments(rb, G, op.eps, mean, rstd);
-      m_hh[b] = mean;
-      s_hh[b] = rstd;
-      mu = Vec<T>(mean);
-      rs = Vec<T>(rstd);
-    }
-    if (op.ln_in) {  // gx = LN(W_ih x) * gain + bias, here too (gx holds W_ih x)
-      T mean, rstd;
-      moments(gxb, G, op.eps, mean, rstd);
-      m_in[b] = mean;
-      s_in[b] = rstd;
-      mu_x = Vec<T>(mean);
-      rs_x = Vec<T>(rstd);
-    }
+    auto norm_stats = [&](const T* row, T& mean, T& rstd, Vec<T>& mean_v, Vec<T>& rstd_v) {
+      moments(row, G, op.eps, mean, rstd);  // saved for the backward pass
+      mean_v = Vec<T>(mean);
+      rstd_v = Vec<T>(rstd);
+    };
+    // a = gx + LN(W_hh h) * gain, formed block by block below
+    if (op.ln_hh) norm_stats(rb, m_hh[b], s_hh[b], mu, rs);
+    // gx = LN(W_ih x) * gain + bias, here too (gx holds W_ih x)
+    if (op.ln_in) norm_stats(gxb, m_in[b], s_in[b], mu_x, rs_x);
     auto pre = [&](int64_t j, int64_t m) -> Vec<T> {  // the pre-activations a[j, j + m)
       if (!op.ln_hh) return load(ab + j, m);
       Vec<T> x = load(gxb + j, m);
