@@ -162,3 +162,13 @@ def test_default_lookback_grows_with_the_history():
     assert f._lookback(m=1, shortest=60) == 24  # 2 * horizon
     assert f._lookback(m=12, shortest=80) == 34  # short series: room for as many windows as steps
     assert Forecaster(horizon=12, lookback=10)._lookback(m=12, shortest=5000) == 10  # given: kept
+
+
+def test_ensemble_size_follows_the_training_windows_not_the_strided_subset():
+    # 1,100 rows of lookback 4 + horizon 1: ~870 training windows (10 members) vs ~1,300 (3 members);
+    # max_windows=64 caps what each epoch sees but not how much data the fit had
+    fast = dict(horizon=1, lookback=4, target="y", max_windows=64, max_epochs=1, hidden_size=4)
+    short = Forecaster(**fast).fit(_seasonal(n=1100))
+    long = Forecaster(**fast).fit(_seasonal(n=1700))
+    assert short._fitted.members == 10
+    assert long._fitted.members == 3

@@ -117,7 +117,7 @@ class ForecasterConfig:
     patience: int = 10
     lr: float = 3e-3
     batch_size: int | None = None
-    max_windows: int = 1024
+    max_windows: int = 768
     fill: str | None = None
     seed: int = 0
 
@@ -229,6 +229,8 @@ class Forecaster:
         base = self._choose_base(windows, m)
         past, future, target = self._relative(windows.past, windows.future, windows.target, base, m)
         train_idx, val_idx = self._split(windows.series, windows.position)
+        # the ensemble size depends on how much data there is, not on how much of it one epoch uses
+        members = c.ensemble or (10 if len(train_idx) < LONG_SERIES else 3)
         train_idx = _strided(train_idx, c.max_windows)
         val_idx = _strided(val_idx, max(1, c.max_windows // 4))
 
@@ -237,7 +239,6 @@ class Forecaster:
             horizon=c.horizon, quantiles=tuple(c.quantiles), hidden_size=c.hidden_size, num_layers=c.num_layers,
             dropout=c.dropout, strategy=c.strategy,
         )
-        members = c.ensemble or (10 if len(train_idx) < LONG_SERIES else 3)
         batch_size = c.batch_size or int(np.clip(len(train_idx) // 16, 32, 256))
         tensors = [torch.from_numpy(a) for a in (past, future, target)]
         train_set = TensorDataset(*(t[train_idx] for t in tensors))
