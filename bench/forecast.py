@@ -36,7 +36,8 @@ Usage::
                              [--libraries lstmkit neuralforecast darts]
 
 With several seeds every library runs once per seed (the same seed for all) and the
-table shows each seed's MASE and their mean; times are means over the seeds. Every
+table shows each seed's MASE and their mean; total times are means over the seeds, and
+the median seconds per window is over every window of every seed. Every
 library's MASE moves with the seed (on the sunspots by 0.1-0.2 at 3 windows), so
 compare means over seeds, and over more windows (``--windows 8``) where time allows.
 
@@ -178,13 +179,14 @@ def run_dataset(name: str, seed: int, args) -> tuple[pd.DataFrame, dict[str, str
 
 
 def print_table(name: str, per_window: pd.DataFrame, missing: dict[str, str]) -> None:
-    """One row per library: MASE per seed, mean MASE, mean total seconds, ratios to lstmkit."""
+    """One row per library: MASE per seed, mean MASE, mean total and median per-window seconds, ratios."""
     per_seed = per_window.groupby(["method", "seed"], observed=True).agg(mase=("mase", "mean"),
                                                                          seconds=("seconds", "sum"))
     means = per_seed.groupby("method", observed=True).mean()
+    medians = per_window.groupby("method", observed=True)["seconds"].median()  # over windows and seeds
     for library in LIBRARIES:
         if library in missing:
-            print(f"| {name} | {library} | {missing[library]} | | | | |")
+            print(f"| {name} | {library} | {missing[library]} | | | | | |")
             continue
         if library not in means.index:
             continue
@@ -194,7 +196,8 @@ def print_table(name: str, per_window: pd.DataFrame, missing: dict[str, str]) ->
         if "lstmkit" in means.index:
             ref = means.loc["lstmkit"]
             ratios = (f"{seconds / ref['seconds']:.2f}", f"{mase / ref['mase']:.2f}")
-        print(f"| {name} | {library} | {seeds} | {mase:.3f} | {seconds:.1f} | {ratios[0]} | {ratios[1]} |")
+        print(f"| {name} | {library} | {seeds} | {mase:.3f} | {seconds:.1f} | {medians[library]:.1f} "
+              f"| {ratios[0]} | {ratios[1]} |")
 
 
 def main() -> None:
@@ -221,9 +224,9 @@ def main() -> None:
           f"horizon {HORIZON}, {args.windows} window(s), m={M}, seeds {args.seeds}")
     print("Timings are wall seconds of fit + forecast on this machine's CPU, one run per window; "
           "a machine shared with other jobs makes them noisy.\n")
-    print("| dataset | library | MASE per seed | mean MASE | mean total s | time ratio (peer / lstmkit) "
-          "| MASE ratio (peer / lstmkit) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| dataset | library | MASE per seed | mean MASE | mean total s | median s/window "
+          "| time ratio (peer / lstmkit) | MASE ratio (peer / lstmkit) |")
+    print("|---|---|---|---|---|---|---|---|")
     for result in results:
         print_table(*result)
 

@@ -165,7 +165,7 @@ def test_default_lookback_grows_with_the_history():
 
 
 def test_ensemble_size_follows_the_training_windows_not_the_strided_subset():
-    # 1,100 rows of lookback 4 + horizon 1: ~870 training windows (10 members) vs ~1,300 (3 members);
+    # lookback 4 + horizon 1: 1,100 rows give 987 training windows (10 members), 1,700 give 1,527 (3);
     # max_windows=64 caps what each epoch sees but not how much data the fit had
     fast = dict(horizon=1, lookback=4, target="y", max_windows=64, max_epochs=1, hidden_size=4)
     short = Forecaster(**fast).fit(_seasonal(n=1100))
