@@ -163,6 +163,42 @@ def test_score_is_a_greater_is_better_number(fitted):
     assert isinstance(score, float) and np.isfinite(score)
 
 
+def test_fine_tuning_starts_from_the_saved_weights_and_keeps_the_preprocessing(fitted, tmp_path):
+    task, case, model, _ = fitted
+    model.save(tmp_path / "m")
+    # a learning rate too small to move the weights: the fine-tuned model predicts as the saved one
+    # (up to the batch-norm statistics of the classifier's convolutions, which training updates) ...
+    still = dict(case.params, lr=1e-12, max_epochs=1, device="cpu")
+    saved = case.predict(model)
+    tuned = case.predict(case.job(**still).fit(*case.data(), init_from=tmp_path / "m"))
+    # ... and one trained from scratch the same way does not
+    fresh = case.predict(case.job(**dict(still, seed=1)).fit(*case.data()))
+    assert _gap(tuned, saved) <= 0.25 * _gap(fresh, saved)
+    if task != "sequence_classifier":
+        _same(tuned, saved)
+    # a fitted object works as well as its folder
+    again = case.predict(case.job(**still).fit(*case.data(), init_from=model))
+    assert _gap(again, saved) <= 0.25 * _gap(fresh, saved)
+
+
+def _gap(a, b) -> float:
+    """How far apart two predictions are: the largest difference, or the share of texts that differ."""
+    if isinstance(a, list):
+        return float(np.mean([x != y for x, y in zip(a, b)]))
+    return float(np.nanmax(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))))
+
+
+def test_fine_tuning_names_what_it_does_not_take():
+    X, y = _waves()
+    clf = SequenceClassifier(**CASES["sequence_classifier"].params).fit(X, y)
+    with pytest.raises(DataError, match=r"label\(s\) \['medium'\] are not among the classes"):
+        SequenceClassifier(**CASES["sequence_classifier"].params).fit(X, ["medium"] + y[1:], init_from=clf)
+    with pytest.warns(UserWarning, match=r"keeps the saved model's network and preprocessing \(hidden_size=4\)"):
+        SequenceClassifier(**{**CASES["sequence_classifier"].params, "hidden_size": 6}).fit(X, y, init_from=clf)
+    with pytest.raises(ConfigError, match="a SequenceClassifier cannot start a TextClassifier"):
+        TextClassifier().fit(*_texts(), init_from=clf)
+
+
 def test_a_missing_gpu_is_a_clear_error_not_an_assertion():
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
@@ -197,7 +233,8 @@ def test_grid_search_over_a_forecaster_with_time_series_splits():
 
     frame = _air()[0]
     params = {**CASES["forecaster"].params, "lookback": 12}
-    search = GridSearchCV(Forecaster(**params), {"hidden_size": [4, 8]}, cv=TimeSeriesSplit(2, test_size=40))
+    # test folds of 5 rows: shorter than lookback + horizon, they continue the fitted history
+    search = GridSearchCV(Forecaster(**params), {"hidden_size": [4, 8]}, cv=TimeSeriesSplit(2, test_size=5))
     search.fit(frame)
     assert search.best_score_ < 0  # minus MASE
 
