@@ -9,7 +9,10 @@ the device option.
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -281,3 +284,46 @@ def test_a_future_table_shifted_by_a_period_is_an_error_naming_the_steps(promo_m
     early = _future(frame, -1)  # starts at the last observed month
     with pytest.raises(DataError, match=r"missing 2023-04-01"):
         model.predict(future=early)
+
+
+# ---- folders saved before the contract (tests/fixtures/saved-aca45bb, see its README) ----
+
+OLD = Path(__file__).parents[1] / "fixtures" / "saved-aca45bb"
+EXPECTED = json.loads((OLD / "expected.json").read_text())
+
+PREDICT = {
+    "forecaster": lambda m: m.predict()["forecast"].tolist(),
+    "sequence_classifier": lambda m: m.predict_proba(_waves()[0]).tolist(),
+    "text_classifier": lambda m: m.predict_proba(["great film", "bad film"]).tolist(),
+    "language_model": lambda m: m.evaluate(CORPUS[:200])["cross_entropy"],
+    "translator": lambda m: m.translate(["1 jan", "3 mar"]),
+    "anomaly": lambda m: [None if np.isnan(v) else v for v in m.score_samples(_sine()[0]).tolist()],
+}
+
+
+@pytest.mark.parametrize("task", sorted(PREDICT))
+def test_a_folder_saved_by_the_old_code_loads_and_predicts_as_before(task):
+    model = lstmkit.load(OLD / task, device="cpu")
+    assert model.task == task
+    got, want = PREDICT[task](model), EXPECTED[task]
+    if isinstance(want, list) and want and isinstance(want[0], str):
+        assert got == want
+    else:
+        np.testing.assert_allclose(np.array(got, dtype=float), np.array(want, dtype=float), rtol=1e-5, atol=1e-6)
+
+
+def test_old_configs_read_their_missing_options_as_the_defaults_they_were_trained_with():
+    clf = lstmkit.load(OLD / "sequence_classifier")
+    assert clf.get_params()["device"] in ("auto", "cpu")  # None, the old default, reads as "auto"
+    assert lstmkit.load(OLD / "forecaster").get_params()["device"] == "auto"
+
+
+def test_a_folder_from_a_newer_job_names_the_job(tmp_path):
+    folder = tmp_path / "m"
+    shutil.copytree(OLD / "anomaly", folder)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["task"] = "video_predictor"
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    # the manifest's checksum catches the edit first; either way the message names the folder
+    with pytest.raises(CheckpointError, match=str(folder)):
+        lstmkit.load(folder)
