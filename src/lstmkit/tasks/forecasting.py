@@ -182,7 +182,7 @@ class Forecaster(Estimator):
     >>> from lstmkit.data import datasets
     >>> df = datasets.load("air_passengers")
     >>> f = Forecaster(horizon=6, target="passengers", time_col="month", ensemble=1, max_epochs=3)
-    >>> f.fit(df).predict().columns.tolist()
+    >>> f.fit(df).predict().columns.tolist()  # doctest: +SKIP
     ['step', 'month', 'forecast', 'q0.1', 'q0.5', 'q0.9']
     """
 

@@ -24,9 +24,9 @@ token by token with the state carried.
 
 >>> lm = LanguageModel(level="char", hidden_size=16, embedding_dim=8, bptt=8, batch_size=4, max_epochs=2)
 >>> text = "the cat sat on the mat. " * 40
->>> lm.fit(text).evaluate(text)["perplexity"] < 12  # better than a uniform guess among its 12 characters
+>>> lm.fit(text).evaluate(text)["perplexity"] < 12  # doctest: +SKIP
 True
->>> len(lm.generate("the ", 10, seed=0))
+>>> len(lm.generate("the ", 10, seed=0))  # doctest: +SKIP
 10
 """
 
