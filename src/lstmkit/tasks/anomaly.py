@@ -45,6 +45,7 @@ from lstmkit.evaluate.anomaly import anomaly_metrics
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
 from lstmkit.nn import LSTM
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train.callbacks import job_progress
 
 __all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
 
@@ -189,12 +190,15 @@ class AnomalyDetector:
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, data, *, verbose: bool = False) -> AnomalyDetector:
+    def fit(self, data, *, verbose: bool = False, progress: bool | None = None) -> AnomalyDetector:
         """Fit the scaler, the network and the threshold on ``data`` (the training part only).
 
         Args:
             data: a DataFrame with the target column(s), a Series, or an array ``(T,)``/``(T, F)``.
             verbose: print the training summary.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
 
         Returns:
             ``self``.
@@ -224,7 +228,7 @@ class AnomalyDetector:
         train_set = TensorDataset(*(t[:-n_val] for t in dataset))
         val_set = TensorDataset(*(t[-n_val:] for t in dataset))
         trainer = Trainer(self.net, compute_loss=loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
-                          patience=c.patience, seed=c.seed, batch_size=c.batch_size, progress=False,
+                          patience=c.patience, seed=c.seed, batch_size=c.batch_size, progress=job_progress(progress),
                           distributed=False, device="cpu")
         history = trainer.fit(train_set, val_set)
         self.net.eval()

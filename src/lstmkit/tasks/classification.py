@@ -52,6 +52,7 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.classifier import LSTM_INPUTS, POOLINGS
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train.callbacks import job_progress
 
 __all__ = [
     "SequenceClassifierConfig",
@@ -248,13 +249,16 @@ class _Classifier:
 
     # ---- fit -------------------------------------------------------------------------
 
-    def fit(self, data, y=None, *, verbose: bool = False, **read_options):
+    def fit(self, data, y=None, *, verbose: bool = False, progress: bool | None = None, **read_options):
         """Fit on every example of ``data`` (the training set: nothing else is seen).
 
         Args:
             data: the training inputs (see the class docstring for the forms).
             y: the labels, when ``data`` does not carry them.
             verbose: print one line per ensemble member.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
             **read_options: per-call reading options (``lengths=`` for padded arrays).
 
         Returns:
@@ -275,7 +279,7 @@ class _Classifier:
             val = PaddedBatches(X[val_rows], lengths[val_rows], codes[val_rows], batch_size=256, shuffle=False)
         histories = []
         for k in range(c.ensemble):
-            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint)
+            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint, progress)
             self._nets.append(net)
             histories.append(history)
             if verbose:
@@ -298,7 +302,8 @@ class _Classifier:
             return np.arange(len(codes)), np.array([], dtype=np.int64)
         return _stratified_split(codes, fraction, c.seed)
 
-    def _train_member(self, k: int, net_config: ClassifierNetConfig, train_set, val, data_fingerprint: str):
+    def _train_member(self, k: int, net_config: ClassifierNetConfig, train_set, val, data_fingerprint: str,
+                      progress: bool | None = None):
         """Train ensemble member ``k`` (seed ``seed + k``); returns the net in eval mode and its history."""
         c = self.config
         X, lengths, codes = train_set
@@ -315,7 +320,7 @@ class _Classifier:
             net, compute_loss=self._training_loss(c.seed + k), optimizer="adam", lr=c.lr,
             weight_decay=c.weight_decay, max_epochs=c.max_epochs, patience=c.patience if val is not None else None,
             schedule=c.schedule, schedule_options=schedule_options,
-            seed=c.seed + k, progress=False, distributed=False, device=c.device,
+            seed=c.seed + k, progress=job_progress(progress, k, c.ensemble), distributed=False, device=c.device,
         )
         history = trainer.fit(train, val, data_fingerprint=data_fingerprint)
         return net.eval(), history

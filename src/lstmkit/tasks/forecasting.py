@@ -51,6 +51,7 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
 from lstmkit.models import ForecastNet, ForecastNetConfig, pinball_loss
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train.callbacks import job_progress
 
 __all__ = ["ForecasterConfig", "Forecaster"]
 
@@ -201,13 +202,17 @@ class Forecaster:
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, data: pd.DataFrame | pd.Series | np.ndarray, *, verbose: bool = False) -> Forecaster:
+    def fit(self, data: pd.DataFrame | pd.Series | np.ndarray, *, verbose: bool = False,
+            progress: bool | None = None) -> Forecaster:
         """Fit on every row of ``data`` (the training part: nothing else is seen).
 
         Args:
             data: a DataFrame with the configured columns, a Series (its index is
                 taken as time when it is a DatetimeIndex) or a 1-D array.
             verbose: print one line per ensemble member.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
 
         Returns:
             ``self``.
@@ -249,8 +254,8 @@ class Forecaster:
             net = ForecastNet(net_config)
             trainer = Trainer(
                 net, compute_loss=_quantile_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
-                patience=c.patience, seed=c.seed + k, batch_size=batch_size, progress=False,
-                distributed=False, device="cpu",
+                patience=c.patience, seed=c.seed + k, batch_size=batch_size,
+                progress=job_progress(progress, k, members), distributed=False, device="cpu",
             )
             history = trainer.fit(train_set, val_set)
             net.eval()

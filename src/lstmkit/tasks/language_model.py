@@ -52,6 +52,7 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, stream_nll
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train.callbacks import job_progress
 
 __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 
@@ -273,12 +274,16 @@ class LanguageModel:
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, text: str, *, verbose: bool = False) -> LanguageModel:
+    def fit(self, text: str, *, verbose: bool = False,
+            progress: bool | None = None) -> LanguageModel:
         """Train on a corpus (one text; its last ``val_fraction`` steers early stopping).
 
         Args:
             text: the corpus, one string (a file's whole content).
             verbose: print one line per epoch.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
 
         Returns:
             ``self``.
@@ -314,8 +319,8 @@ class LanguageModel:
         trainer = Trainer(
             net, _next_token_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
             patience=c.patience if val is not None else None, clip_grad_norm=c.clip_grad_norm, seed=c.seed,
-            tbptt_steps=c.bptt, carry_state=True, callbacks=callbacks, progress=False, distributed=False,
-            device=c.device, schedule="plateau" if plateau else None,
+            tbptt_steps=c.bptt, carry_state=True, callbacks=callbacks, progress=job_progress(progress),
+            distributed=False, device=c.device, schedule="plateau" if plateau else None,
             schedule_options={"factor": 0.5, "patience": 0} if plateau else None,
         )
         self.history = trainer.fit(train, val)

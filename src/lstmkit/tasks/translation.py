@@ -47,6 +47,7 @@ from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accura
 from lstmkit.models.seq2seq import ATTENTIONS, Decoded, Seq2Seq, Seq2SeqConfig
 from lstmkit.tasks.language_model import _TimeBudget  # shared with the language model
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train.callbacks import job_progress
 
 __all__ = ["TranslatorConfig", "Translator", "Attention"]
 
@@ -259,13 +260,16 @@ class Translator:
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, pairs: Pairs, *, verbose: bool = False) -> Translator:
+    def fit(self, pairs: Pairs, *, verbose: bool = False, progress: bool | None = None) -> Translator:
         """Train on (source, target) pairs; a shuffled ``val_fraction`` steers early stopping.
 
         Args:
             pairs: a list of ``(source, target)`` texts, or a DataFrame with
                 ``source`` and ``target`` columns.
             verbose: print one line per epoch.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
 
         Returns:
             ``self``.
@@ -303,7 +307,7 @@ class Translator:
         trainer = Trainer(
             net, compute_loss=compute_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
             patience=c.patience if val_batches is not None else None, clip_grad_norm=c.clip_grad_norm,
-            seed=c.seed, callbacks=callbacks, progress=False, distributed=False, device=c.device,
+            seed=c.seed, callbacks=callbacks, progress=job_progress(progress), distributed=False, device=c.device,
         )
         self.history = trainer.fit(batches, val_batches)
         self.net = net.eval()
