@@ -264,7 +264,8 @@ def test_job_progress_is_on_only_on_a_terminal_unless_forced(not_a_terminal, mon
 def test_format_epoch_is_the_documented_line():
     logs = {"epoch": 3, "train_loss": 0.12341, "val_loss": 0.23449, "seconds": 1.234}
     assert format_epoch(logs, 30) == "epoch 3/30  train_loss 0.1234  val_loss 0.2345  1.2 s"
-    assert format_epoch({**logs, "val_loss": None}, 30, "member 1/3") == "member 1/3  epoch 3/30  train_loss 0.1234  1.2 s"
+    without_val = format_epoch({**logs, "val_loss": None}, 30, "member 1/3")
+    assert without_val == "member 1/3  epoch 3/30  train_loss 0.1234  1.2 s"
 
 
 def test_progress_bar_draws_the_whole_fit_on_a_terminal():
