@@ -100,11 +100,11 @@ def test_missing_or_non_utf8_corpus(tmp_path, capsys):
 @pytest.mark.slow
 def test_no_argument_demo_trains_on_the_bundled_text(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = main(["generate", "--time-budget", "4", "--hidden-size", "32", "--length", "40"])
+    code = main(["generate", "--epochs", "1", "--hidden-size", "32", "--length", "40"])
     assert code == 0
     out = capsys.readouterr().out
     assert "Book of Genesis, King James Version" in out
     runs = list((tmp_path / "runs").glob("generate-*"))
     assert len(runs) == 1 and (runs[0] / "model" / "weights.safetensors").exists()
     metrics = json.loads((runs[0] / "metrics.json").read_text())
-    assert metrics["perplexity"] < 20  # well below the ~60 characters' uniform guess, even after 4 s
+    assert metrics["perplexity"] < 20  # well below the ~60 characters' uniform guess, even after one epoch

@@ -1,5 +1,7 @@
 """Forecaster: fit / predict / backtest / save / load, no leakage, clear errors."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,3 +174,18 @@ def test_ensemble_size_follows_the_training_windows_not_the_strided_subset():
     long = Forecaster(**fast).fit(_seasonal(n=1700))
     assert short._fitted.members == 10
     assert long._fitted.members == 3
+
+
+def test_progress_prints_a_line_per_epoch_per_member_and_is_quiet_by_default(capsys, monkeypatch):
+    for name in ("TTY_COMPATIBLE", "FORCE_COLOR", "FORCE_TERMINAL"):  # captured stderr is no terminal
+        monkeypatch.delenv(name, raising=False)
+    options = dict(horizon=3, target="y", time_col="month", **{**TINY, "ensemble": 2, "max_epochs": 2})
+    Forecaster(**options).fit(_seasonal(60), progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    labels = [re.match(r"(member \d/2  epoch \d/2)  train_loss \d+\.\d{4}  val_loss \d+\.\d{4}  \d+\.\d s$", line)
+              for line in lines]
+    assert [m.group(1) for m in labels] == ["member 1/2  epoch 1/2", "member 1/2  epoch 2/2",
+                                           "member 2/2  epoch 1/2", "member 2/2  epoch 2/2"]
+    Forecaster(**options).fit(_seasonal(60))  # progress=None: on only when stderr is a terminal
+    Forecaster(**options).fit(_seasonal(60), progress=False)
+    assert capsys.readouterr().err == ""

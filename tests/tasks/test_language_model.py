@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.tasks import language_model
 from lstmkit.tasks.language_model import LanguageModel
 from lstmkit.tasks.language_model import UnknownTokensWarning, _Streams
 
@@ -17,7 +18,8 @@ RHYME = "the cat sat on the mat. the dog sat on the log. " * 12
 
 @pytest.fixture(scope="module")
 def char_lm():
-    return LanguageModel(level="char", **{**TINY, "max_epochs": 12}).fit(RHYME)
+    # epochs only (no max_steps): the full rate until the validation loss stalls learns the rhyme in 12 epochs
+    return LanguageModel(level="char", **{**TINY, "max_epochs": 12, "max_steps": None}).fit(RHYME)
 
 
 def test_streams_are_contiguous_slices_carried_from_batch_to_batch():
@@ -110,9 +112,37 @@ def test_other_levels_fit_generate_and_reload(level, text, prompt, tmp_path):
     assert lm.evaluate(text[:80], train_text=text)["ngram_perplexity"] > 0
 
 
-def test_time_budget_ends_training_early():
-    lm = LanguageModel(level="char", **{**TINY, "max_epochs": 500, "time_budget": 1.0}).fit(RHYME * 4)
-    assert len(lm.history) < 500
+def cosine_factor(progress):
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def test_max_steps_ends_training_and_the_rate_anneals_to_it():
+    # RHYME * 4 gives 35 chunks of 16 characters per epoch: 40 steps end 5 steps into epoch 2
+    lm = LanguageModel(level="char", **{**TINY, "max_epochs": 500, "max_steps": 40}).fit(RHYME * 4)
+    assert len(lm.history) == 2
+    assert lm.history[1]["lr"] == pytest.approx(0.02 * cosine_factor(35 / 40))
+    # fewer epochs than max_steps: the rate anneals over the epochs' 70 steps
+    lm = LanguageModel(level="char", **{**TINY, "max_epochs": 2, "max_steps": 1000}).fit(RHYME * 4)
+    assert len(lm.history) == 2
+    assert lm.history[1]["lr"] == pytest.approx(0.02 * cosine_factor(35 / 70))
+    # no step budget: the rate is halved when the validation loss does not improve, never annealed
+    lm = LanguageModel(level="char", **{**TINY, "max_epochs": 2, "max_steps": None}).fit(RHYME * 4)
+    assert lm.history[1]["lr"] in (0.02, 0.01)
+
+
+def test_time_budget_ends_training_early(monkeypatch):
+    now = [0.0]
+
+    def fake_clock():  # every look at the clock takes 0.1 s: the budget ends after a fixed number of steps
+        now[0] += 0.1
+        return now[0]
+
+    monkeypatch.setattr(language_model, "_clock", fake_clock)
+    lm = LanguageModel(level="char", **{**TINY, "max_epochs": 500, "max_steps": None, "time_budget": 1.0})
+    lm.fit(RHYME * 4)
+    assert len(lm.history) == 1  # stopped within the first epoch's 35 steps
+    with pytest.raises(ConfigError, match="max_steps must be a positive integer or None, got 0"):
+        LanguageModel(max_steps=0)
 
 
 @pytest.mark.parametrize("text,message", [

@@ -123,11 +123,12 @@ def test_batches_pad_both_sides_and_shift_the_target():
 @pytest.mark.slow
 def test_date_normalisation_reaches_high_exact_match():
     pairs = date_pairs(3300, seed=0)
-    model = Translator(hidden_size=64, embedding_dim=32, batch_size=64, lr=0.01, max_epochs=6, device="cpu",
-                       time_budget=15).fit(pairs[:3000])
+    # a fixed amount of training, whatever the machine's speed: 125 steps (43 batches an epoch)
+    model = Translator(hidden_size=64, embedding_dim=32, batch_size=64, lr=0.01, max_epochs=6, max_steps=125,
+                       device="cpu").fit(pairs[:3000])
     metrics = model.evaluate(pairs[3000:])
-    assert metrics["exact_match"] > 0.5
-    assert metrics["token_accuracy"] > 0.85
+    assert metrics["exact_match"] > 0.7  # 0.81 when measured
+    assert metrics["token_accuracy"] > 0.9  # 0.965
 
 
 @pytest.mark.parametrize("pairs,message", [

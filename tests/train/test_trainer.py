@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+import re
 
 import pytest
 import torch
@@ -13,7 +14,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lstmkit.errors import ConfigError, TrainingError
 from lstmkit.nn import LSTM
-from lstmkit.train import Callback, EarlyStopping, ProgressBar, Trainer, TrainerConfig, seed_everything
+from lstmkit.train import Callback, EarlyStopping, ProgressBar, Trainer, TrainerConfig, job_progress, seed_everything
+from lstmkit.train.callbacks import format_epoch
 
 
 def line_batches(slope=3.0, n=32, size=8):
@@ -217,19 +219,72 @@ def test_metrics_log_is_written_as_csv_and_json(tmp_path):
     assert not list((tmp_path / "logs").glob(".*"))  # atomic writes leave no temp files
 
 
-def test_progress_is_silent_when_stdout_is_not_a_terminal(capsys):
-    Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=2, progress=True).fit(line_batches())
-    assert capsys.readouterr().out == ""
+@pytest.fixture
+def not_a_terminal(monkeypatch):
+    """Standard error is captured (no tty) and no variable tells rich otherwise."""
+    for name in ("TTY_COMPATIBLE", "FORCE_COLOR", "FORCE_TERMINAL"):
+        monkeypatch.delenv(name, raising=False)
 
 
-def test_progress_bar_draws_epochs_on_a_terminal():
+EPOCH_LINE = r"epoch (\d+)/3  train_loss \d+\.\d{4}  val_loss \d+\.\d{4}  \d+\.\d s"
+
+
+def test_progress_prints_one_plain_line_per_epoch_when_not_on_a_terminal(capsys, not_a_terminal):
+    history = Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=3, progress=True).fit(line_batches(), line_batches())
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert [int(re.fullmatch(EPOCH_LINE, line).group(1)) for line in lines] == [1, 2, 3]
+    assert lines[1].startswith(f"epoch 2/3  train_loss {history[1]['train_loss']:.4f}  "
+                               f"val_loss {history[1]['val_loss']:.4f}  ")  # fmt: skip
+
+
+def test_progress_label_comes_first_and_no_validation_no_val_loss(capsys, not_a_terminal):
+    Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=2, progress="member 2/5").fit(line_batches())
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert re.fullmatch(r"member 2/5  epoch 2/2  train_loss \d+\.\d{4}  \d+\.\d s", lines[1])
+
+
+def test_progress_false_is_silent(capfd, not_a_terminal):
+    Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=2, progress=False).fit(line_batches(), line_batches())
+    assert capfd.readouterr() == ("", "")
+    with pytest.raises(ConfigError, match="progress must be True, False or a label"):
+        Trainer(nn.Linear(1, 1), nn.MSELoss(), progress=None)
+
+
+def test_job_progress_is_on_only_on_a_terminal_unless_forced(not_a_terminal, monkeypatch):
+    assert job_progress(None) is False  # captured stderr: quiet
+    assert job_progress(True) is True and job_progress(False) is False
+    assert job_progress(True, member=2, members=3) == "member 3/3"
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # what rich reads as a terminal
+    assert job_progress(None, member=0, members=2) == "member 1/2"
+
+
+def test_format_epoch_is_the_documented_line():
+    logs = {"epoch": 3, "train_loss": 0.12341, "val_loss": 0.23449, "seconds": 1.234}
+    assert format_epoch(logs, 30) == "epoch 3/30  train_loss 0.1234  val_loss 0.2345  1.2 s"
+    without_val = format_epoch({**logs, "val_loss": None}, 30, "member 1/3")
+    assert without_val == "member 1/3  epoch 3/30  train_loss 0.1234  1.2 s"
+
+
+def test_progress_bar_draws_the_whole_fit_on_a_terminal():
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, width=100)
+    console = Console(file=buffer, force_terminal=True, width=140)
     trainer = Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=2, progress=False,
-                      callbacks=[ProgressBar(console)])  # fmt: skip
+                      callbacks=[ProgressBar(console, label="member 1/2")])  # fmt: skip
     trainer.fit(line_batches(), line_batches())
     text = buffer.getvalue()
-    assert "epoch 1/2" in text and "epoch 2/2" in text and "val " in text
+    assert "member 1/2  epoch 1/2" in text and "member 1/2  epoch 2/2" in text
+    assert "train_loss" in text and "val_loss" in text and "eta" in text
+
+
+def test_progress_bar_draws_nothing_when_not_on_a_terminal():
+    buffer = io.StringIO()
+    trainer = Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=2, progress=False,
+                      callbacks=[ProgressBar(Console(file=buffer, force_terminal=False))])  # fmt: skip
+    trainer.fit(line_batches())
+    assert buffer.getvalue() == ""
 
 
 @pytest.mark.parametrize(

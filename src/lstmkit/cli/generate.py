@@ -50,8 +50,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for training and sampling (default 0)")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=20, help="most epochs (early stopping decides; default 20)")
-    g.add_argument("--time-budget", type=float, default=45.0,
-                   help="stop training after this many seconds, keeping the best weights (default 45; 0: none)")
+    g.add_argument("--time-budget", type=float, default=None,
+                   help="also stop training after this many seconds, keeping the best weights (default: none; "
+                        "makes the result depend on the machine's speed and load)")
     g.add_argument("--hidden-size", type=int, default=None, help="LSTM units (default 128)")
     g.add_argument("--embedding-dim", type=int, default=None, help="embedding size (default 32 for char, "
                                                                     "the hidden size otherwise, tied)")
@@ -71,7 +72,7 @@ def _model_options(args) -> dict:
         minimum = 0 if name == "length" else 1
         if value is not None and value < minimum:
             raise ConfigError(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}")
-    if args.time_budget < 0:
+    if args.time_budget is not None and args.time_budget < 0:
         raise ConfigError(f"--time-budget must be >= 0 seconds, got {args.time_budget}")
     char = args.level == "char"
     hidden = args.hidden_size or 128

@@ -47,6 +47,7 @@ from lstmkit.nn import LSTM
 from lstmkit.tasks.base import Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.train.devices import check_device
+from lstmkit.train.callbacks import job_progress
 
 __all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
 
@@ -184,12 +185,16 @@ class AnomalyDetector(Estimator):
     # ---- fit ---------------------------------------------------------------------
 
     def fit(self, data, *, verbose: bool = False,
+            progress: bool | None = None,
             init_from: str | os.PathLike | AnomalyDetector | None = None) -> AnomalyDetector:
         """Fit the scaler, the network and the threshold on ``data`` (the training part only).
 
         Args:
             data: a DataFrame with the target column(s), a Series, or an array ``(T,)``/``(T, F)``.
             verbose: print the training summary.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
             init_from: fine-tune a saved detector (its folder, or the fitted object):
                 training starts from its weights and keeps its scaler; the threshold
                 is set anew from the scores of ``data``.
@@ -225,7 +230,7 @@ class AnomalyDetector(Estimator):
         train_set = TensorDataset(*(t[:-n_val] for t in dataset))
         val_set = TensorDataset(*(t[-n_val:] for t in dataset))
         trainer = Trainer(self.net, compute_loss=loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
-                          patience=c.patience, seed=c.seed, batch_size=c.batch_size, progress=False,
+                          patience=c.patience, seed=c.seed, batch_size=c.batch_size, progress=job_progress(progress),
                           distributed=False, device=self.device_)
         history = trainer.fit(train_set, val_set)
         self.net.eval()

@@ -54,6 +54,7 @@ from lstmkit.models.classifier import LSTM_INPUTS, POOLINGS
 from lstmkit.tasks.base import Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.train.devices import check_device
+from lstmkit.train.callbacks import job_progress
 
 __all__ = [
     "SequenceClassifierConfig",
@@ -255,13 +256,17 @@ class _Classifier(Estimator):
 
     # ---- fit -------------------------------------------------------------------------
 
-    def fit(self, data, y=None, *, verbose: bool = False, init_from=None, **read_options):
+    def fit(self, data, y=None, *, verbose: bool = False, progress: bool | None = None, init_from=None,
+            **read_options):
         """Fit on every example of ``data`` (the training set: nothing else is seen).
 
         Args:
             data: the training inputs (see the class docstring for the forms).
             y: the labels, when ``data`` does not carry them.
             verbose: print one line per ensemble member.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
             init_from: fine-tune a saved classifier (its folder, or the fitted object):
                 every member starts from its weights, and its classes, channel scaling
                 or vocabulary and ensemble size are kept; a label it does not know is an error.
@@ -297,7 +302,8 @@ class _Classifier(Estimator):
         members = source._fitted.members if source is not None else c.ensemble
         for k in range(members):
             start = source._nets[k] if source is not None else None
-            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint, batch_size, start)
+            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint, batch_size, start,
+                                              job_progress(progress, k, members))
             self._nets.append(net)
             histories.append(history)
             if verbose:
@@ -321,7 +327,8 @@ class _Classifier(Estimator):
         return _stratified_split(codes, fraction, c.seed)
 
     def _train_member(self, k: int, net_config: ClassifierNetConfig, train_set, val, data_fingerprint: str,
-                      batch_size: int, start: ClassifierNet | None = None):
+                      batch_size: int, start: ClassifierNet | None = None,
+                      progress: bool | str = False):
         """Train ensemble member ``k`` (seed ``seed + k``, from ``start``'s weights when fine-tuning);
         returns the net in eval mode and its history."""
         c = self.config
@@ -341,7 +348,7 @@ class _Classifier(Estimator):
             net, compute_loss=self._training_loss(c.seed + k), optimizer="adam", lr=c.lr,
             weight_decay=c.weight_decay, max_epochs=c.max_epochs, patience=c.patience if val is not None else None,
             schedule=c.schedule, schedule_options=schedule_options,
-            seed=c.seed + k, progress=False, distributed=False, device=self.device_,
+            seed=c.seed + k, progress=progress, distributed=False, device=self.device_,
         )
         history = trainer.fit(train, val, data_fingerprint=data_fingerprint)
         return net.eval(), history

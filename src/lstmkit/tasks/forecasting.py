@@ -53,6 +53,7 @@ from lstmkit.models import ForecastNet, ForecastNetConfig, pinball_loss
 from lstmkit.tasks.base import Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.train.devices import check_device
+from lstmkit.train.callbacks import job_progress
 
 __all__ = ["ForecasterConfig", "Forecaster"]
 
@@ -198,6 +199,7 @@ class Forecaster(Estimator):
     # ---- fit ---------------------------------------------------------------------
 
     def fit(self, data: pd.DataFrame | pd.Series | np.ndarray, *, verbose: bool = False,
+            progress: bool | None = None,
             init_from: str | os.PathLike | Forecaster | None = None) -> Forecaster:
         """Fit on every row of ``data`` (the training part: nothing else is seen).
 
@@ -205,6 +207,9 @@ class Forecaster(Estimator):
             data: a DataFrame with the configured columns, a Series (its index is
                 taken as time when it is a DatetimeIndex) or a 1-D array.
             verbose: print one line per ensemble member.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
             init_from: fine-tune a saved forecaster (its folder, or the fitted object):
                 every member starts from its weights, and its scaling, log transform,
                 lookback, seasonal period, base and ensemble size are kept (every
@@ -259,8 +264,8 @@ class Forecaster(Estimator):
                 self._copy_weights(net, source._nets[k])
             trainer = Trainer(
                 net, compute_loss=_quantile_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
-                patience=c.patience, seed=c.seed + k, batch_size=batch_size, progress=False,
-                distributed=False, device=device,
+                patience=c.patience, seed=c.seed + k, batch_size=batch_size,
+                progress=job_progress(progress, k, members), distributed=False, device=device,
             )
             history = trainer.fit(train_set, val_set)
             net.eval()

@@ -54,6 +54,7 @@ from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConf
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.tasks.base import Estimator, JobConfig, placed
 from lstmkit.train.devices import check_device
+from lstmkit.train.callbacks import job_progress
 
 __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 
@@ -92,11 +93,18 @@ class LanguageModelConfig(JobConfig):
         bptt: truncated-BPTT length ``k``: steps per chunk, the state detached between chunks.
         batch_size: contiguous streams trained side by side.
         max_epochs, patience, lr, clip_grad_norm: training (Adam).
+        max_steps: stop after this many optimiser steps (one per ``bptt`` chunk),
+            or after ``max_epochs`` when that comes first; the learning rate follows
+            a cosine from ``lr`` down to 5% of it over those steps. The default, 1100,
+            is about 45 s of the ``lstmkit generate`` defaults on the bundled text
+            on one CPU thread. ``None``: epochs only, the rate halved whenever the
+            validation loss does not improve.
         val_fraction: share of the corpus's end used for early stopping.
-        time_budget: stop training after this many seconds (the current epoch ends
-            early; the best weights so far are kept), the learning rate annealed by
-            a cosine over the time; ``None`` for no limit (the rate is then halved
-            whenever the validation loss does not improve).
+        time_budget: also stop after this many seconds (the current epoch ends
+            early; the best weights so far are kept), the rate annealed over the
+            time (or the steps, whichever runs out first). It makes the result
+            depend on the machine's speed and load: the same call trains a
+            different model on a slower or busier machine. ``None`` (default): no limit.
         device: where to train and predict: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
             ``"cuda"`` or ``"cuda:N"``.
         seed: seeds weight initialisation, dropout and the data order.
@@ -118,6 +126,7 @@ class LanguageModelConfig(JobConfig):
     bptt: int = 64
     batch_size: int = 32
     max_epochs: int = 20
+    max_steps: int | None = 1100
     patience: int | None = 3
     lr: float = 3e-3
     clip_grad_norm: float | None = 1.0
@@ -138,6 +147,7 @@ class LanguageModelConfig(JobConfig):
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         if self.patience is not None and (isinstance(self.patience, bool) or self.patience < 0):
             raise ConfigError(f"patience must be a non-negative integer or None, got {self.patience!r}")
+        _check_max_steps(self.max_steps)
         if not 0 < self.lr < 1:
             raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
         if not 0 <= self.val_fraction < 0.5:
@@ -172,7 +182,7 @@ class LanguageModelConfig(JobConfig):
 class _Streams:
     """Re-iterable ``(x, y)`` batches over ``B`` contiguous streams, ``bptt`` steps at a time.
 
-    A time budget can end an epoch early: iteration stops once ``deadline`` passes.
+    A step or time budget can end an epoch early: iteration stops once ``budget`` is spent.
     """
 
     def __init__(self, ids: Sequence[int], streams: int, bptt: int):
@@ -181,61 +191,88 @@ class _Streams:
         self.x = data[: streams * T].view(streams, T)  # row b: the b-th slice of the corpus
         self.y = data[1 : streams * T + 1].view(streams, T)  # the token after each one
         self.bptt = bptt
-        self.deadline: float | None = None
+        self.budget: _Budget | None = None
 
     def __len__(self) -> int:
         return -(-self.x.shape[1] // self.bptt)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         for start in range(0, self.x.shape[1], self.bptt):
-            # past the deadline the epoch ends, but never before its first batch (an empty epoch is an error)
-            if start and self.deadline is not None and time.perf_counter() > self.deadline:
+            # a spent budget ends the epoch, but never before its first batch (an empty epoch is an error)
+            if start and self.budget is not None and self.budget.spent:
                 return
             yield self.x[:, start : start + self.bptt], self.y[:, start : start + self.bptt]
 
 
-class _TimeBudget(Callback):
-    """Ends training once ``seconds`` have passed, annealing the learning rate to the deadline.
+class _Budget(Callback):
+    """Ends training after ``steps`` optimiser steps or ``seconds``, annealing the learning rate to that end.
 
     (The translator uses it too; it belongs in `lstmkit.train.callbacks` once the
     Trainer's batches can end an epoch early.)
 
-    The epoch in progress stops at the deadline (its batches run out), then the fit
-    stops. Meanwhile the rate follows a cosine from its start value down to 5% of
-    it, by elapsed time: a run that must end at a fixed time gains most from
-    finishing with small steps.
+    The planned steps are ``steps`` or, when fewer, ``max_epochs`` times the
+    batches per epoch. The epoch in progress stops once the budget is spent (its
+    batches run out), then the fit stops. Meanwhile the rate follows a cosine from
+    its start value down to 5% of it, by the share of the budget used (steps or
+    time, whichever is further along): a run that must end at a fixed point gains
+    most from finishing with small steps.
     """
 
-    def __init__(self, seconds: float, batches: Any):
-        # ``batches``: re-iterable batches whose ``deadline`` attribute ends an epoch early
-        self.seconds, self.batches = seconds, batches
+    def __init__(self, batches: Any, steps: int | None = None, seconds: float | None = None):
+        # ``batches``: re-iterable batches whose ``budget`` attribute ends an epoch early
+        self.batches, self.max_steps, self.seconds = batches, steps, seconds
+        self.steps: int | None = None  # the planned steps, known when the fit starts
         self.start = 0.0
         self.base_lr: list[float] = []
+        self.trainer: Any = None
 
     def on_fit_start(self, trainer) -> None:
-        self.start = time.perf_counter()
-        self.batches.deadline = self.start + self.seconds
+        self.trainer = trainer
+        self.start = _clock()
+        if self.max_steps is not None:
+            self.steps = min(self.max_steps, trainer.config.max_epochs * trainer.steps_per_epoch)
         self.base_lr = [group["lr"] for group in trainer.optimizer.param_groups]
+        self.batches.budget = self
 
     @property
     def progress(self) -> float:
-        """Share of the time budget used, in [0, 1]."""
-        return min((time.perf_counter() - self.start) / self.seconds, 1.0)
+        """Share of the budget used, in [0, 1]: of the steps or of the time, whichever is larger."""
+        done = 0.0
+        if self.steps is not None:
+            done = self.trainer.global_step / self.steps
+        if self.seconds is not None:
+            done = max(done, (_clock() - self.start) / self.seconds)
+        return min(done, 1.0)
+
+    @property
+    def spent(self) -> bool:
+        """Whether training should end: all planned steps taken, or the time is up."""
+        return self.progress >= 1.0
 
     def on_batch_end(self, trainer, logs) -> None:
-        done = self.progress
-        factor = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * done))
+        factor = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * self.progress))
         for group, lr in zip(trainer.optimizer.param_groups, self.base_lr):
             group["lr"] = lr * factor
 
     def on_epoch_end(self, trainer, logs) -> None:
-        if time.perf_counter() > self.batches.deadline:
+        if self.spent:
             trainer.stop_training = True
 
     def on_fit_end(self, trainer, history) -> None:
-        self.batches.deadline = None
+        self.batches.budget = None
+        self.trainer = None
 
     on_exception = on_fit_end
+
+
+def _clock() -> float:
+    """Seconds, for the time budget (a function the tests can replace with a fake clock)."""
+    return time.perf_counter()
+
+
+def _check_max_steps(max_steps: Any) -> None:
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
+        raise ConfigError(f"max_steps must be a positive integer or None, got {max_steps!r}")
 
 
 def _next_token_loss(logits: Tensor, target: Tensor) -> Tensor:
@@ -267,12 +304,16 @@ class LanguageModel(Estimator):
     # ---- fit ---------------------------------------------------------------------
 
     def fit(self, text: str, *, verbose: bool = False,
+            progress: bool | None = None,
             init_from: str | os.PathLike | LanguageModel | None = None) -> LanguageModel:
         """Train on a corpus (one text; its last ``val_fraction`` steers early stopping).
 
         Args:
             text: the corpus, one string (a file's whole content).
             verbose: print one line per epoch.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
             init_from: fine-tune a saved language model (its folder, or the fitted
                 object): training starts from its weights and keeps its tokeniser
                 (pieces it never saw are read as ``<unk>``).
@@ -307,15 +348,16 @@ class LanguageModel(Estimator):
         net = LanguageModelNet(source.net.config if source is not None else c.net_config(tokenizer.vocab_size))
         if source is not None:
             self._copy_weights(net, source.net)
-        callbacks: list[Callback] = [_TimeBudget(c.time_budget, train)] if c.time_budget else []
-        plateau = val is not None and not c.time_budget  # a time budget anneals the rate itself
+        budgeted = c.max_steps is not None or c.time_budget is not None
+        callbacks: list[Callback] = [_Budget(train, c.max_steps, c.time_budget)] if budgeted else []
+        plateau = val is not None and not budgeted  # a budget anneals the rate itself
         if verbose:
             callbacks.append(_PrintEpochs())
         trainer = Trainer(
             net, _next_token_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
             patience=c.patience if val is not None else None, clip_grad_norm=c.clip_grad_norm, seed=c.seed,
-            tbptt_steps=c.bptt, carry_state=True, callbacks=callbacks, progress=False, distributed=False,
-            device=self.device_, schedule="plateau" if plateau else None,
+            tbptt_steps=c.bptt, carry_state=True, callbacks=callbacks, progress=job_progress(progress),
+            distributed=False, device=self.device_, schedule="plateau" if plateau else None,
             schedule_options={"factor": 0.5, "patience": 0} if plateau else None,
         )
         self.history = trainer.fit(train, val)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,10 +44,11 @@ from lstmkit.data.text import Tokenizer, pad_ids
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accuracy
 from lstmkit.models.seq2seq import ATTENTIONS, Decoded, Seq2Seq, Seq2SeqConfig
-from lstmkit.tasks.language_model import _TimeBudget  # shared with the language model
+from lstmkit.tasks.language_model import _Budget, _check_max_steps  # shared with the language model
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.tasks.base import Estimator, JobConfig, placed
 from lstmkit.train.devices import check_device
+from lstmkit.train.callbacks import job_progress
 
 __all__ = ["TranslatorConfig", "Translator", "Attention"]
 
@@ -68,15 +68,25 @@ class TranslatorConfig(JobConfig):
         embedding_dim, hidden_size, encoder_layers, decoder_layers, bidirectional,
             attention, dropout: the network (`lstmkit.models.Seq2SeqConfig`).
         teacher_forcing: probability of feeding the gold previous token in the
-            first epoch; ``teacher_forcing_final`` in the last, linear in between.
+            first epoch; ``teacher_forcing_final`` in the last, linear in between
+            (over the steps, with ``max_steps`` or ``time_budget``).
         max_epochs, patience, lr, batch_size, clip_grad_norm: training (Adam).
+        max_steps: stop after this many optimiser steps (one per batch), or after
+            ``max_epochs`` when that comes first; the learning rate follows a cosine
+            from ``lr`` down to 5% of it, and teacher forcing goes linearly to
+            ``teacher_forcing_final``, over those steps. The default, 250, is about
+            45 s of the ``lstmkit translate`` date demo on one CPU thread. ``None``:
+            epochs only, at a constant rate.
         val_fraction: share of the pairs (shuffled) that steers early stopping.
         max_length: most target tokens produced; ``None``: twice the longest
             training target, plus 10.
         beam: default beam width of `Translator.translate` (1: greedy).
         length_penalty: ``α`` in the beam's ``log p / length^α``.
-        time_budget: stop training after this many seconds (best weights kept); the
-            learning rate is annealed and teacher forcing scheduled over the time.
+        time_budget: also stop after this many seconds (best weights kept); the
+            learning rate is annealed and teacher forcing scheduled over the time (or
+            the steps, whichever runs out first). It makes the result depend on the
+            machine's speed and load: the same call trains a different model on a
+            slower or busier machine. ``None`` (default): no limit.
         device: where to train and predict: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
             ``"cuda"`` or ``"cuda:N"``.
         seed: seeds the split, initialisation, shuffling and dropout.
@@ -98,6 +108,7 @@ class TranslatorConfig(JobConfig):
     teacher_forcing: float = 1.0
     teacher_forcing_final: float = 0.8
     max_epochs: int = 30
+    max_steps: int | None = 250
     patience: int | None = 3
     lr: float = 3e-3
     batch_size: int = 64
@@ -121,6 +132,7 @@ class TranslatorConfig(JobConfig):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        _check_max_steps(self.max_steps)
         for name in ("teacher_forcing", "teacher_forcing_final"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
@@ -182,7 +194,7 @@ class _Batches:
         self.sources, self.targets = sources, targets
         self.batch_size, self.shuffle = batch_size, shuffle
         self.rng = random.Random(seed)
-        self.deadline: float | None = None
+        self.budget: _Budget | None = None
 
     def __len__(self) -> int:
         return -(-len(self.sources) // self.batch_size)
@@ -192,8 +204,8 @@ class _Batches:
         if self.shuffle:
             self.rng.shuffle(order)
         for start in range(0, len(order), self.batch_size):
-            # past the deadline the epoch ends, but never before its first batch (an empty epoch is an error)
-            if start and self.deadline is not None and time.perf_counter() > self.deadline:
+            # a spent budget ends the epoch, but never before its first batch (an empty epoch is an error)
+            if start and self.budget is not None and self.budget.spent:
                 return
             rows = order[start : start + self.batch_size]
             src, src_lengths = pad_ids([self.sources[i] for i in rows])
@@ -205,11 +217,11 @@ class _Batches:
 class _Schedule(Callback):
     """Teacher forcing from ``start`` (first epoch) to ``end`` (last epoch), linear in between.
 
-    With a time budget (``budget``), the progress is the share of the time used
-    instead of the share of the epochs, updated after every batch.
+    With a step or time budget (``budget``), the progress is the share of the budget
+    used instead of the share of the epochs, updated after every batch.
     """
 
-    def __init__(self, start: float, end: float, epochs: int, budget: _TimeBudget | None = None):
+    def __init__(self, start: float, end: float, epochs: int, budget: _Budget | None = None):
         self.start, self.end, self.epochs, self.budget = start, end, epochs, budget
         self.ratio = start
 
@@ -251,6 +263,7 @@ class Translator(Estimator):
     # ---- fit ---------------------------------------------------------------------
 
     def fit(self, pairs: Pairs, *, verbose: bool = False,
+            progress: bool | None = None,
             init_from: str | os.PathLike | Translator | None = None) -> Translator:
         """Train on (source, target) pairs; a shuffled ``val_fraction`` steers early stopping.
 
@@ -258,6 +271,9 @@ class Translator(Estimator):
             pairs: a list of ``(source, target)`` texts, or a DataFrame with
                 ``source`` and ``target`` columns.
             verbose: print one line per epoch.
+            progress: show training progress on standard error: ``None`` only when it
+                is a terminal, ``True`` always (a line per epoch when not a terminal),
+                ``False`` never.
             init_from: fine-tune a saved translator (its folder, or the fitted object):
                 training starts from its weights and keeps its two tokenisers and its
                 longest output.
@@ -292,7 +308,8 @@ class Translator(Estimator):
         if val:
             val_src, val_tgt = _encode_pairs(src_tok, tgt_tok, val)
             val_batches = _Batches(val_src, val_tgt, max(c.batch_size, 256), shuffle=False, seed=c.seed)
-        budget = _TimeBudget(c.time_budget, batches) if c.time_budget else None
+        budgeted = c.max_steps is not None or c.time_budget is not None
+        budget = _Budget(batches, c.max_steps, c.time_budget) if budgeted else None
         schedule = _Schedule(c.teacher_forcing, c.teacher_forcing_final, c.max_epochs, budget)
         pad = tgt_tok.pad_id
 
@@ -306,7 +323,7 @@ class Translator(Estimator):
         trainer = Trainer(
             net, compute_loss=compute_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
             patience=c.patience if val_batches is not None else None, clip_grad_norm=c.clip_grad_norm,
-            seed=c.seed, callbacks=callbacks, progress=False, distributed=False, device=self.device_,
+            seed=c.seed, callbacks=callbacks, progress=job_progress(progress), distributed=False, device=self.device_,
         )
         self.history = trainer.fit(batches, val_batches)
         self.net = net.eval()

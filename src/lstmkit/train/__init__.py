@@ -1,6 +1,6 @@
 """Training: the `Trainer` loop, callbacks, checkpoints, seeding and data-parallel helpers."""
 
-from lstmkit.train.callbacks import Callback, EarlyStopping, MetricsLogger, ProgressBar
+from lstmkit.train.callbacks import Callback, EarlyStopping, EpochLines, MetricsLogger, ProgressBar, job_progress
 from lstmkit.train.checkpoint import (
     Checkpoint,
     fingerprint,
@@ -27,6 +27,8 @@ __all__ = [
     "EarlyStopping",
     "MetricsLogger",
     "ProgressBar",
+    "EpochLines",
+    "job_progress",
     "Checkpoint",
     "fingerprint",
     "save_model_dir",

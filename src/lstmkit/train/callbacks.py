@@ -23,11 +23,12 @@ import io
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from lstmkit.errors import ConfigError
 from lstmkit.utils.files import atomic_write_text
@@ -35,7 +36,17 @@ from lstmkit.utils.files import atomic_write_text
 if TYPE_CHECKING:
     from lstmkit.train.trainer import Trainer
 
-__all__ = ["Callback", "EarlyStopping", "MetricsLogger", "ProgressBar"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "EpochLines",
+    "MetricsLogger",
+    "ProgressBar",
+    "format_epoch",
+    "job_progress",
+    "progress_callback",
+    "stderr_is_terminal",
+]
 
 
 class Callback:
@@ -188,20 +199,104 @@ def _finite_or_none(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-class ProgressBar(Callback):
-    """A rich progress bar per epoch, with the running loss; silent when not on a terminal.
+def stderr_is_terminal() -> bool:
+    """Whether standard error is a terminal that can draw a live display (as rich decides it).
 
-    Each finished epoch leaves one line with its losses. When stdout is not a
-    terminal (a pipe, a log file, a test run) nothing is shown.
+    Rich's rules apply: ``TTY_COMPATIBLE`` and ``FORCE_COLOR`` override the check,
+    and Jupyter counts as no terminal.
+    """
+    return Console(stderr=True).is_terminal
+
+
+def progress_callback(label: str | None = None) -> Callback:
+    """The progress callback for where standard error goes now.
 
     Args:
-        console: The rich console to draw on (default: stdout).
+        label: Shown before the epoch, e.g. ``"member 2/5"`` for an ensemble member.
+
+    Returns:
+        A `ProgressBar` on a terminal, otherwise `EpochLines`.
+    """
+    return ProgressBar(label=label) if stderr_is_terminal() else EpochLines(label=label)
+
+
+def job_progress(progress: bool | None, member: int = 0, members: int = 1) -> bool | str:
+    """The Trainer's ``progress`` for a job's ``fit(progress=...)``.
+
+    Args:
+        progress: The job's argument: ``None`` shows progress only when standard
+            error is a terminal (scripts, doctests and tests stay quiet), ``True``
+            always (a line per epoch when not on a terminal), ``False`` never.
+        member: The ensemble member being trained (0-based).
+        members: How many members the ensemble has; above 1 the member is named.
+
+    Returns:
+        ``False``, ``True``, or a label such as ``"member 2/5"``.
+
+    >>> job_progress(False), job_progress(True), job_progress(True, member=1, members=5)
+    (False, True, 'member 2/5')
+    """
+    if progress is None:
+        progress = stderr_is_terminal()
+    if not progress:
+        return False
+    return f"member {member + 1}/{members}" if members > 1 else True
+
+
+class EpochLines(Callback):
+    """One plain line per epoch on standard error, for logs and pipes.
+
+    ``epoch 3/30  train_loss 0.1234  val_loss 0.2345  1.2 s``, preceded by the
+    label when there is one (``member 2/5  epoch 3/30  ...``); the validation loss
+    only when there is validation data.
+
+    Args:
+        label: Text before the epoch, e.g. the ensemble member.
+
+    >>> lines = EpochLines(label="member 1/3")
     """
 
-    def __init__(self, console: Console | None = None):
-        self.console = console or Console()
+    def __init__(self, label: str | None = None):
+        self.label = label
+
+    def on_epoch_end(self, trainer: Trainer, logs: dict[str, Any]) -> None:
+        print(format_epoch(logs, trainer.config.max_epochs, self.label), file=sys.stderr, flush=True)
+
+
+def format_epoch(logs: dict[str, Any], max_epochs: int, label: str | None = None) -> str:
+    """The `EpochLines` line for one epoch's logs.
+
+    >>> format_epoch({"epoch": 3, "train_loss": 0.12341, "val_loss": 0.23449, "seconds": 1.23}, 30)
+    'epoch 3/30  train_loss 0.1234  val_loss 0.2345  1.2 s'
+    """
+    parts = [label] if label else []
+    parts += [f"epoch {logs['epoch']}/{max_epochs}", f"train_loss {logs['train_loss']:.4f}"]
+    if logs.get("val_loss") is not None:
+        parts.append(f"val_loss {logs['val_loss']:.4f}")
+    parts.append(f"{logs['seconds']:.1f} s")
+    return "  ".join(parts)
+
+
+class ProgressBar(Callback):
+    """A rich progress display for the whole fit: epoch k/N, losses and the time left.
+
+    The bar counts batches over all ``max_epochs`` (epochs when the number of
+    batches is unknown), so its time remaining is an upper bound when early
+    stopping ends the fit sooner. It stays on screen when the fit ends, one line
+    per fit (per ensemble member). When the console is not a terminal nothing is
+    drawn: use `EpochLines` there (`progress_callback` picks between the two).
+
+    Args:
+        console: The rich console to draw on (default: standard error).
+        label: Text before the epoch, e.g. ``"member 2/5"``.
+    """
+
+    def __init__(self, console: Console | None = None, label: str | None = None):
+        self.console = console or Console(stderr=True)
+        self.label = label
         self._progress: Progress | None = None
         self._task: Any = None
+        self._status = ""
 
     def on_fit_start(self, trainer: Trainer) -> None:
         if not self.console.is_terminal:
@@ -209,36 +304,60 @@ class ProgressBar(Callback):
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
             TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
             TextColumn("{task.fields[status]}"),
             console=self.console,
+        )
+        # counted in batches when an epoch's length is known, else in epochs
+        steps = trainer.steps_per_epoch or 1
+        done = trainer.epoch * steps
+        self._status = _epoch_status(trainer.history[-1]) if trainer.history else ""
+        self._task = self._progress.add_task(
+            self._description(trainer, trainer.epoch + 1), total=trainer.config.max_epochs * steps,
+            completed=done, status=self._status,
         )
         self._progress.start()
 
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
         if self._progress is not None:
-            description = f"epoch {epoch}/{trainer.config.max_epochs}"
-            self._task = self._progress.add_task(description, total=trainer.steps_per_epoch, status="")
+            self._progress.update(self._task, description=self._description(trainer, epoch))
 
     def on_batch_end(self, trainer: Trainer, logs: dict[str, Any]) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, advance=1, status=f"loss {logs['loss']:.4g}")
+        if self._progress is not None and trainer.steps_per_epoch:
+            status = f"loss {logs['loss']:.4g}" + (f"  {self._status}" if self._status else "")
+            self._progress.update(self._task, advance=1, status=status)
 
     def on_epoch_end(self, trainer: Trainer, logs: dict[str, Any]) -> None:
         if self._progress is not None:
-            status = f"train {logs['train_loss']:.4g}"
-            if logs.get("val_loss") is not None:
-                status += f"  val {logs['val_loss']:.4g}"
-            self._progress.update(self._task, status=status)
+            self._status = _epoch_status(logs)
+            # an epoch cut short (or of unknown length) still moves the bar to its end
+            self._progress.update(
+                self._task, completed=logs["epoch"] * (trainer.steps_per_epoch or 1), status=self._status
+            )
 
     def on_fit_end(self, trainer: Trainer, history: list[dict[str, Any]]) -> None:
+        if self._progress is not None:
+            # ended early (early stopping, a budget): show it finished
+            self._progress.update(self._task, total=self._progress.tasks[0].completed)
         self._stop()
 
     def on_exception(self, trainer: Trainer, error: BaseException) -> None:
         self._stop()
 
+    def _description(self, trainer: Trainer, epoch: int) -> str:
+        text = f"epoch {min(epoch, trainer.config.max_epochs)}/{trainer.config.max_epochs}"
+        return f"{self.label}  {text}" if self.label else text
+
     def _stop(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+def _epoch_status(logs: dict[str, Any]) -> str:
+    status = f"train_loss {logs['train_loss']:.4g}"
+    if logs.get("val_loss") is not None:
+        status += f"  val_loss {logs['val_loss']:.4g}"
+    return status

@@ -45,7 +45,7 @@ from lstmkit.train.batches import (
     split_sequence_batch,
     to_device,
 )
-from lstmkit.train.callbacks import Callback, EarlyStopping, MetricsLogger, ProgressBar
+from lstmkit.train.callbacks import Callback, EarlyStopping, MetricsLogger, progress_callback
 from lstmkit.train.distributed import (
     ShardedBatches,
     all_reduce_sum,
@@ -98,7 +98,10 @@ class Trainer:
         compute_loss: ``compute_loss(model, batch) -> loss`` for batches that are not
             ``(inputs..., target)``; replaces the default call.
         callbacks: `Callback` objects, called in order after the built-in early stopping.
-        progress: Show a rich progress bar (only on a terminal, only on rank 0).
+        progress: Show progress on standard error (rank 0 only): ``True`` draws a rich
+            `ProgressBar` on a terminal and prints one `EpochLines` line per epoch
+            otherwise; a string does the same with it as a label before the epoch
+            (``"member 2/5"``); ``False`` is silent.
         log_dir: Write ``metrics.csv`` and ``metrics.json`` here after every epoch.
         checkpoint_dir: Save a checkpoint here at the end of every epoch.
         device: Where to train; default CUDA when available. Under DDP each rank
@@ -149,7 +152,7 @@ class Trainer:
         steps_per_epoch: int | None = None,
         compute_loss: Callable[[nn.Module, Any], Tensor] | None = None,
         callbacks: Sequence[Callback] = (),
-        progress: bool = True,
+        progress: bool | str = True,
         log_dir: str | os.PathLike | None = None,
         checkpoint_dir: str | os.PathLike | None = None,
         device: str | torch.device | None = None,
@@ -200,8 +203,10 @@ class Trainer:
         self.callbacks += list(callbacks)
         if log_dir is not None and self.is_main:
             self.callbacks.append(MetricsLogger(log_dir))
-        if progress and self.is_main:
-            self.callbacks.append(ProgressBar())
+        if not isinstance(progress, (bool, str)):
+            raise ConfigError(f"progress must be True, False or a label (str), got {progress!r}")
+        if progress is not False and self.is_main:
+            self.callbacks.append(progress_callback(progress if isinstance(progress, str) else None))
 
         self.epoch = 0
         self.global_step = 0
