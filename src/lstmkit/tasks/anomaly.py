@@ -43,7 +43,7 @@ from lstmkit.data import StandardScaler, scaler_from_dict, validate_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.anomaly import anomaly_metrics
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
-from lstmkit.nn import LSTM
+from lstmkit.models.next_step import NextStepNet
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 
 __all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
@@ -114,24 +114,6 @@ class AnomalyDetectorConfig:
         if unknown:
             raise CheckpointError(f"unknown detector option(s) {sorted(unknown)} in the saved configuration")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
-
-class NextStepNet(nn.Module):
-    """An LSTM and a linear head forecasting the next step of every feature.
-
-    Shape:
-        x: ``(B, T, F)``; output: ``(B, T, F)``, ``out[:, t]`` forecasts ``x[:, t + 1]``;
-        state: ``(h, c)``, each ``(1, B, hidden)``.
-    """
-
-    def __init__(self, n_features: int, hidden_size: int):
-        super().__init__()
-        self.lstm = LSTM(n_features, hidden_size)
-        self.head = nn.Linear(hidden_size, n_features)
-
-    def forward(self, x: Tensor, state=None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        out, state = self.lstm(x, state)
-        return self.head(out), state
 
 
 class AnomalyDetector:
