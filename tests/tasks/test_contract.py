@@ -202,6 +202,43 @@ def test_fine_tuning_names_what_it_does_not_take():
         TextClassifier().fit(*_texts(), init_from=clf)
 
 
+def _networks(model) -> list[torch.nn.Module]:
+    nets = getattr(model, "_nets", None) or [model.net]
+    return list(nets)
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+@pytest.mark.parametrize("task", list(CASES))
+def test_every_job_runs_every_cell_and_saves_it(task, cell, tmp_path):
+    from lstmkit.nn import GRU, LSTM, RNN
+
+    case = CASES[task]
+    model = case.job(**case.params, cell=cell, device="cpu").fit(*case.data())
+    layers = [m for net in _networks(model) for m in net.modules() if isinstance(m, (LSTM, GRU, RNN))]
+    assert layers and all(type(m) is {"gru": GRU, "rnn": RNN}[cell] for m in layers)
+    model.save(tmp_path / "m")
+    loaded = lstmkit.load(tmp_path / "m", device="cpu")
+    assert loaded.get_params()["cell"] == cell
+    _same(case.predict(loaded), case.predict(model))
+
+
+def test_the_lstm_variants_reach_every_job():
+    from lstmkit.nn import LSTM
+
+    variants = dict(peephole=True, layer_norm=True, coupled_gates=True, proj_size=2, zoneout=0.1)
+    for task, case in CASES.items():
+        model = case.job(**{**case.params, **variants}, device="cpu").fit(*case.data())
+        layers = [m for net in _networks(model) for m in net.modules() if isinstance(m, LSTM)]
+        assert layers, task
+        for layer in layers:
+            assert (layer.peephole, layer.layer_norm, layer.input_forget, layer.proj_size) == (True, True, True, 2)
+            assert layer.zoneout == 0.1
+    with pytest.raises(ConfigError, match="peephole=True needs cell='lstm'"):
+        Forecaster(cell="gru", peephole=True)
+    with pytest.raises(ConfigError, match="proj_size must be smaller than hidden_size"):
+        TextClassifier(hidden_size=4, proj_size=4)
+
+
 def test_a_missing_gpu_is_a_clear_error_not_an_assertion():
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")

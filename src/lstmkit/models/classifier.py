@@ -6,8 +6,8 @@ Tensors in, tensors out. Two kinds of input, one network:
 * token ids ``(B, T)`` (``vocab_size > 0``), looked up in an embedding table whose
   padding row stays zero.
 
-The recurrent branch is a (bidirectional) `lstmkit.nn.LSTM` run with the real
-lengths, so padded steps neither change the state nor produce output, followed by a
+The recurrent branch is a (bidirectional) `lstmkit.nn.LSTM` (or GRU or RNN, see
+``cell``) run with the real lengths, so padded steps neither change the state nor produce output, followed by a
 pooling over time:
 
 * ``"last"``: the final state at each sequence's last real step (for a bidirectional
@@ -40,7 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.nn import LSTM, AttentionPooling
+from lstmkit.models.recurrent import CellOptions, hidden_of
+from lstmkit.nn import AttentionPooling
 
 __all__ = ["ClassifierNetConfig", "ClassifierNet", "POOLINGS", "LSTM_INPUTS", "masked_mean"]
 
@@ -73,6 +74,10 @@ class ClassifierNetConfig:
             LSTM step per channel, reading that channel's whole series; numeric input only).
         max_length: for ``"shuffle"``, the time steps the LSTM reads per channel (its
             input size): shorter sequences are zero-padded, longer ones refused; 0 otherwise.
+        cell: the recurrent layer, a `CellOptions` (``"lstm"``, ``"gru"``, ``"rnn"`` and
+            the LSTM variants); its dict form (from JSON) or a cell name is converted.
+            Default: the plain LSTM. With ``proj_size`` the pooled features have
+            ``proj_size`` per direction.
     """
 
     n_classes: int
@@ -90,8 +95,10 @@ class ClassifierNetConfig:
     conv_kernels: tuple[int, ...] = (8, 5, 3)
     lstm_input: str = "time"
     max_length: int = 0
+    cell: CellOptions = CellOptions()
 
     def __post_init__(self):
+        object.__setattr__(self, "cell", CellOptions.coerce(self.cell))  # a dict when read back from JSON
         if self.n_classes < 2:
             raise ValueError(f"n_classes must be at least 2, got {self.n_classes}")
         if (self.n_features > 0) == (self.vocab_size > 0):
@@ -122,6 +129,7 @@ class ClassifierNetConfig:
         for name in ("hidden_size", "num_layers", "embedding_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        self.cell.check_hidden_size(self.hidden_size)
 
     @property
     def input_size(self) -> int:
@@ -139,7 +147,7 @@ class ClassifierNetConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ClassifierNetConfig:
-        # configurations saved before lstm_input existed read as "time"
+        # configurations saved before lstm_input existed read as "time", before cell as the plain LSTM
         return cls(**{**d, "conv_channels": tuple(d.get("conv_channels", ())),
                       "conv_kernels": tuple(d.get("conv_kernels", (8, 5, 3)))})
 
@@ -186,7 +194,7 @@ class _ConvBranch(nn.Module):
 
 
 class ClassifierNet(nn.Module):
-    """(Bi)LSTM encoder + pooling over time (+ optional conv branch) + linear head.
+    """(Bi)LSTM (or GRU, RNN) encoder + pooling over time (+ optional conv branch) + linear head.
 
     Args:
         config: a `ClassifierNetConfig`.
@@ -215,13 +223,14 @@ class ClassifierNet(nn.Module):
         if c.vocab_size:
             self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=c.pad_id)
             self.embedding.weight.requires_grad_(not c.freeze_embedding)
-        self.encoder = LSTM(c.lstm_input_size, c.hidden_size, num_layers=c.num_layers, bidirectional=c.bidirectional,
-                            dropout=c.dropout if c.num_layers > 1 else 0.0)
+        self.encoder = c.cell.build(c.lstm_input_size, c.hidden_size, num_layers=c.num_layers,
+                                    bidirectional=c.bidirectional, dropout=c.dropout if c.num_layers > 1 else 0.0)
         D = 2 if c.bidirectional else 1
-        self.pool = AttentionPooling(D * c.hidden_size) if c.pooling == "attention" else None
+        H_out = c.cell.output_size(c.hidden_size)  # proj_size when projecting
+        self.pool = AttentionPooling(D * H_out) if c.pooling == "attention" else None
         self.conv = _ConvBranch(c.input_size, c.conv_channels, c.conv_kernels) if c.conv_channels else None
         self.dropout = nn.Dropout(c.dropout)
-        n_pooled = D * c.hidden_size + (self.conv.out_features if self.conv is not None else 0)
+        n_pooled = D * H_out + (self.conv.out_features if self.conv is not None else 0)
         self.head = nn.Linear(n_pooled, c.n_classes)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
@@ -251,8 +260,8 @@ class ClassifierNet(nn.Module):
         if c.lstm_input == "shuffle":
             outputs, h_n, mask_lstm = self._shuffled(inputs, mask)  # steps are channels, all real
         else:
-            outputs, (h_n, _) = self.encoder(inputs, lengths=None if full else lengths)  # (B, T, D * H)
-            mask_lstm = mask
+            outputs, state = self.encoder(inputs, lengths=None if full else lengths)  # (B, T, D * H_out)
+            h_n, mask_lstm = hidden_of(state), mask
         weights = None
         if c.pooling == "last":
             top = h_n[-2:] if c.bidirectional else h_n[-1:]  # the top layer's directions, at their ends
@@ -277,8 +286,8 @@ class ClassifierNet(nn.Module):
         # padded steps read as zeros, like the steps after T up to max_length
         series = inputs.masked_fill(~mask.unsqueeze(-1), 0.0)
         series = F.pad(series, (0, 0, 0, c.max_length - T)).transpose(1, 2)  # (B, F, max_length)
-        outputs, (h_n, _) = self.encoder(series.contiguous())  # (B, F, D * H)
-        return outputs, h_n, torch.ones(B, F_, dtype=torch.bool, device=inputs.device)
+        outputs, state = self.encoder(series.contiguous())  # (B, F, D * H_out)
+        return outputs, hidden_of(state), torch.ones(B, F_, dtype=torch.bool, device=inputs.device)
 
     def _embed(self, x: Tensor) -> Tensor:
         c = self.config

@@ -1,4 +1,4 @@
-"""The forecasting network: an LSTM encoder with a multi-horizon quantile head.
+"""The forecasting network: a recurrent encoder with a multi-horizon quantile head.
 
 Tensors in, tensors out. Inputs are already scaled; the task layer
 (`lstmkit.tasks.forecasting`) does the scaling, windowing and un-scaling.
@@ -9,8 +9,10 @@ Two strategies:
   with the future-known covariates of all ``H`` horizon steps, goes through one
   linear head that emits every step and quantile at once.
 * ``recursive``: the network forecasts one step, feeds its median back in as the
-  next input and carries the LSTM state on (no recomputation of the window). It is
+  next input and carries the recurrent state on (no recomputation of the window). It is
   trained with teacher forcing over the horizon.
+
+The encoder is an LSTM unless ``cell`` (a `CellOptions`) says otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor, nn
 
-from lstmkit.nn import LSTM
+from lstmkit.models.recurrent import CellOptions, hidden_of
 
 __all__ = ["ForecastNetConfig", "ForecastNet", "pinball_loss"]
 
@@ -36,8 +38,11 @@ class ForecastNetConfig:
         horizon: steps predicted.
         quantiles: predicted quantiles, ascending; the point forecast is the one
             closest to 0.5.
-        hidden_size, num_layers, dropout: the LSTM encoder.
+        hidden_size, num_layers, dropout: the recurrent encoder.
         strategy: ``"direct"`` or ``"recursive"``.
+        cell: the encoder's recurrent layer, a `CellOptions` (``"lstm"``, ``"gru"``,
+            ``"rnn"`` and the LSTM variants); its dict form (from JSON) or a cell name
+            is converted. Default: the plain LSTM.
     """
 
     n_targets: int = 1
@@ -49,8 +54,11 @@ class ForecastNetConfig:
     num_layers: int = 1
     dropout: float = 0.0
     strategy: str = "direct"
+    cell: CellOptions = CellOptions()
 
     def __post_init__(self):
+        object.__setattr__(self, "cell", CellOptions.coerce(self.cell))  # a dict when read back from JSON
+        self.cell.check_hidden_size(self.hidden_size)
         if self.strategy not in ("direct", "recursive"):
             raise ValueError(f"strategy must be 'direct' or 'recursive', got {self.strategy!r}")
         if self.strategy == "recursive" and self.n_past:
@@ -75,6 +83,11 @@ class ForecastNetConfig:
     def to_dict(self) -> dict:
         return {**asdict(self), "quantiles": list(self.quantiles)}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> ForecastNetConfig:
+        """Rebuild from `to_dict` (JSON); a dict saved before ``cell`` existed reads as the plain LSTM."""
+        return cls(**{**d, **({"quantiles": tuple(d["quantiles"])} if "quantiles" in d else {})})
+
 
 def pinball_loss(pred: Tensor, target: Tensor, quantiles: Tensor) -> Tensor:
     """Mean quantile (pinball) loss.
@@ -90,7 +103,7 @@ def pinball_loss(pred: Tensor, target: Tensor, quantiles: Tensor) -> Tensor:
 
 
 class ForecastNet(nn.Module):
-    """LSTM encoder + multi-horizon quantile head.
+    """Recurrent (LSTM, GRU or RNN) encoder + multi-horizon quantile head.
 
     Args:
         config: a `ForecastNetConfig`.
@@ -112,12 +125,13 @@ class ForecastNet(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.encoder = LSTM(c.n_inputs, c.hidden_size, num_layers=c.num_layers, dropout=c.dropout)
+        self.encoder = c.cell.build(c.n_inputs, c.hidden_size, num_layers=c.num_layers, dropout=c.dropout)
         Q = len(c.quantiles)
+        H_out = c.cell.output_size(c.hidden_size)  # proj_size when projecting
         if c.strategy == "direct":
-            self.head = nn.Linear(c.hidden_size + c.horizon * c.n_future, c.horizon * c.n_targets * Q)
+            self.head = nn.Linear(H_out + c.horizon * c.n_future, c.horizon * c.n_targets * Q)
         else:
-            self.head = nn.Linear(c.hidden_size, c.n_targets * Q)
+            self.head = nn.Linear(H_out, c.n_targets * Q)
         self.register_buffer("quantile_levels", torch.tensor(c.quantiles), persistent=False)
 
     def forward(self, past: Tensor, future: Tensor | None = None, teacher: Tensor | None = None) -> Tensor:
@@ -134,8 +148,8 @@ class ForecastNet(nn.Module):
 
     def _direct(self, past: Tensor, future: Tensor | None) -> Tensor:
         c = self.config
-        _, (h, _) = self.encoder(past)
-        features = h[-1]  # (B, hidden): the top layer's state after the last step
+        _, state = self.encoder(past)
+        features = hidden_of(state)[-1]  # (B, H_out): the top layer's hidden state after the last step
         if c.n_future:
             features = torch.cat([features, future.flatten(1)], dim=1)
         return self.head(features).view(past.shape[0], c.horizon, c.n_targets, len(c.quantiles))

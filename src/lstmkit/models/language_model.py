@@ -1,5 +1,8 @@
 """The language-model network: embeddings, a stacked LSTM, a softmax over the vocabulary.
 
+The recurrent layer is an LSTM unless ``cell`` (a `CellOptions`) names a GRU or RNN;
+the state that comes back is then ``h`` instead of ``(h, c)``, carried the same way.
+
 Tensors in, tensors out. ``forward(ids, state) -> (logits, state)`` is the
 contract the Trainer's truncated BPTT uses: the state comes back so the next chunk
 of the same streams starts where this one ended.
@@ -24,17 +27,16 @@ top-p (nucleus) filtering with an explicit random generator for repeatability.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.nn import LSTM
+from lstmkit.errors import ConfigError
+from lstmkit.models.recurrent import CellOptions, State
 
 __all__ = ["LanguageModelNetConfig", "LanguageModelNet", "sample_next", "filter_logits", "stream_nll"]
-
-State = tuple[Tensor, Tensor]
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,17 @@ class LanguageModelNetConfig:
     Args:
         vocab_size: number of token ids (rows of the embedding table, size of the softmax).
         embedding_dim: size of a token embedding.
-        hidden_size: LSTM units per layer.
-        num_layers: stacked LSTM layers.
+        hidden_size: recurrent units per layer.
+        num_layers: stacked recurrent layers.
         dropout: dropout between stacked layers.
         embedding_dropout: dropout on the input embeddings.
         output_dropout: dropout on the last layer's outputs, before the softmax.
-        recurrent_dropout: variational dropout on the recurrent hidden state.
+        recurrent_dropout: variational dropout on the recurrent hidden state (the
+            same as ``cell.recurrent_dropout``; give it in one place only).
         tie_weights: share the embedding matrix with the output layer.
+        cell: the recurrent layer, a `CellOptions` (``"lstm"``, ``"gru"``, ``"rnn"`` and
+            the LSTM variants); its dict form (from JSON) or a cell name is converted.
+            Default: the plain LSTM. With ``proj_size`` the outputs have that size.
     """
 
     vocab_size: int
@@ -62,8 +68,10 @@ class LanguageModelNetConfig:
     output_dropout: float = 0.2
     recurrent_dropout: float = 0.0
     tie_weights: bool = False
+    cell: CellOptions = CellOptions()
 
     def __post_init__(self):
+        object.__setattr__(self, "cell", CellOptions.coerce(self.cell))  # a dict when read back from JSON
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -74,20 +82,30 @@ class LanguageModelNetConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+        if self.recurrent_dropout and self.cell.recurrent_dropout:
+            raise ConfigError(f"recurrent_dropout is given twice, {self.recurrent_dropout} and "
+                              f"cell.recurrent_dropout={self.cell.recurrent_dropout}; give one of them")
+        self.cell.check_hidden_size(self.hidden_size)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> LanguageModelNetConfig:
+        """Rebuild from `to_dict` (JSON); a dict saved before ``cell`` existed reads as the plain LSTM."""
+        return cls(**d)
+
 
 class LanguageModelNet(nn.Module):
-    """Embedding -> stacked LSTM -> linear softmax over the next token.
+    """Embedding -> stacked LSTM (or GRU, RNN) -> linear softmax over the next token.
 
     Args:
         config: a `LanguageModelNetConfig`.
 
     Shape:
         ids: ``(B, T)`` int64 token ids.
-        state: ``(h, c)``, each ``(num_layers, B, hidden_size)``, or None for zeros.
+        state: ``(h, c)``, each ``(num_layers, B, hidden_size)`` (``h`` has ``proj_size``
+            features when projecting), or ``h`` alone for a GRU or RNN; None for zeros.
         logits: ``(B, T, vocab_size)``: the scores of the token after each position.
 
     >>> _ = torch.manual_seed(0)
@@ -107,15 +125,17 @@ class LanguageModelNet(nn.Module):
         self.config = c = config
         self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim)
         self.embedding_drop = nn.Dropout(c.embedding_dropout) if c.embedding_dropout else nn.Identity()
-        self.lstm = LSTM(c.embedding_dim, c.hidden_size, num_layers=c.num_layers, dropout=c.dropout,
-                         recurrent_dropout=c.recurrent_dropout)
+        cell = replace(c.cell, recurrent_dropout=c.recurrent_dropout or c.cell.recurrent_dropout)
+        # named lstm whatever the cell: the parameter names of saved models stay valid
+        self.lstm = cell.build(c.embedding_dim, c.hidden_size, num_layers=c.num_layers, dropout=c.dropout)
         self.output_drop = nn.Dropout(c.output_dropout) if c.output_dropout else nn.Identity()
-        if c.tie_weights and c.hidden_size != c.embedding_dim:
+        H_out = c.cell.output_size(c.hidden_size)  # proj_size when projecting
+        if c.tie_weights and H_out != c.embedding_dim:
             # the tied softmax reads embedding-sized vectors
-            self.projection: nn.Module = nn.Linear(c.hidden_size, c.embedding_dim)
+            self.projection: nn.Module = nn.Linear(H_out, c.embedding_dim)
         else:
             self.projection = nn.Identity()
-        self.decoder = nn.Linear(c.embedding_dim if c.tie_weights else c.hidden_size, c.vocab_size)
+        self.decoder = nn.Linear(c.embedding_dim if c.tie_weights else H_out, c.vocab_size)
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
         if c.tie_weights:
             self.decoder.weight = self.embedding.weight
@@ -128,12 +148,12 @@ class LanguageModelNet(nn.Module):
             state: the state the streams start from (None: zeros).
 
         Returns:
-            ``(logits, (h, c))``.
+            ``(logits, state)``: ``(h, c)`` for an LSTM, ``h`` for a GRU or RNN.
         """
         if ids.dim() != 2:
             raise ValueError(f"ids must be (batch, time) token ids, got shape {tuple(ids.shape)}")
         x = self.embedding_drop(self.embedding(ids))  # (B, T, E)
-        out, state = self.lstm(x, state)  # (B, T, H)
+        out, state = self.lstm(x, state)  # (B, T, H_out)
         logits = self.decoder(self.projection(self.output_drop(out)))  # (B, T, V)
         return logits, state
 

@@ -6,7 +6,8 @@ The network (Bahdanau et al. 2015; Luong et al. 2015, "global attention"):
   the real source lengths, so padding neither moves the state nor appears in the
   outputs; the outputs are projected to the decoder size: the *memory* ``m_s``;
 * **bridge**: the decoder's initial ``(h, c)`` in every layer come from the
-  encoder's final states of its top layer (both directions), through a linear map;
+  encoder's final states of its top layer (both directions), through a linear map
+  (``h`` alone for a GRU or RNN);
 * **decoder**: embeddings of the previous target id, a stacked LSTM giving ``h_t``;
   attention from ``h_t`` over the memory with the source padding masked out
   (`lstmkit.nn.AdditiveAttention` or `lstmkit.nn.MultiplicativeAttention`) gives
@@ -23,6 +24,10 @@ learns from the mixed inputs.
 Decoding is step by step with the state carried: `Seq2Seq.greedy` and the batched
 `Seq2Seq.beam_search` (length-normalised scores ``log p / length^α``), both
 returning the attention weights of what they produced.
+
+Both recurrent layers are LSTMs unless ``cell`` (a `CellOptions`) names a GRU or
+RNN. With an LSTM ``proj_size`` every output and ``h`` has ``proj_size`` features
+(``H_out``): the memory and the attention work at that size.
 """
 
 from __future__ import annotations
@@ -33,13 +38,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.nn import LSTM, AdditiveAttention, MultiplicativeAttention
+from lstmkit.models.recurrent import CellOptions, State, map_state
+from lstmkit.nn import AdditiveAttention, MultiplicativeAttention
 
 __all__ = ["Seq2SeqConfig", "Seq2Seq", "Memory", "Decoded", "ATTENTIONS"]
 
 ATTENTIONS = ("additive", "general", "dot", "scaled_dot")
-
-State = tuple[Tensor, Tensor]
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,16 @@ class Seq2SeqConfig:
         eos_id: the target id that ends a target.
         pad_id: the padding id on both sides.
         embedding_dim: size of the source and target embeddings.
-        hidden_size: LSTM units per layer and direction (encoder) and per layer (decoder).
+        hidden_size: recurrent units per layer and direction (encoder) and per layer (decoder).
         encoder_layers: stacked encoder layers.
         decoder_layers: stacked decoder layers.
         bidirectional: read the source both ways.
         attention: ``"additive"`` (Bahdanau), or the Luong scores ``"general"``,
             ``"dot"``, ``"scaled_dot"``.
         dropout: on embeddings, between stacked layers and before the softmax.
+        cell: the recurrent layer of the encoder and of the decoder, a `CellOptions`
+            (``"lstm"``, ``"gru"``, ``"rnn"`` and the LSTM variants); its dict form
+            (from JSON) or a cell name is converted. Default: the plain LSTM.
     """
 
     source_vocab_size: int
@@ -74,8 +81,10 @@ class Seq2SeqConfig:
     bidirectional: bool = True
     attention: str = "additive"
     dropout: float = 0.1
+    cell: CellOptions = CellOptions()
 
     def __post_init__(self):
+        object.__setattr__(self, "cell", CellOptions.coerce(self.cell))  # a dict when read back from JSON
         for name in ("source_vocab_size", "target_vocab_size", "embedding_dim", "hidden_size",
                      "encoder_layers", "decoder_layers"):
             value = getattr(self, name)
@@ -91,9 +100,15 @@ class Seq2SeqConfig:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        self.cell.check_hidden_size(self.hidden_size)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Seq2SeqConfig:
+        """Rebuild from `to_dict` (JSON); a dict saved before ``cell`` existed reads as the plain LSTM."""
+        return cls(**d)
 
 
 @dataclass
@@ -101,9 +116,10 @@ class Memory:
     """What the encoder hands to the decoder.
 
     Attributes:
-        memory: ``(B, S, H)`` projected encoder outputs (keys and values of attention).
+        memory: ``(B, S, H_out)`` projected encoder outputs (keys and values of attention).
         mask: ``(B, S)`` True at real source steps.
-        state: the decoder's initial ``(h, c)``, each ``(decoder_layers, B, H)``.
+        state: the decoder's initial ``(h, c)``, each ``(decoder_layers, B, H)`` (``h``
+            has ``H_out`` features), or ``h`` alone for a GRU or RNN.
     """
 
     memory: Tensor
@@ -112,9 +128,8 @@ class Memory:
 
     def repeat(self, k: int) -> Memory:
         """Each row repeated ``k`` times in place (row ``b`` becomes rows ``b*k .. b*k+k-1``)."""
-        h, c = self.state
         return Memory(self.memory.repeat_interleave(k, 0), self.mask.repeat_interleave(k, 0),
-                      (h.repeat_interleave(k, 1), c.repeat_interleave(k, 1)))
+                      map_state(lambda s: s.repeat_interleave(k, 1), self.state))
 
 
 @dataclass
@@ -136,7 +151,7 @@ class Decoded:
 
 
 class Seq2Seq(nn.Module):
-    """Bidirectional stacked LSTM encoder, LSTM decoder, attention between them.
+    """Bidirectional stacked LSTM (or GRU, RNN) encoder, decoder of the same kind, attention between them.
 
     Args:
         config: a `Seq2SeqConfig`.
@@ -164,20 +179,22 @@ class Seq2Seq(nn.Module):
         super().__init__()
         self.config = c = config
         D = 2 if c.bidirectional else 1
+        H, H_out, L = c.hidden_size, c.cell.output_size(c.hidden_size), c.decoder_layers  # H_out: proj_size or H
         self.source_embedding = nn.Embedding(c.source_vocab_size, c.embedding_dim, padding_idx=c.pad_id)
         self.target_embedding = nn.Embedding(c.target_vocab_size, c.embedding_dim, padding_idx=c.pad_id)
         self.drop = nn.Dropout(c.dropout)
-        self.encoder = LSTM(c.embedding_dim, c.hidden_size, num_layers=c.encoder_layers,
-                            bidirectional=c.bidirectional, dropout=c.dropout)
-        self.memory_proj = nn.Linear(D * c.hidden_size, c.hidden_size)
-        self.bridge_h = nn.Linear(D * c.hidden_size, c.decoder_layers * c.hidden_size)
-        self.bridge_c = nn.Linear(D * c.hidden_size, c.decoder_layers * c.hidden_size)
-        self.decoder = LSTM(c.embedding_dim, c.hidden_size, num_layers=c.decoder_layers, dropout=c.dropout)
+        self.encoder = c.cell.build(c.embedding_dim, H, num_layers=c.encoder_layers, bidirectional=c.bidirectional,
+                                    dropout=c.dropout)
+        self.memory_proj = nn.Linear(D * H_out, H_out)
+        self.bridge_h = nn.Linear(D * H_out, L * H_out)
+        # only an LSTM has a cell state to hand over
+        self.bridge_c = nn.Linear(D * H, L * H) if c.cell.cell == "lstm" else None
+        self.decoder = c.cell.build(c.embedding_dim, H, num_layers=L, dropout=c.dropout)
         if c.attention == "additive":
-            self.attention: nn.Module = AdditiveAttention(c.hidden_size, c.hidden_size)
+            self.attention: nn.Module = AdditiveAttention(H_out, H_out)
         else:
-            self.attention = MultiplicativeAttention(c.hidden_size, c.hidden_size, score=c.attention)
-        self.combine = nn.Linear(2 * c.hidden_size, c.hidden_size)
+            self.attention = MultiplicativeAttention(H_out, H_out, score=c.attention)
+        self.combine = nn.Linear(2 * H_out, H)
         self.output = nn.Linear(c.hidden_size, c.target_vocab_size)
 
     # ---- the two halves --------------------------------------------------------------
@@ -197,16 +214,22 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"src must be (batch, time) ids, got shape {tuple(src.shape)}")
         B, S = src.shape  # batch, source time
         lengths = torch.as_tensor(src_lengths, device=src.device)
-        out, (h, cell) = self.encoder(self.drop(self.source_embedding(src)), lengths=lengths.cpu())
-        D = 2 if c.bidirectional else 1
-        # the top layer's final states, both directions side by side: (B, D * H)
-        top_h = h[-D:].transpose(0, 1).reshape(B, D * c.hidden_size)
-        top_c = cell[-D:].transpose(0, 1).reshape(B, D * c.hidden_size)
-        L, H = c.decoder_layers, c.hidden_size
-        h0 = torch.tanh(self.bridge_h(top_h)).view(B, L, H).transpose(0, 1).contiguous()
-        c0 = self.bridge_c(top_c).view(B, L, H).transpose(0, 1).contiguous()
+        out, final = self.encoder(self.drop(self.source_embedding(src)), lengths=lengths.cpu())
+        D, L = 2 if c.bidirectional else 1, c.decoder_layers
+
+        def top(s: Tensor) -> Tensor:  # the top layer's final states, both directions side by side: (B, D * size)
+            return s[-D:].transpose(0, 1).reshape(B, -1)
+
+        def per_layer(s: Tensor) -> Tensor:  # (B, L * size) -> (L, B, size), the decoder's layout
+            return s.view(B, L, -1).transpose(0, 1).contiguous()
+
+        if self.bridge_c is None:
+            state: State = per_layer(torch.tanh(self.bridge_h(top(final))))
+        else:
+            h, cell = final
+            state = (per_layer(torch.tanh(self.bridge_h(top(h)))), per_layer(self.bridge_c(top(cell))))
         mask = torch.arange(S, device=src.device)[None, :] < lengths[:, None]
-        return Memory(self.memory_proj(out), mask, (h0, c0))
+        return Memory(self.memory_proj(out), mask, state)
 
     def decode(self, tgt_in: Tensor, memory: Memory, state: State | None = None) -> tuple[Tensor, State, Tensor]:
         """Run the decoder over given previous ids (a whole target, or one step).
@@ -223,8 +246,8 @@ class Seq2Seq(nn.Module):
             ``(logits, state, attention weights)``.
         """
         emb = self.drop(self.target_embedding(tgt_in))  # (B, T, E)
-        out, state = self.decoder(emb, memory.state if state is None else state)  # (B, T, H)
-        context, weights = self.attention(out, memory.memory, mask=memory.mask)  # (B, T, H), (B, T, S)
+        out, state = self.decoder(emb, memory.state if state is None else state)  # (B, T, H_out)
+        context, weights = self.attention(out, memory.memory, mask=memory.mask)  # (B, T, H_out), (B, T, S)
         attentional = torch.tanh(self.combine(torch.cat([out, context], dim=-1)))
         return self.output(self.drop(attentional)), state, weights
 
@@ -342,7 +365,7 @@ class Seq2Seq(nn.Module):
             scores, index = candidates.topk(K, dim=1)  # (B, K)
             origin = (rows + index // V).view(-1)  # the beam each new one extends
             token = (index % V).view(-1)
-            state = (state[0][:, origin], state[1][:, origin])
+            state = map_state(lambda s: s[:, origin], state)
             tokens = torch.cat([tokens[origin], token[:, None]], 1)
             weights = torch.cat([weights[origin], w[origin]], 1)
             length = length[origin] + (~done[origin]).long()

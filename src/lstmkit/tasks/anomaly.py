@@ -43,11 +43,11 @@ from lstmkit.data import StandardScaler, scaler_from_dict, validate_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.anomaly import anomaly_metrics
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
-from lstmkit.nn import LSTM
-from lstmkit.tasks.base import Estimator, JobConfig, placed
+from lstmkit.models.next_step import NextStepNet
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
-from lstmkit.train.devices import check_device
 from lstmkit.train.callbacks import job_progress
+from lstmkit.train.devices import check_device
 
 __all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
 
@@ -55,7 +55,7 @@ METHODS = ("autoencoder", "forecast")
 
 
 @dataclass(frozen=True)
-class AnomalyDetectorConfig(JobConfig):
+class AnomalyDetectorConfig(CellFields, JobConfig):
     """Everything that defines a detector; saved as JSON with the model.
 
     Args:
@@ -72,6 +72,9 @@ class AnomalyDetectorConfig(JobConfig):
         seed: seeds initialisation and shuffling.
         device: where to train and score: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
             ``"cuda"`` or ``"cuda:N"``.
+        cell, peephole, layer_norm, coupled_gates, proj_size, zoneout, recurrent_dropout:
+            the recurrent cell of the network (`lstmkit.tasks.base.CellFields`): ``cell``
+            ``"lstm"`` (default), ``"gru"`` or ``"rnn"``, and the LSTM variants.
     """
 
     method: str = "forecast"
@@ -90,6 +93,7 @@ class AnomalyDetectorConfig(JobConfig):
     device: str = "auto"
 
     def __post_init__(self):
+        self.cell_options()  # checks cell and its variants
         check_device(self.device)
         if self.method not in METHODS:
             raise ConfigError(f"method must be one of {METHODS}, got {self.method!r}")
@@ -111,24 +115,6 @@ class AnomalyDetectorConfig(JobConfig):
     @property
     def targets(self) -> tuple[str, ...]:
         return (self.target,) if isinstance(self.target, str) else tuple(self.target)
-
-
-class NextStepNet(nn.Module):
-    """An LSTM and a linear head forecasting the next step of every feature.
-
-    Shape:
-        x: ``(B, T, F)``; output: ``(B, T, F)``, ``out[:, t]`` forecasts ``x[:, t + 1]``;
-        state: ``(h, c)``, each ``(1, B, hidden)``.
-    """
-
-    def __init__(self, n_features: int, hidden_size: int):
-        super().__init__()
-        self.lstm = LSTM(n_features, hidden_size)
-        self.head = nn.Linear(hidden_size, n_features)
-
-    def forward(self, x: Tensor, state=None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        out, state = self.lstm(x, state)
-        return self.head(out), state
 
 
 class AnomalyDetector(Estimator):
@@ -214,12 +200,12 @@ class AnomalyDetector(Estimator):
         T, F = x.shape  # time, features
         seed_everything(c.seed)
         if c.method == "forecast":
-            self.net = NextStepNet(F, c.hidden_size)
+            self.net = NextStepNet(F, c.hidden_size, cell=c.cell_options())
             windows = x.unfold(0, c.window + 1, 1).permute(0, 2, 1)  # (N, window + 1, F)
             dataset = (windows[:, :-1], windows[:, 1:])
             loss = _next_step_loss
         else:
-            self.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size))
+            self.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size, cell=c.cell_options()))
             windows = x.unfold(0, c.window, 1).permute(0, 2, 1)  # (N, window, F)
             dataset = (windows, windows)
             loss = _reconstruction_loss
@@ -397,9 +383,9 @@ class AnomalyDetector(Estimator):
         det.threshold = float(det.fitted_["threshold"])
         F, c = det.fitted_["n_features"], det.config
         if c.method == "forecast":
-            det.net = NextStepNet(F, c.hidden_size)
+            det.net = NextStepNet(F, c.hidden_size, cell=c.cell_options())
         else:
-            det.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size))
+            det.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size, cell=c.cell_options()))
         det.net.load_state_dict(state)
         det.net.to(det.device_).eval()
         return det

@@ -37,15 +37,17 @@ import importlib
 import os
 import warnings
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import torch
 
 from lstmkit.errors import CheckpointError, ConfigError
+from lstmkit.models.recurrent import CellOptions
 from lstmkit.train.checkpoint import load_model_dir
 from lstmkit.train.devices import resolve_device
 
-__all__ = ["JobConfig", "Estimator", "JOBS", "TRAINING_PARAMS", "load"]
+__all__ = ["JobConfig", "CellFields", "Estimator", "JOBS", "TRAINING_PARAMS", "load"]
 
 # parameters that only steer training: fine-tuning takes them from the new configuration
 TRAINING_PARAMS = frozenset({
@@ -85,6 +87,45 @@ class JobConfig:
         if unknown:
             raise CheckpointError(f"unknown {cls.__name__} option(s) {sorted(unknown)} in the saved configuration")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+@dataclass(frozen=True)
+class CellFields:
+    """The recurrent cell of a job's network, as flat configuration fields every job shares.
+
+    Args:
+        cell: ``"lstm"`` (default), ``"gru"`` or ``"rnn"``.
+        peephole, layer_norm, coupled_gates, proj_size: the LSTM variants (LSTM only):
+            peephole connections, layer-normalised gates and cell, the forget gate tied
+            to the input gate (``f = 1 - i``), a projection of ``h`` to ``proj_size`` units.
+        zoneout: share of state units that keep their previous value in training (any cell).
+        recurrent_dropout: variational dropout on the recurrent state in training (any cell).
+
+    See `lstmkit.models.CellOptions`, which these build, for the references.
+    """
+
+    cell: str = "lstm"
+    peephole: bool = False
+    layer_norm: bool = False
+    coupled_gates: bool = False
+    proj_size: int = 0
+    zoneout: float = 0.0
+    recurrent_dropout: float = 0.0
+
+    def cell_options(self, *, recurrent_dropout: bool = True) -> CellOptions:
+        """The `CellOptions` the job's network is built with (checked: a bad value is a `ConfigError`).
+
+        Args:
+            recurrent_dropout: include ``recurrent_dropout`` (a network that has its own
+                field for it takes it there instead).
+        """
+        options = CellOptions(cell=self.cell, peephole=self.peephole, layer_norm=self.layer_norm,
+                              coupled_gates=self.coupled_gates, proj_size=self.proj_size, zoneout=self.zoneout,
+                              recurrent_dropout=self.recurrent_dropout if recurrent_dropout else 0.0)
+        hidden_size = getattr(self, "hidden_size", None)
+        if hidden_size is not None:
+            options.check_hidden_size(hidden_size)
+        return options
 
 
 class Estimator:

@@ -51,7 +51,7 @@ from lstmkit.data.text_io import TextSet, read_texts, texts_from_frame
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.classifier import LSTM_INPUTS, POOLINGS
-from lstmkit.tasks.base import Estimator, JobConfig, placed
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.train.devices import check_device
 from lstmkit.train.callbacks import job_progress
@@ -551,7 +551,7 @@ def _check_common(config) -> None:
 
 
 @dataclass(frozen=True)
-class SequenceClassifierConfig(JobConfig):
+class SequenceClassifierConfig(CellFields, JobConfig):
     """Everything that defines a sequence classifier; saved as JSON with the model.
 
     Args:
@@ -593,6 +593,9 @@ class SequenceClassifierConfig(JobConfig):
         device: where to train and predict: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
             ``"cuda"`` or ``"cuda:N"``.
         seed: the first member's seed; member ``k`` uses ``seed + k``.
+        cell, peephole, layer_norm, coupled_gates, proj_size, zoneout, recurrent_dropout:
+            the recurrent cell of the network (`lstmkit.tasks.base.CellFields`): ``cell``
+            ``"lstm"`` (default), ``"gru"`` or ``"rnn"``, and the LSTM variants.
     """
 
     id_col: str | None = None
@@ -622,6 +625,7 @@ class SequenceClassifierConfig(JobConfig):
     seed: int = 0
 
     def __post_init__(self):
+        self.cell_options()  # checks cell and its variants
         _check_common(self)
         if len(self.conv_kernels) != len(self.conv_channels) and self.conv_channels:
             raise ConfigError(f"conv_kernels {self.conv_kernels} must give one kernel size per block of "
@@ -760,7 +764,7 @@ class SequenceClassifier(_Classifier):
             n_classes=n_classes, n_features=len(self._prepared["channels"]), hidden_size=c.hidden_size,
             num_layers=c.num_layers, bidirectional=c.bidirectional, pooling=c.pooling, dropout=c.dropout,
             conv_channels=tuple(c.conv_channels), conv_kernels=tuple(c.conv_kernels), lstm_input=c.lstm_input,
-            max_length=self._prepared["max_length"] if c.lstm_input == "shuffle" else 0,
+            max_length=self._prepared["max_length"] if c.lstm_input == "shuffle" else 0, cell=c.cell_options(),
         )
 
 
@@ -768,7 +772,7 @@ class SequenceClassifier(_Classifier):
 
 
 @dataclass(frozen=True)
-class TextClassifierConfig(JobConfig):
+class TextClassifierConfig(CellFields, JobConfig):
     """Everything that defines a text classifier; saved as JSON with the model.
 
     Args:
@@ -791,6 +795,9 @@ class TextClassifierConfig(JobConfig):
         conv_channels, conv_kernels: an optional convolutional branch (off by default).
         ensemble, max_epochs, patience, lr, schedule, lr_patience, weight_decay, batch_size,
             val_fraction, device, seed: as in `SequenceClassifierConfig`.
+        cell, peephole, layer_norm, coupled_gates, proj_size, zoneout, recurrent_dropout:
+            the recurrent cell of the network (`lstmkit.tasks.base.CellFields`): ``cell``
+            ``"lstm"`` (default), ``"gru"`` or ``"rnn"``, and the LSTM variants.
     """
 
     text_col: str = "text"
@@ -824,6 +831,7 @@ class TextClassifierConfig(JobConfig):
     seed: int = 0
 
     def __post_init__(self):
+        self.cell_options()  # checks cell and its variants
         _check_common(self)
         if self.level not in LEVELS:
             raise ConfigError(f"level must be one of {LEVELS}, got {self.level!r}")
@@ -950,6 +958,7 @@ class TextClassifier(_Classifier):
             pad_id=self._prepared.pad_id, freeze_embedding=c.freeze_embeddings, hidden_size=c.hidden_size,
             num_layers=c.num_layers, bidirectional=c.bidirectional, pooling=c.pooling, dropout=c.dropout,
             conv_channels=tuple(c.conv_channels), conv_kernels=tuple(c.conv_kernels),
+            cell=c.cell_options(),
         )
 
     def _init_net(self, net: ClassifierNet) -> None:

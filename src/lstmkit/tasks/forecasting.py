@@ -50,7 +50,7 @@ from lstmkit.data.frequency import infer_seasonal_period
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
 from lstmkit.models import ForecastNet, ForecastNetConfig, pinball_loss
-from lstmkit.tasks.base import Estimator, JobConfig, placed
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.train.devices import check_device
 from lstmkit.train.callbacks import job_progress
@@ -63,7 +63,7 @@ BASES = ("auto", "last", "seasonal", "drift")
 
 
 @dataclass(frozen=True)
-class ForecasterConfig(JobConfig):
+class ForecasterConfig(CellFields, JobConfig):
     """Everything that defines a forecaster; saved as JSON with the model.
 
     Args:
@@ -99,6 +99,9 @@ class ForecasterConfig(JobConfig):
         seed: the first member's seed; member ``k`` uses ``seed + k``.
         device: where to train and forecast: ``"auto"`` (a GPU when torch sees one),
             ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        cell, peephole, layer_norm, coupled_gates, proj_size, zoneout, recurrent_dropout:
+            the recurrent cell of the network (`lstmkit.tasks.base.CellFields`): ``cell``
+            ``"lstm"`` (default), ``"gru"`` or ``"rnn"``, and the LSTM variants.
     """
 
     horizon: int = 12
@@ -128,6 +131,7 @@ class ForecasterConfig(JobConfig):
     device: str = "auto"
 
     def __post_init__(self):
+        self.cell_options()  # checks cell and its variants
         check_device(self.device)
         for name in ("horizon", "max_epochs", "max_windows", "hidden_size", "num_layers"):
             value = getattr(self, name)
@@ -249,7 +253,7 @@ class Forecaster(Estimator):
         net_config = ForecastNetConfig(
             n_targets=len(c.targets), n_past=len(c.past_covariates), n_future=len(roles["future_covariates"]),
             horizon=c.horizon, quantiles=tuple(c.quantiles), hidden_size=c.hidden_size, num_layers=c.num_layers,
-            dropout=c.dropout, strategy=c.strategy,
+            dropout=c.dropout, strategy=c.strategy, cell=c.cell_options(),
         )
         batch_size = c.batch_size or int(np.clip(len(train_idx) // 16, 32, 256))
         tensors = [torch.from_numpy(a) for a in (past, future, target)]

@@ -52,7 +52,7 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, stream_nll
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
-from lstmkit.tasks.base import Estimator, JobConfig, placed
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.train.devices import check_device
 from lstmkit.train.callbacks import job_progress
 
@@ -72,7 +72,7 @@ class UnknownTokensWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class LanguageModelConfig(JobConfig):
+class LanguageModelConfig(CellFields, JobConfig):
     """Everything that defines a language model; saved as JSON with it.
 
     Args:
@@ -108,6 +108,9 @@ class LanguageModelConfig(JobConfig):
         device: where to train and predict: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
             ``"cuda"`` or ``"cuda:N"``.
         seed: seeds weight initialisation, dropout and the data order.
+        cell, peephole, layer_norm, coupled_gates, proj_size, zoneout, recurrent_dropout:
+            the recurrent cell of the network (`lstmkit.tasks.base.CellFields`): ``cell``
+            ``"lstm"`` (default), ``"gru"`` or ``"rnn"``, and the LSTM variants.
     """
 
     level: str = "char"
@@ -136,6 +139,7 @@ class LanguageModelConfig(JobConfig):
     seed: int = 0
 
     def __post_init__(self):
+        self.cell_options(recurrent_dropout=False)  # checks cell and its variants
         object.__setattr__(self, "device", check_device(self.device))  # None, the old default, is "auto"
         if self.level == "bpe":
             object.__setattr__(self, "level", "subword")
@@ -164,7 +168,7 @@ class LanguageModelConfig(JobConfig):
             vocab_size=vocab_size, embedding_dim=self.embedding_dim, hidden_size=self.hidden_size,
             num_layers=self.num_layers, dropout=self.dropout, embedding_dropout=self.embedding_dropout,
             output_dropout=self.output_dropout, recurrent_dropout=self.recurrent_dropout,
-            tie_weights=self.tie_weights,
+            tie_weights=self.tie_weights, cell=self.cell_options(recurrent_dropout=False),
         )
 
     def tokenizer(self) -> Tokenizer:

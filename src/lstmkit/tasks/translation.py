@@ -46,7 +46,7 @@ from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accura
 from lstmkit.models.seq2seq import ATTENTIONS, Decoded, Seq2Seq, Seq2SeqConfig
 from lstmkit.tasks.language_model import _Budget, _check_max_steps  # shared with the language model
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
-from lstmkit.tasks.base import Estimator, JobConfig, placed
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.train.devices import check_device
 from lstmkit.train.callbacks import job_progress
 
@@ -56,7 +56,7 @@ Pairs = Sequence[tuple[str, str]] | pd.DataFrame
 
 
 @dataclass(frozen=True)
-class TranslatorConfig(JobConfig):
+class TranslatorConfig(CellFields, JobConfig):
     """Everything that defines a translator; saved as JSON with it.
 
     Args:
@@ -90,6 +90,9 @@ class TranslatorConfig(JobConfig):
         device: where to train and predict: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
             ``"cuda"`` or ``"cuda:N"``.
         seed: seeds the split, initialisation, shuffling and dropout.
+        cell, peephole, layer_norm, coupled_gates, proj_size, zoneout, recurrent_dropout:
+            the recurrent cell of the network (`lstmkit.tasks.base.CellFields`): ``cell``
+            ``"lstm"`` (default), ``"gru"`` or ``"rnn"``, and the LSTM variants.
     """
 
     source_level: str = "char"
@@ -122,6 +125,7 @@ class TranslatorConfig(JobConfig):
     seed: int = 0
 
     def __post_init__(self):
+        self.cell_options()  # checks cell and its variants
         object.__setattr__(self, "device", check_device(self.device))  # None, the old default, is "auto"
         for name in ("source_level", "target_level"):
             if getattr(self, name) == "bpe":
@@ -158,7 +162,7 @@ class TranslatorConfig(JobConfig):
             source_vocab_size=source_vocab, target_vocab_size=target_vocab, bos_id=bos_id, eos_id=eos_id,
             embedding_dim=self.embedding_dim, hidden_size=self.hidden_size, encoder_layers=self.encoder_layers,
             decoder_layers=self.decoder_layers, bidirectional=self.bidirectional, attention=self.attention,
-            dropout=self.dropout,
+            dropout=self.dropout, cell=self.cell_options(),
         )
 
     def tokenizer(self, level: str, target: bool) -> Tokenizer:
