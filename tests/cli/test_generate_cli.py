@@ -20,7 +20,7 @@ def corpus(tmp_path):
 
 def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
     run = tmp_path / "run"
-    code = main(["generate", "--corpus", str(corpus), "--run-dir", str(run), "--prompt", "And the", *FAST])
+    code = main(["generate", "--data", str(corpus), "--run-dir", str(run), "--prompt", "And the", *FAST])
     assert code == 0
     out = capsys.readouterr().out
     assert "held-out perplexity" in out and "LSTM" in out and "-gram, Kneser-Ney" in out
@@ -50,7 +50,7 @@ def test_other_levels_write_the_model_where_asked(level, tmp_path, capsys):
     path = tmp_path / "tune.txt"  # for symbols: a tune, one whitespace-separated note per token
     path.write_text(TEXT if level == "word" else "C4 E4 G4 C#5 G4 E4\n" * 40, encoding="utf-8")
     model_dir = tmp_path / "model"
-    assert main(["generate", "--corpus", str(path), "--level", level, "--model-dir", str(model_dir),
+    assert main(["generate", "--data", str(path), "--level", level, "--model-dir", str(model_dir),
                  "--run-dir", str(tmp_path / "run"), *FAST]) == 0
     assert (model_dir / "manifest.json").exists()
     out = capsys.readouterr().out
@@ -62,7 +62,7 @@ def test_other_levels_write_the_model_where_asked(level, tmp_path, capsys):
 
 def test_unknown_characters_and_a_long_prompt_are_notes_not_crashes(corpus, tmp_path, capsys):
     long_prompt = "And the earth " * 10  # 140 characters, more than bptt 16
-    code = main(["generate", "--corpus", str(corpus), "--run-dir", str(tmp_path / "r"),
+    code = main(["generate", "--data", str(corpus), "--run-dir", str(tmp_path / "r"),
                  "--prompt", "Zebra " + long_prompt, *FAST])
     assert code == 0
     err = capsys.readouterr().err
@@ -79,7 +79,7 @@ def test_unknown_characters_and_a_long_prompt_are_notes_not_crashes(corpus, tmp_
 def test_user_mistakes_exit_2_with_a_message(tmp_path, capsys, content, args, message):
     path = tmp_path / "c.txt"
     path.write_text(content, encoding="utf-8")
-    code = main(["generate", "--corpus", str(path), "--run-dir", str(tmp_path / "r"), *FAST, *args])
+    code = main(["generate", "--data", str(path), "--run-dir", str(tmp_path / "r"), *FAST, *args])
     assert code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -89,11 +89,11 @@ def test_user_mistakes_exit_2_with_a_message(tmp_path, capsys, content, args, me
 
 
 def test_missing_or_non_utf8_corpus(tmp_path, capsys):
-    assert main(["generate", "--corpus", str(tmp_path / "nope.txt"), *FAST]) == 2
+    assert main(["generate", "--data", str(tmp_path / "nope.txt"), *FAST]) == 2
     assert "no such file" in capsys.readouterr().err
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("caf\xe9 au lait\n".encode("latin-1") * 50)
-    assert main(["generate", "--corpus", str(bad), *FAST]) == 2
+    assert main(["generate", "--data", str(bad), *FAST]) == 2
     assert "not UTF-8 text (byte 3, line 1" in capsys.readouterr().err
 
 
