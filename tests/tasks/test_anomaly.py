@@ -40,8 +40,8 @@ def test_threshold_sees_only_training_data(forecaster):
     forecaster.predict(other)
     assert forecaster.threshold == before
     # scores of the training rows do not depend on what follows them
-    np.testing.assert_array_equal(forecaster.score(y)[:250], forecaster.score(other)[:250])
-    train = forecaster.score(y[:250])
+    np.testing.assert_array_equal(forecaster.score_samples(y)[:250], forecaster.score_samples(other)[:250])
+    train = forecaster.score_samples(y[:250])
     assert forecaster.threshold == pytest.approx(np.nanquantile(train, 0.99))
 
 
@@ -54,7 +54,7 @@ def test_false_alarm_rate_sets_the_share_of_flagged_training_steps():
 
 def test_streaming_equals_batch_forecast(forecaster):
     y = _sine()
-    batch = forecaster.score(y)
+    batch = forecaster.score_samples(y)
     forecaster.reset_stream()
     stream = np.array([forecaster.update(v) for v in y])
     assert np.isnan(batch[0]) and np.isnan(stream[0])
@@ -64,7 +64,7 @@ def test_streaming_equals_batch_forecast(forecaster):
 
 def test_streaming_equals_batch_autoencoder_multivariate(multivariate):
     det, frame = multivariate
-    batch = det.score(frame.iloc[:60])
+    batch = det.score_samples(frame.iloc[:60])
     det.reset_stream()
     stream = np.array([det.update(row) for row in frame[["a", "b"]].to_numpy()[:60]])
     assert np.isnan(batch[:7]).all() and np.isnan(stream[:7]).all()
@@ -98,7 +98,7 @@ def test_save_load_round_trip(forecaster, tmp_path):
     loaded = AnomalyDetector.load(tmp_path / "det")
     assert loaded.threshold == forecaster.threshold and loaded.config == forecaster.config
     y = _sine()
-    np.testing.assert_array_equal(loaded.score(y), forecaster.score(y))
+    np.testing.assert_array_equal(loaded.score_samples(y), forecaster.score_samples(y))
 
 
 def test_clear_errors():
@@ -106,7 +106,7 @@ def test_clear_errors():
     with pytest.raises(ConfigError, match="method must be one of .* got 'iforest'"):
         AnomalyDetector(method="iforest")
     with pytest.raises(ConfigError, match="not fitted yet"):
-        AnomalyDetector().score(y)
+        AnomalyDetector().score_samples(y)
     with pytest.raises(DataError, match="'value'"):
         AnomalyDetector(**TINY).fit(pd.DataFrame({"x": y}))
     with pytest.raises(DataError, match="has 20 rows; window=12 needs at least 26"):

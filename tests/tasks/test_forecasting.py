@@ -117,7 +117,7 @@ def test_bad_input_is_named():
         Forecaster(horizon=30, lookback=30, target="y", time_col="month").fit(df)
     with pytest.raises(ConfigError, match="horizon must be a positive integer, got 0"):
         Forecaster(horizon=0)
-    with pytest.raises(ConfigError, match="unexpected keyword argument 'horizn'"):
+    with pytest.raises(ConfigError, match=r"unknown parameter\(s\) \['horizn'\] \(did you mean 'horizon'"):
         Forecaster(horizn=3)
     with pytest.raises(ConfigError, match="not fitted yet"):
         Forecaster().predict()

@@ -1,6 +1,7 @@
 """What a Python user calls: estimators with fit / predict / evaluate / save / load."""
 
 from lstmkit.tasks.anomaly import AnomalyDetector, AnomalyDetectorConfig
+from lstmkit.tasks.base import Estimator, JobConfig, load
 from lstmkit.tasks.classification import (
     SequenceClassifier,
     SequenceClassifierConfig,
@@ -16,4 +17,5 @@ __all__ = [
     "SequenceClassifier", "SequenceClassifierConfig", "TextClassifier", "TextClassifierConfig",
     "LanguageModel", "LanguageModelConfig", "Translator", "TranslatorConfig",
     "AnomalyDetector", "AnomalyDetectorConfig",
+    "Estimator", "JobConfig", "load",
 ]

@@ -44,7 +44,9 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.anomaly import anomaly_metrics
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
 from lstmkit.nn import LSTM
+from lstmkit.tasks.base import Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train.devices import check_device
 
 __all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
 
@@ -52,7 +54,7 @@ METHODS = ("autoencoder", "forecast")
 
 
 @dataclass(frozen=True)
-class AnomalyDetectorConfig:
+class AnomalyDetectorConfig(JobConfig):
     """Everything that defines a detector; saved as JSON with the model.
 
     Args:
@@ -67,6 +69,8 @@ class AnomalyDetectorConfig:
         max_epochs, patience, lr, batch_size: training.
         fill: ``None`` (missing values are an error), ``"interpolate"`` or ``"ffill"``.
         seed: seeds initialisation and shuffling.
+        device: where to train and score: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
+            ``"cuda"`` or ``"cuda:N"``.
     """
 
     method: str = "forecast"
@@ -82,8 +86,10 @@ class AnomalyDetectorConfig:
     batch_size: int = 64
     fill: str | None = None
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self):
+        check_device(self.device)
         if self.method not in METHODS:
             raise ConfigError(f"method must be one of {METHODS}, got {self.method!r}")
         for name in ("window", "hidden_size", "max_epochs", "patience", "batch_size"):
@@ -105,16 +111,6 @@ class AnomalyDetectorConfig:
     def targets(self) -> tuple[str, ...]:
         return (self.target,) if isinstance(self.target, str) else tuple(self.target)
 
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> AnomalyDetectorConfig:
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise CheckpointError(f"unknown detector option(s) {sorted(unknown)} in the saved configuration")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
 
 class NextStepNet(nn.Module):
     """An LSTM and a linear head forecasting the next step of every feature.
@@ -134,7 +130,7 @@ class NextStepNet(nn.Module):
         return self.head(out), state
 
 
-class AnomalyDetector:
+class AnomalyDetector(Estimator):
     """LSTM anomaly detector: fit on normal history, score and flag each new step.
 
     Takes the fields of `AnomalyDetectorConfig` as keyword arguments.
@@ -147,13 +143,11 @@ class AnomalyDetector:
     True
     """
 
+    task = "anomaly"
+    config_class = AnomalyDetectorConfig
+
     def __init__(self, config: AnomalyDetectorConfig | None = None, **options: Any):
-        if config is not None and options:
-            raise ConfigError("give either an AnomalyDetectorConfig or keyword options, not both")
-        try:
-            self.config = config or AnomalyDetectorConfig(**options)
-        except TypeError as e:  # an unknown keyword
-            raise ConfigError(f"AnomalyDetector: {e}") from None
+        super().__init__(config, **options)
         self.net: nn.Module | None = None
         self.scaler: StandardScaler | None = None
         self.threshold: float | None = None
@@ -225,7 +219,7 @@ class AnomalyDetector:
         val_set = TensorDataset(*(t[-n_val:] for t in dataset))
         trainer = Trainer(self.net, compute_loss=loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
                           patience=c.patience, seed=c.seed, batch_size=c.batch_size, progress=False,
-                          distributed=False, device="cpu")
+                          distributed=False, device=self.device_)
         history = trainer.fit(train_set, val_set)
         self.net.eval()
         scores = self._batch_scores(x)
@@ -248,20 +242,21 @@ class AnomalyDetector:
 
     @torch.no_grad()
     def _batch_scores(self, x: Tensor) -> np.ndarray:
+        x = x.to(next(self.net.parameters()).device)
         T, F = x.shape  # time, features
         scores = np.full(T, np.nan)
         if self.config.method == "forecast":
             pred, _ = self.net(x[None])  # (1, T, F): pred[t] forecasts x[t + 1]
-            scores[1:] = ((pred[0, :-1] - x[1:]) ** 2).mean(dim=1).numpy()
+            scores[1:] = ((pred[0, :-1] - x[1:]) ** 2).mean(dim=1).cpu().numpy()
         else:
             W = self.config.window
             if T >= W:
                 windows = x.unfold(0, W, 1).permute(0, 2, 1)  # (T - W + 1, W, F)
                 recon = torch.cat([self.net(w) for w in windows.split(1024)])
-                scores[W - 1 :] = ((recon[:, -1] - windows[:, -1]) ** 2).mean(dim=1).numpy()
+                scores[W - 1 :] = ((recon[:, -1] - windows[:, -1]) ** 2).mean(dim=1).cpu().numpy()
         return scores
 
-    def score(self, data) -> np.ndarray:
+    def score_samples(self, data) -> np.ndarray:
         """Anomaly score per row of ``data`` (higher is more anomalous; NaN while warming up).
 
         ``data`` is scored from its own first row: give it the history too when the
@@ -289,6 +284,8 @@ class AnomalyDetector:
         See `lstmkit.evaluate.anomaly` for the definitions.
         """
         flags = self.predict(data)["is_anomaly"].to_numpy()
+        if labels is None:
+            raise DataError("evaluate needs labels: one 0/1 value per row of data (1 for a known anomaly)")
         labels = np.asarray(labels)
         if len(labels) != len(flags):
             raise DataError(f"labels must have one value per row: {len(flags)} rows, {len(labels)} labels")
@@ -296,6 +293,13 @@ class AnomalyDetector:
             return anomaly_metrics(labels, flags)
         except ValueError as e:
             raise DataError(f"labels: {e}") from None
+
+    def score(self, data, y) -> float:
+        """Event-wise F1 of the flags against 0/1 labels ``y`` (greater is better; see `evaluate`).
+
+        The per-row anomaly scores are `score_samples`.
+        """
+        return float(self.evaluate(data, y)["event_f1"])
 
     # ---- streaming ---------------------------------------------------------------
 
@@ -333,7 +337,7 @@ class AnomalyDetector:
         if len(v) != len(c.targets) or not np.isfinite(v).all():
             raise DataError(f"update expects {len(c.targets)} finite value(s) for {list(c.targets)}, got {value!r}")
         a, b = self._stream_affine()
-        x = a * torch.tensor(v[None], dtype=torch.float32) + b  # (1, F)
+        x = (a * torch.tensor(v[None], dtype=torch.float32) + b).to(next(self.net.parameters()).device)  # (1, F)
         score = float("nan")
         if c.method == "forecast":
             if self._forecast is not None:
@@ -349,21 +353,33 @@ class AnomalyDetector:
 
     # ---- save and load -----------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the weights (safetensors) and configuration, scaler and threshold (JSON)."""
+    def save(self, path: str | os.PathLike, metrics: dict | None = None) -> None:
+        """Write the weights (safetensors) and configuration, scaler and threshold (JSON).
+
+        Args:
+            path: the directory (created or replaced).
+            metrics: numbers to keep in ``metadata.json`` (F1 on labelled data, say).
+        """
         self._require_fitted()
         fitted = {k: v for k, v in self.fitted_.items() if k != "history"}
         save_model_dir(path, self.net, {"detector": self.config.to_dict(), "scaler": self.scaler.to_dict(),
                                         "fitted": fitted},
-                       metadata={"task": "anomaly", "history": self.fitted_.get("history", [])})
+                       metadata={"task": self.task, "history": self.fitted_.get("history", []),
+                                 "data_fingerprint": self.fitted_.get("fingerprint"), "metrics": metrics or {}})
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> AnomalyDetector:
-        """Load a detector written by `save`."""
+    def load(cls, path: str | os.PathLike, device: str | None = None) -> AnomalyDetector:
+        """Load a detector written by `save`.
+
+        Args:
+            path: the model directory.
+            device: where to put the network; ``None`` keeps the saved ``device`` when
+                this machine has it, else ``"auto"``.
+        """
         state, config, _ = load_model_dir(path)
         if "detector" not in config:
             raise CheckpointError(f"{path} holds no anomaly detector (its config has no 'detector' entry)")
-        det = cls(AnomalyDetectorConfig.from_dict(config["detector"]))
+        det = cls(placed(AnomalyDetectorConfig.from_dict(config["detector"]), device))
         det.scaler = scaler_from_dict(config["scaler"])
         det.fitted_ = dict(config["fitted"])
         det.threshold = float(det.fitted_["threshold"])
@@ -373,7 +389,7 @@ class AnomalyDetector:
         else:
             det.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size))
         det.net.load_state_dict(state)
-        det.net.eval()
+        det.net.to(det.device_).eval()
         return det
 
 

@@ -51,7 +51,9 @@ from lstmkit.data.text_io import TextSet, read_texts, texts_from_frame
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.models import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.classifier import LSTM_INPUTS, POOLINGS
+from lstmkit.tasks.base import Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train.devices import check_device
 
 __all__ = [
     "SequenceClassifierConfig",
@@ -220,9 +222,10 @@ class _Fitted:
     history: list
     n_train: int
     n_val: int
+    batch_size: int | None = None  # saved from 0.1.0 on; older folders lack it
 
 
-class _Classifier:
+class _Classifier(Estimator):
     """fit / predict / predict_proba / evaluate / save / load around `ClassifierNet` s.
 
     A subclass reads its inputs (``read``) and turns them into padded arrays:
@@ -230,18 +233,12 @@ class _Classifier:
     ``_net_config(n_classes)``.
     """
 
-    task: str
-    config_class: type
+    _estimator_type = "classifier"
     # options added since the first saved models, with the value those models were trained with
     _saved_before: dict = {}
 
     def __init__(self, config=None, **options: Any):
-        if config is not None and options:
-            raise ConfigError(f"give either a {self.config_class.__name__} or keyword options, not both")
-        try:
-            self.config = config or self.config_class(**options)
-        except TypeError as e:  # an unknown keyword
-            raise ConfigError(f"{type(self).__name__}: {e}") from None
+        super().__init__(config, **options)
         self._fitted: _Fitted | None = None
         self._nets: list[ClassifierNet] = []
         self._prepared: Any = None
@@ -274,8 +271,9 @@ class _Classifier:
         if len(val_rows):
             val = PaddedBatches(X[val_rows], lengths[val_rows], codes[val_rows], batch_size=256, shuffle=False)
         histories = []
+        batch_size = c.batch_size or int(np.clip(len(train_rows) // 10, 8, 64))
         for k in range(c.ensemble):
-            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint)
+            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint, batch_size)
             self._nets.append(net)
             histories.append(history)
             if verbose:
@@ -285,7 +283,7 @@ class _Classifier:
         self._fitted = _Fitted(
             classes=[_jsonable_label(v) for v in classes], net=net_config.to_dict(), members=c.ensemble,
             prepare=self._prepare_dict(), fingerprint=data_fingerprint, history=histories,
-            n_train=len(train_rows), n_val=len(val_rows),
+            n_train=len(train_rows), n_val=len(val_rows), batch_size=batch_size,
         )
         return self
 
@@ -298,11 +296,11 @@ class _Classifier:
             return np.arange(len(codes)), np.array([], dtype=np.int64)
         return _stratified_split(codes, fraction, c.seed)
 
-    def _train_member(self, k: int, net_config: ClassifierNetConfig, train_set, val, data_fingerprint: str):
+    def _train_member(self, k: int, net_config: ClassifierNetConfig, train_set, val, data_fingerprint: str,
+                      batch_size: int):
         """Train ensemble member ``k`` (seed ``seed + k``); returns the net in eval mode and its history."""
         c = self.config
         X, lengths, codes = train_set
-        batch_size = c.batch_size or int(np.clip(len(codes) // 10, 8, 64))
         train = PaddedBatches(X, lengths, codes, batch_size=batch_size, shuffle=True, seed=c.seed + 1000 * k)
         seed_everything(c.seed + k)
         net = ClassifierNet(net_config)
@@ -315,7 +313,7 @@ class _Classifier:
             net, compute_loss=self._training_loss(c.seed + k), optimizer="adam", lr=c.lr,
             weight_decay=c.weight_decay, max_epochs=c.max_epochs, patience=c.patience if val is not None else None,
             schedule=c.schedule, schedule_options=schedule_options,
-            seed=c.seed + k, progress=False, distributed=False, device=c.device,
+            seed=c.seed + k, progress=False, distributed=False, device=self.device_,
         )
         history = trainer.fit(train, val, data_fingerprint=data_fingerprint)
         return net.eval(), history
@@ -337,6 +335,26 @@ class _Classifier:
     def classes(self) -> list:
         """The class labels, in the order of ``predict_proba``'s columns."""
         return list(self._require_fitted().classes)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """`classes` as an array, under scikit-learn's name."""
+        return np.asarray(self.classes)
+
+    def score(self, data, y=None, **read_options) -> float:
+        """Accuracy on labelled data (labels in ``data`` or given as ``y``); greater is better."""
+        return self.evaluate(data, y, **read_options).accuracy
+
+    def resolved_config(self) -> dict[str, Any]:
+        """The configuration with what the last fit chose for every automatic value."""
+        params = super().resolved_config()
+        if self._fitted is not None:
+            f = self._fitted
+            if f.batch_size is not None:
+                params["batch_size"] = f.batch_size
+            if params.get("val_fraction") is None:
+                params["val_fraction"] = round(f.n_val / max(f.n_train + f.n_val, 1), 4)
+        return params
 
     @property
     def history(self) -> list[list[dict]]:
@@ -412,22 +430,34 @@ class _Classifier:
 
     # ---- save / load -------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Save as a directory: ``weights.safetensors`` (every member) and JSON."""
+    def save(self, path: str | os.PathLike, metrics: dict | None = None) -> Path:
+        """Save as a directory: ``weights.safetensors`` (every member) and JSON.
+
+        Args:
+            path: the directory (created or replaced).
+            metrics: numbers to keep in ``metadata.json`` (held-out accuracy, say).
+        """
         fitted = self._require_fitted()
         state = {f"member{k}.{name}": t.detach().cpu() for k, net in enumerate(self._nets)
                  for name, t in net.state_dict().items()}
-        metadata = {"task": self.task, "fitted": dataclasses.asdict(fitted), "data_fingerprint": fitted.fingerprint}
-        return save_model_dir(path, state, {self.task: _config_dict(self.config)}, metadata)
+        metadata = {"task": self.task, "fitted": dataclasses.asdict(fitted), "data_fingerprint": fitted.fingerprint,
+                    "metrics": metrics or {}}
+        return save_model_dir(path, state, {self.task: self.config.to_dict()}, metadata)
 
     @classmethod
-    def load(cls, path: str | os.PathLike):
-        """Load a classifier saved by `save`; nothing is unpickled."""
+    def load(cls, path: str | os.PathLike, device: str | None = None):
+        """Load a classifier saved by `save`; nothing is unpickled.
+
+        Args:
+            path: the model directory.
+            device: where to put the networks; ``None`` keeps the saved ``device`` when
+                this machine has it, else ``"auto"``.
+        """
         state, config, metadata = load_model_dir(path)
         if metadata.get("task") != cls.task or cls.task not in config:
             raise CheckpointError(f"{path}: not a saved {cls.__name__} (task {metadata.get('task')!r})")
         try:
-            model = cls(_config_from_dict(cls.config_class, {**cls._saved_before, **config[cls.task]}))
+            model = cls(placed(cls.config_class.from_dict({**cls._saved_before, **config[cls.task]}), device))
             fitted = _Fitted(**metadata["fitted"])
             net_config = ClassifierNetConfig.from_dict(fitted.net)
             nets = []
@@ -435,17 +465,12 @@ class _Classifier:
                 net = ClassifierNet(net_config)
                 prefix = f"member{k}."
                 net.load_state_dict({n[len(prefix):]: t for n, t in state.items() if n.startswith(prefix)})
-                nets.append(net.eval())
+                nets.append(net.to(model.device_).eval())
             model._prepared = model._load_prepare(fitted.prepare)
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
             raise CheckpointError(f"{path}: the saved {cls.__name__} is incomplete or inconsistent: {e}") from None
         model._fitted, model._nets = fitted, nets
         return model
-
-    @property
-    def history(self) -> list[list[dict]]:
-        """Per ensemble member, the per-epoch training log of the last fit."""
-        return self._require_fitted().history
 
     def _require_fitted(self) -> _Fitted:
         if self._fitted is None:
@@ -463,18 +488,8 @@ def _cross_entropy(net: ClassifierNet, batch) -> torch.Tensor:
     return F.cross_entropy(net(x, lengths), y)
 
 
-def _config_dict(config) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
-
-
-def _config_from_dict(cls, d: dict):
-    unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-    if unknown:
-        raise CheckpointError(f"unknown {cls.__name__} option(s) {sorted(unknown)} in the saved configuration")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
-
 def _check_common(config) -> None:
+    object.__setattr__(config, "device", check_device(config.device))  # None, the old default, is "auto"
     for name in ("hidden_size", "num_layers", "max_epochs", "ensemble", "lr_patience"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -501,7 +516,7 @@ def _check_common(config) -> None:
 
 
 @dataclass(frozen=True)
-class SequenceClassifierConfig:
+class SequenceClassifierConfig(JobConfig):
     """Everything that defines a sequence classifier; saved as JSON with the model.
 
     Args:
@@ -540,7 +555,8 @@ class SequenceClassifierConfig:
         lr_patience: see ``schedule``.
         val_fraction: share of each class held out for early stopping; ``None`` holds
             out 10% from 200 examples up and nothing below (then ``max_epochs`` are run).
-        device: where to train (``None``: CUDA when available).
+        device: where to train and predict: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
+            ``"cuda"`` or ``"cuda:N"``.
         seed: the first member's seed; member ``k`` uses ``seed + k``.
     """
 
@@ -567,7 +583,7 @@ class SequenceClassifierConfig:
     weight_decay: float = 0.0
     batch_size: int | None = None
     val_fraction: float | None = None
-    device: str | None = None
+    device: str = "auto"
     seed: int = 0
 
     def __post_init__(self):
@@ -717,7 +733,7 @@ class SequenceClassifier(_Classifier):
 
 
 @dataclass(frozen=True)
-class TextClassifierConfig:
+class TextClassifierConfig(JobConfig):
     """Everything that defines a text classifier; saved as JSON with the model.
 
     Args:
@@ -769,7 +785,7 @@ class TextClassifierConfig:
     weight_decay: float = 0.0
     batch_size: int | None = None
     val_fraction: float | None = None
-    device: str | None = None
+    device: str = "auto"
     seed: int = 0
 
     def __post_init__(self):

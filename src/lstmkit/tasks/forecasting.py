@@ -50,7 +50,9 @@ from lstmkit.data.frequency import infer_seasonal_period
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
 from lstmkit.models import ForecastNet, ForecastNetConfig, pinball_loss
+from lstmkit.tasks.base import Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train.devices import check_device
 
 __all__ = ["ForecasterConfig", "Forecaster"]
 
@@ -60,7 +62,7 @@ BASES = ("auto", "last", "seasonal", "drift")
 
 
 @dataclass(frozen=True)
-class ForecasterConfig:
+class ForecasterConfig(JobConfig):
     """Everything that defines a forecaster; saved as JSON with the model.
 
     Args:
@@ -94,6 +96,8 @@ class ForecasterConfig:
             striding loses little.
         fill: ``None`` (missing values are an error), ``"interpolate"`` or ``"ffill"``.
         seed: the first member's seed; member ``k`` uses ``seed + k``.
+        device: where to train and forecast: ``"auto"`` (a GPU when torch sees one),
+            ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     """
 
     horizon: int = 12
@@ -120,8 +124,10 @@ class ForecasterConfig:
     max_windows: int = 768
     fill: str | None = None
     seed: int = 0
+    device: str = "auto"
 
     def __post_init__(self):
+        check_device(self.device)
         for name in ("horizon", "max_epochs", "max_windows", "hidden_size", "num_layers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -146,17 +152,6 @@ class ForecasterConfig:
     def targets(self) -> tuple[str, ...]:
         return (self.target,) if isinstance(self.target, str) else tuple(self.target)
 
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ForecasterConfig:
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise CheckpointError(f"unknown forecaster option(s) {sorted(unknown)} in the saved configuration")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
 
 @dataclass
 class _Fitted:
@@ -175,12 +170,14 @@ class _Fitted:
     tail: dict  # the last `lookback` rows of each series, to forecast from after `load`
     fingerprint: str
     history: list
+    batch_size: int | None = None  # saved from 0.1.0 on; older folders lack it
 
 
-class Forecaster:
+class Forecaster(Estimator):
     """Multi-horizon LSTM forecaster with quantiles, baselines and backtests.
 
-    Takes the fields of `ForecasterConfig` as keyword arguments.
+    Takes the fields of `ForecasterConfig` as keyword arguments (the estimator contract
+    of `lstmkit.tasks.base`: ``get_params``, ``set_params``, ``clone``, ``score``).
 
     >>> from lstmkit.data import datasets
     >>> df = datasets.load("air_passengers")
@@ -189,13 +186,12 @@ class Forecaster:
     ['step', 'month', 'forecast', 'q0.1', 'q0.5', 'q0.9']
     """
 
+    task = "forecaster"
+    config_class = ForecasterConfig
+    _estimator_type = "regressor"
+
     def __init__(self, config: ForecasterConfig | None = None, **options: Any):
-        if config is not None and options:
-            raise ConfigError("give either a ForecasterConfig or keyword options, not both")
-        try:
-            self.config = config or ForecasterConfig(**options)
-        except TypeError as e:  # an unknown keyword
-            raise ConfigError(f"Forecaster: {e}") from None
+        super().__init__(config, **options)
         self._fitted: _Fitted | None = None
         self._nets: list[ForecastNet] = []
 
@@ -244,13 +240,14 @@ class Forecaster:
         train_set = TensorDataset(*(t[train_idx] for t in tensors))
         val_set = TensorDataset(*(t[val_idx] for t in tensors))
         nets, histories = [], []
+        device = self.device_
         for k in range(members):
             seed_everything(c.seed + k)
             net = ForecastNet(net_config)
             trainer = Trainer(
                 net, compute_loss=_quantile_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
                 patience=c.patience, seed=c.seed + k, batch_size=batch_size, progress=False,
-                distributed=False, device="cpu",
+                distributed=False, device=device,
             )
             history = trainer.fit(train_set, val_set)
             net.eval()
@@ -265,7 +262,7 @@ class Forecaster:
             lookback=lookback, m=m, log=log, base=base, freq=vs.freq, step=vs.step,
             calendar_columns=calendar_cols, scaler=scaler.to_dict(), net=net_config.to_dict(), members=members,
             tail=_tail(vs.frame, c.id_col, lookback), fingerprint=fingerprint(vs.frame),
-            history=[[{k: v for k, v in h.items()} for h in hist] for hist in histories],
+            history=[[{k: v for k, v in h.items()} for h in hist] for hist in histories], batch_size=batch_size,
         )  # fmt: skip
         return self
 
@@ -332,7 +329,10 @@ class Forecaster:
         c = self.config
         inputs, scaler, past, fut = self._network_inputs(history, future)
         with torch.no_grad():
-            outputs = [net(torch.from_numpy(past), torch.from_numpy(fut)).numpy() for net in self._nets]
+            outputs = []
+            for net in self._nets:
+                device = next(net.parameters()).device
+                outputs.append(net(torch.from_numpy(past).to(device), torch.from_numpy(fut).to(device)).cpu().numpy())
         pred = np.median(np.stack(outputs), axis=0)  # (S, H, n_targets, Q)
         pred = np.sort(pred, axis=-1)  # quantiles never cross
         pred = pred + self._offset(inputs.past, fitted.base, fitted.m)[..., None]
@@ -430,22 +430,34 @@ class Forecaster:
 
     # ---- save / load -------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Save as a directory: ``weights.safetensors`` (every ensemble member) and JSON."""
+    def save(self, path: str | os.PathLike, metrics: dict | None = None) -> None:
+        """Save as a directory: ``weights.safetensors`` (every ensemble member) and JSON.
+
+        Args:
+            path: the directory (created or replaced).
+            metrics: numbers to keep in ``metadata.json`` (a backtest's scores, say).
+        """
         fitted = self._require_fitted()
-        state = {f"member{k}.{name}": t for k, net in enumerate(self._nets) for name, t in net.state_dict().items()}
-        metadata = {"task": "forecaster", "fitted": dataclasses.asdict(fitted),
-                    "data_fingerprint": fitted.fingerprint}
+        state = {f"member{k}.{name}": t.detach().cpu() for k, net in enumerate(self._nets)
+                 for name, t in net.state_dict().items()}
+        metadata = {"task": self.task, "fitted": dataclasses.asdict(fitted),
+                    "data_fingerprint": fitted.fingerprint, "metrics": metrics or {}}
         save_model_dir(path, state, {"forecaster": self.config.to_dict()}, metadata)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Forecaster:
-        """Load a forecaster saved by `save`; nothing is unpickled."""
+    def load(cls, path: str | os.PathLike, device: str | None = None) -> Forecaster:
+        """Load a forecaster saved by `save`; nothing is unpickled.
+
+        Args:
+            path: the model directory.
+            device: where to put the networks; ``None`` keeps the saved ``device`` when
+                this machine has it, else ``"auto"``.
+        """
         state, config, metadata = load_model_dir(path)
         if metadata.get("task") != "forecaster" or "forecaster" not in config:
             raise CheckpointError(f"{path}: not a saved Forecaster (task {metadata.get('task')!r})")
         try:
-            model = cls(ForecasterConfig.from_dict(config["forecaster"]))
+            model = cls(placed(ForecasterConfig.from_dict(config["forecaster"]), device))
             fitted = _Fitted(**metadata["fitted"])
             net_config = ForecastNetConfig(**{**fitted.net, "quantiles": tuple(fitted.net["quantiles"])})
             nets = []
@@ -453,11 +465,62 @@ class Forecaster:
                 net = ForecastNet(net_config)
                 prefix = f"member{k}."
                 net.load_state_dict({n[len(prefix):]: t for n, t in state.items() if n.startswith(prefix)})
-                nets.append(net.eval())
+                nets.append(net.to(model.device_).eval())
         except (KeyError, TypeError, RuntimeError, ConfigError) as e:
             raise CheckpointError(f"{path}: the saved forecaster is incomplete or inconsistent: {e}") from None
         model._fitted, model._nets = fitted, nets
         return model
+
+    # ---- the estimator contract ------------------------------------------------------
+
+    def score(self, data: pd.DataFrame | pd.Series | np.ndarray, y: Any = None, *,
+              future: pd.DataFrame | None = None) -> float:
+        """Minus the MASE of forecasting the last ``horizon`` steps of ``data`` from the rest (no refit).
+
+        Greater is better, as scikit-learn's model selection expects: ``0`` is a perfect
+        forecast, ``-1`` as good as the seasonal naive forecast in the history (``m``
+        the fitted seasonal period; ``m = 1`` is the naive forecast).
+
+        Args:
+            data: history followed by the ``horizon`` steps to score; every series needs
+                at least ``lookback + horizon`` rows.
+            y: ignored (the targets are in ``data``); there for scikit-learn.
+            future: the future covariates of the scored steps, when the model has them
+                (by default they are read from ``data``'s own rows).
+        """
+        fitted = self._require_fitted()
+        c = self.config
+        full = self._validate(data).frame
+        parts = _groups(full, c.id_col)
+        short = {k: len(p) for k, p in parts if len(p) < fitted.lookback + c.horizon}
+        if short:
+            raise DataError(f"score needs lookback + horizon = {fitted.lookback + c.horizon} rows per series "
+                            f"(the last {c.horizon} are scored); too short: {_show_ids(short)}")
+        history = pd.concat([p.iloc[: -c.horizon] for _, p in parts], ignore_index=True)
+        actual = np.stack([p[list(c.targets)].to_numpy(np.float64)[-c.horizon:] for _, p in parts])  # (S, H, T)
+        if c.future_covariates and future is None:
+            future = pd.concat([p.iloc[-c.horizon:] for _, p in parts], ignore_index=True)
+        point = ForecastNetConfig(quantiles=tuple(c.quantiles)).point_index
+        forecast = self._forecast(history, future)[..., point]  # (S, H, n_targets)
+        m = fitted.m if fitted.m > 1 else 1
+        scales = []
+        for _, p in _groups(history, c.id_col):
+            values = p[list(c.targets)].to_numpy(np.float64)
+            lag = m if len(values) > m else 1
+            scales.append(np.abs(values[lag:] - values[:-lag]).mean(axis=0))
+        scale = np.maximum(np.stack(scales)[:, None, :], 1e-12)  # (S, 1, n_targets)
+        return -float((np.abs(forecast - actual) / scale).mean())
+
+    def resolved_config(self) -> dict[str, Any]:
+        """The configuration with what the last fit chose for every automatic value."""
+        params = super().resolved_config()
+        if self._fitted is not None:
+            f = self._fitted
+            params.update(lookback=f.lookback, seasonal_period=f.m, base=f.base, ensemble=f.members,
+                          transform="log" if f.log else "none")
+            if f.batch_size is not None:
+                params["batch_size"] = f.batch_size
+        return params
 
     @property
     def history(self) -> list[list[dict]]:
@@ -597,7 +660,7 @@ class Forecaster:
             missing = [col for col in c.future_covariates if col not in future.columns]
             if missing:
                 raise DataError(f"future= lacks column(s) {missing}; columns found: {list(future.columns)}")
-            future = pd.concat([part.iloc[: c.horizon] for _, part in _groups(future, c.id_col)], ignore_index=True)
+            future = self._aligned_future(history, future)
         else:
             parts = []
             for key, part in _groups(history, c.id_col):
@@ -613,6 +676,52 @@ class Forecaster:
             if col not in future.columns:
                 future[col] = 0.0  # not used: only future covariates are read from this frame
         return future
+
+    def _aligned_future(self, history: pd.DataFrame, future: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``future`` for the forecast steps of each series, in step order.
+
+        With a time column they are joined on it (and on the id): a table shifted by a
+        period is an error naming the steps it lacks, never a silently wrong forecast.
+        Rows outside the forecast steps (history, or further ahead) are ignored. Without
+        a time column the first ``horizon`` rows of each series are its steps.
+        """
+        fitted = self._require_fitted()
+        c, H = self.config, self.config.horizon
+        if c.id_col is not None and c.id_col not in future.columns:
+            raise DataError(f"future= lacks the id column {c.id_col!r}; columns found: {list(future.columns)}")
+        if c.time_col is not None and c.time_col not in future.columns:
+            raise DataError(f"future= lacks the time column {c.time_col!r} it is matched on; columns found: "
+                            f"{list(future.columns)}")
+        parts = []
+        for key, part in _groups(history, c.id_col):
+            name = "the series" if key is None else f"series {key!r}"
+            rows = (future if c.id_col is None else future[future[c.id_col] == key]).reset_index(drop=True)
+            if c.time_col is None:
+                if len(rows) < H:
+                    raise DataError(f"future= has {len(rows)} row(s) for {name}; the forecast needs {H}, "
+                                    "one per step")
+                parts.append(rows.iloc[:H])
+                continue
+            last = part[c.time_col].iloc[-1]
+            expected = future_timestamps(last, fitted.freq or fitted.step, H)
+            times = _as_times_like(rows[c.time_col], last, "future=")
+            ahead = rows[(times > last) & (times <= expected[-1])]
+            ahead_times = times[ahead.index]
+            duplicated = ahead_times[ahead_times.duplicated()]
+            if len(duplicated):
+                raise DataError(f"future= has {name} at {_show_times(duplicated)} more than once")
+            extra = ahead_times[~ahead_times.isin(expected)]
+            missing = [t for t in expected if t not in set(ahead_times)]
+            if missing or len(extra):
+                found = f"; it has instead {_show_times(extra)}" if len(extra) else ""
+                raise DataError(
+                    f"future= does not cover the {H} forecast steps of {name} ({_show_times(expected[:1])} to "
+                    f"{_show_times(expected[-1:])}, after its last observed time {_show_times([last])}): "
+                    f"missing {_show_times(missing)}{found}"
+                )
+            order = pd.Series(np.arange(len(ahead)), index=pd.Index(ahead_times.to_numpy()))
+            parts.append(ahead.iloc[order.loc[list(expected)].to_numpy()])
+        return pd.concat(parts, ignore_index=True)
 
     def _require_fitted(self) -> _Fitted:
         if self._fitted is None:
@@ -694,6 +803,25 @@ def _check_known_series(scaler, frame, id_col) -> None:
     unknown = [k for k in pd.unique(frame[id_col]) if k not in set(scaler.ids)]
     if unknown:
         raise DataError(f"series {unknown[:5]} were not in the training data; the model has no scaling for them")
+
+
+def _as_times_like(values: pd.Series, like, where: str) -> pd.Series:
+    """``values`` as the same kind of time as ``like`` (a timestamp or a number)."""
+    if isinstance(like, pd.Timestamp):
+        try:
+            return pd.to_datetime(values)
+        except (ValueError, TypeError) as e:
+            raise DataError(f"{where}: its time column cannot be read as dates ({e})") from None
+    try:
+        return pd.to_numeric(values).astype(np.float64)
+    except (ValueError, TypeError) as e:
+        raise DataError(f"{where}: its time column is not numeric like the history's ({e})") from None
+
+
+def _show_times(times) -> str:
+    times = list(times)
+    shown = ", ".join(str(t.date() if isinstance(t, pd.Timestamp) and t == t.normalize() else t) for t in times[:5])
+    return shown + (f" and {len(times) - 5} more" if len(times) > 5 else "")
 
 
 def _rows_after(full, train, id_col, time_col, horizon) -> pd.DataFrame:

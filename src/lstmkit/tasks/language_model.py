@@ -52,6 +52,8 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, stream_nll
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.tasks.base import Estimator, JobConfig, placed
+from lstmkit.train.devices import check_device
 
 __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 
@@ -69,7 +71,7 @@ class UnknownTokensWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class LanguageModelConfig:
+class LanguageModelConfig(JobConfig):
     """Everything that defines a language model; saved as JSON with it.
 
     Args:
@@ -95,7 +97,8 @@ class LanguageModelConfig:
             early; the best weights so far are kept), the learning rate annealed by
             a cosine over the time; ``None`` for no limit (the rate is then halved
             whenever the validation loss does not improve).
-        device: ``"cpu"``, ``"cuda"``, ...; ``None`` picks CUDA when available.
+        device: where to train and predict: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
+            ``"cuda"`` or ``"cuda:N"``.
         seed: seeds weight initialisation, dropout and the data order.
     """
 
@@ -120,10 +123,11 @@ class LanguageModelConfig:
     clip_grad_norm: float | None = 1.0
     val_fraction: float = 0.05
     time_budget: float | None = None
-    device: str | None = None
+    device: str = "auto"
     seed: int = 0
 
     def __post_init__(self):
+        object.__setattr__(self, "device", check_device(self.device))  # None, the old default, is "auto"
         if self.level == "bpe":
             object.__setattr__(self, "level", "subword")
         if self.level not in LEVELS:
@@ -163,15 +167,6 @@ class LanguageModelConfig:
             options["lowercase"] = self.lowercase
         return make_tokenizer(self.level, **options)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> LanguageModelConfig:
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise CheckpointError(f"unknown language-model option(s) {sorted(unknown)} in the saved configuration")
-        return cls(**d)
 
 
 class _Streams:
@@ -247,7 +242,7 @@ def _next_token_loss(logits: Tensor, target: Tensor) -> Tensor:
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
 
 
-class LanguageModel:
+class LanguageModel(Estimator):
     """An LSTM language model on your own text: fit, evaluate, generate, save, load.
 
     Takes the fields of `LanguageModelConfig` as keyword arguments (or a config).
@@ -258,13 +253,11 @@ class LanguageModel:
         history: the per-epoch training log of the last fit.
     """
 
+    task = "language_model"
+    config_class = LanguageModelConfig
+
     def __init__(self, config: LanguageModelConfig | None = None, **options: Any):
-        if config is not None and options:
-            raise ConfigError("give either a LanguageModelConfig or keyword options, not both")
-        try:
-            self.config = config or LanguageModelConfig(**options)
-        except TypeError as e:  # an unknown keyword
-            raise ConfigError(f"LanguageModel: {e}") from None
+        super().__init__(config, **options)
         self.tokenizer: Tokenizer | None = None
         self.net: LanguageModelNet | None = None
         self.history: list[dict] = []
@@ -315,7 +308,7 @@ class LanguageModel:
             net, _next_token_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
             patience=c.patience if val is not None else None, clip_grad_norm=c.clip_grad_norm, seed=c.seed,
             tbptt_steps=c.bptt, carry_state=True, callbacks=callbacks, progress=False, distributed=False,
-            device=c.device, schedule="plateau" if plateau else None,
+            device=self.device_, schedule="plateau" if plateau else None,
             schedule_options={"factor": 0.5, "patience": 0} if plateau else None,
         )
         self.history = trainer.fit(train, val)
@@ -470,23 +463,31 @@ class LanguageModel:
 
         Args:
             path: the model directory.
-            device: where to put the network (default CPU).
+            device: where to put the network; ``None`` keeps the saved ``device`` when
+                this machine has it, else ``"auto"``.
         """
         state, config, metadata = load_model_dir(path)
         if metadata.get("task") != "language_model" or "language_model" not in config:
             raise CheckpointError(f"{path}: not a saved LanguageModel (task {metadata.get('task')!r})")
         try:
-            model = cls(LanguageModelConfig.from_dict(config["language_model"]))
+            model = cls(placed(LanguageModelConfig.from_dict(config["language_model"]), device))
             net = LanguageModelNet(LanguageModelNetConfig(**metadata["net"]))
             net.load_state_dict(state)
             model.tokenizer = tokenizer_from_dict(metadata["tokenizer"])
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved language model is incomplete or inconsistent: {e}") from None
-        model.net = net.to(device or "cpu").eval()
+        model.net = net.to(model.device_).eval()
         model._start = list(metadata.get("start_ids") or [])
         model.history = list(metadata.get("history") or [])
         model._fingerprint = metadata.get("data_fingerprint")
         return model
+
+    def score(self, text: str, y: Any = None) -> float:
+        """Minus the cross-entropy (nats per token) on a held-out text; greater is better.
+
+        ``y`` is ignored (the text is its own target); it is there for scikit-learn.
+        """
+        return -self.evaluate(text)["cross_entropy"]
 
     def _require_fitted(self) -> tuple[LanguageModelNet, Tokenizer]:
         if self.net is None or self.tokenizer is None:

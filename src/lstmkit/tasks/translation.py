@@ -47,6 +47,8 @@ from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accura
 from lstmkit.models.seq2seq import ATTENTIONS, Decoded, Seq2Seq, Seq2SeqConfig
 from lstmkit.tasks.language_model import _TimeBudget  # shared with the language model
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.tasks.base import Estimator, JobConfig, placed
+from lstmkit.train.devices import check_device
 
 __all__ = ["TranslatorConfig", "Translator", "Attention"]
 
@@ -54,7 +56,7 @@ Pairs = Sequence[tuple[str, str]] | pd.DataFrame
 
 
 @dataclass(frozen=True)
-class TranslatorConfig:
+class TranslatorConfig(JobConfig):
     """Everything that defines a translator; saved as JSON with it.
 
     Args:
@@ -75,7 +77,8 @@ class TranslatorConfig:
         length_penalty: ``α`` in the beam's ``log p / length^α``.
         time_budget: stop training after this many seconds (best weights kept); the
             learning rate is annealed and teacher forcing scheduled over the time.
-        device: ``None`` picks CUDA when available.
+        device: where to train and predict: ``"auto"`` (a GPU when torch sees one), ``"cpu"``,
+            ``"cuda"`` or ``"cuda:N"``.
         seed: seeds the split, initialisation, shuffling and dropout.
     """
 
@@ -104,10 +107,11 @@ class TranslatorConfig:
     beam: int = 1
     length_penalty: float = 1.0
     time_budget: float | None = None
-    device: str | None = None
+    device: str = "auto"
     seed: int = 0
 
     def __post_init__(self):
+        object.__setattr__(self, "device", check_device(self.device))  # None, the old default, is "auto"
         for name in ("source_level", "target_level"):
             if getattr(self, name) == "bpe":
                 object.__setattr__(self, name, "subword")
@@ -154,17 +158,6 @@ class TranslatorConfig:
         if self.lowercase is not None and level != "symbol":
             options["lowercase"] = self.lowercase
         return make_tokenizer(level, **options)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TranslatorConfig:
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise CheckpointError(f"unknown translator option(s) {sorted(unknown)} in the saved configuration")
-        return cls(**d)
-
 
 @dataclass(frozen=True)
 class Attention:
@@ -232,7 +225,7 @@ class _Schedule(Callback):
             self._set(self.budget.progress)
 
 
-class Translator:
+class Translator(Estimator):
     """Encoder-decoder LSTM with attention trained on (source, target) text pairs.
 
     Takes the fields of `TranslatorConfig` as keyword arguments (or a config).
@@ -243,13 +236,11 @@ class Translator:
         history: the per-epoch training log of the last fit.
     """
 
+    task = "translator"
+    config_class = TranslatorConfig
+
     def __init__(self, config: TranslatorConfig | None = None, **options: Any):
-        if config is not None and options:
-            raise ConfigError("give either a TranslatorConfig or keyword options, not both")
-        try:
-            self.config = config or TranslatorConfig(**options)
-        except TypeError as e:
-            raise ConfigError(f"Translator: {e}") from None
+        super().__init__(config, **options)
         self.source_tokenizer: Tokenizer | None = None
         self.target_tokenizer: Tokenizer | None = None
         self.net: Seq2Seq | None = None
@@ -303,7 +294,7 @@ class Translator:
         trainer = Trainer(
             net, compute_loss=compute_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
             patience=c.patience if val_batches is not None else None, clip_grad_norm=c.clip_grad_norm,
-            seed=c.seed, callbacks=callbacks, progress=False, distributed=False, device=c.device,
+            seed=c.seed, callbacks=callbacks, progress=False, distributed=False, device=self.device_,
         )
         self.history = trainer.fit(batches, val_batches)
         self.net = net.eval()
@@ -435,7 +426,7 @@ class Translator:
         if metadata.get("task") != "translator" or "translator" not in config:
             raise CheckpointError(f"{path}: not a saved Translator (task {metadata.get('task')!r})")
         try:
-            model = cls(TranslatorConfig.from_dict(config["translator"]))
+            model = cls(placed(TranslatorConfig.from_dict(config["translator"]), device))
             net = Seq2Seq(Seq2SeqConfig(**metadata["net"]))
             net.load_state_dict(state)
             model.source_tokenizer = tokenizer_from_dict(metadata["source_tokenizer"])
@@ -443,10 +434,14 @@ class Translator:
             model.max_length = int(metadata["max_length"])
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved translator is incomplete or inconsistent: {e}") from None
-        model.net = net.to(device or "cpu").eval()
+        model.net = net.to(model.device_).eval()
         model.history = list(metadata.get("history") or [])
         model._fingerprint = metadata.get("data_fingerprint")
         return model
+
+    def score(self, pairs: Pairs, y: Any = None) -> float:
+        """Exact match on held-out pairs (0 to 1); greater is better. ``y`` is ignored (for scikit-learn)."""
+        return float(self.evaluate(pairs)["exact_match"])
 
     def _require_fitted(self) -> Seq2Seq:
         if self.net is None:

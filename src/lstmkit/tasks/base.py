@@ -1,0 +1,209 @@
+"""The contract every job keeps, so that six jobs feel like one tool.
+
+A job (`Forecaster`, `SequenceClassifier`, `TextClassifier`, `LanguageModel`,
+`Translator`, `AnomalyDetector`) is an estimator in scikit-learn's sense:
+
+* its constructor keywords are the fields of one frozen configuration dataclass, a
+  `JobConfig`: the defaults live there once, for the Python API and the CLI alike,
+  and the configuration is saved with the model as JSON;
+* ``get_params()`` / ``set_params()`` read and replace those fields, so
+  ``sklearn.base.clone``, ``GridSearchCV`` and ``cross_val_score`` work, and
+  ``repr`` shows the fields that differ from their defaults;
+* ``fit(...)`` returns the estimator; ``score(...)`` is a greater-is-better figure;
+* ``device="auto"|"cpu"|"cuda"|"cuda:N"`` says where it trains and predicts;
+* ``save(folder)`` writes one folder format (safetensors weights, JSON
+  configuration, fitted state, versions, data fingerprint and metrics) and
+  ``Job.load(folder, device=None)`` reads it back; `load` reads any of them and
+  returns the right job.
+
+>>> from lstmkit.tasks import Forecaster
+>>> Forecaster(horizon=6, ensemble=1)
+Forecaster(horizon=6, ensemble=1)
+>>> Forecaster(horizon=6).set_params(lookback=24).get_params()["lookback"]
+24
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import os
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import torch
+
+from lstmkit.errors import CheckpointError, ConfigError
+from lstmkit.train.checkpoint import load_model_dir
+from lstmkit.train.devices import resolve_device
+
+__all__ = ["JobConfig", "Estimator", "JOBS", "load"]
+
+C = TypeVar("C", bound="JobConfig")
+
+# the job saved in a folder ("task" in its metadata.json) -> the class that loads it
+JOBS = {
+    "forecaster": "lstmkit.tasks.forecasting:Forecaster",
+    "sequence_classifier": "lstmkit.tasks.classification:SequenceClassifier",
+    "text_classifier": "lstmkit.tasks.classification:TextClassifier",
+    "language_model": "lstmkit.tasks.language_model:LanguageModel",
+    "translator": "lstmkit.tasks.translation:Translator",
+    "anomaly": "lstmkit.tasks.anomaly:AnomalyDetector",
+}
+
+
+class JobConfig:
+    """What every job's frozen configuration dataclass shares: JSON in and out.
+
+    Tuples are written as JSON lists and read back as tuples; a saved key this
+    version does not know is an error that names it.
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-able dict (tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls: type[C], d: dict[str, Any]) -> C:
+        """Rebuild from `to_dict`'s output; unknown keys are a `CheckpointError`."""
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise CheckpointError(f"unknown {cls.__name__} option(s) {sorted(unknown)} in the saved configuration")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+class Estimator:
+    """Configuration, parameters, repr and device for a job; see the module docstring.
+
+    A subclass sets ``task`` (the name saved in a model folder) and ``config_class``
+    (its `JobConfig` dataclass), calls ``super().__init__(config, **params)`` and
+    implements ``fit``, ``score``, ``save`` and ``load``.
+    """
+
+    task: ClassVar[str]
+    config_class: ClassVar[type]
+    _estimator_type: ClassVar[str | None] = None
+
+    def __init__(self, config: Any = None, **params: Any):
+        self.config = self._make_config(config, params)
+
+    @classmethod
+    def _make_config(cls, config: Any, params: dict[str, Any]) -> Any:
+        name = cls.config_class.__name__
+        if config is not None:
+            if params:
+                raise ConfigError(f"give either a {name} or keyword parameters, not both")
+            if not isinstance(config, cls.config_class):
+                raise ConfigError(f"{cls.__name__} takes a {name}, got {type(config).__name__}")
+            return config
+        cls._check_names(params)
+        return cls.config_class(**params)
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls.config_class)]
+
+    @classmethod
+    def _check_names(cls, params: dict[str, Any]) -> None:
+        names = cls._param_names()
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            close = {u: difflib.get_close_matches(u, names, n=1) for u in unknown}
+            hints = "".join(f" (did you mean {m[0]!r} for {u!r}?)" for u, m in close.items() if m)
+            raise ConfigError(f"{cls.__name__}: unknown parameter(s) {unknown}{hints}; the parameters are {names}")
+
+    # ---- scikit-learn's estimator protocol ------------------------------------------
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The configuration's fields, as given to the constructor (``deep`` changes nothing: no sub-estimators)."""
+        return {name: getattr(self.config, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Estimator:
+        """Replace configuration fields (checked as in the constructor); returns ``self``.
+
+        A fitted model keeps its weights until the next ``fit``.
+        """
+        if params:
+            self._check_names(params)
+            self.config = dataclasses.replace(self.config, **params)
+        return self
+
+    def __repr__(self) -> str:
+        changed = []
+        for f in dataclasses.fields(self.config_class):
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            value = getattr(self.config, f.name)
+            if value != default:
+                changed.append(f"{f.name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn's model selection (imported only when scikit-learn asks)."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        classifier = self._estimator_type == "classifier"
+        return Tags(
+            estimator_type=self._estimator_type,
+            target_tags=TargetTags(required=classifier),
+            classifier_tags=ClassifierTags() if classifier else None,
+            input_tags=InputTags(two_d_array=True, three_d_array=True, string=True, allow_nan=True),
+            non_deterministic=True,
+        )
+
+    # ---- where and what ---------------------------------------------------------
+
+    @property
+    def device_(self) -> torch.device:
+        """The `torch.device` the configured ``device`` means on this machine."""
+        return resolve_device(self.config.device)
+
+    def resolved_config(self) -> dict[str, Any]:
+        """The configuration with every automatic value (``None``, ``"auto"``) replaced by what was used.
+
+        Before ``fit`` (or for a job with nothing automatic) this is `get_params`
+        with the device resolved; a job adds what its last ``fit`` chose.
+        """
+        params = self.get_params()
+        params["device"] = str(self.device_)
+        return params
+
+
+def load(path: str | os.PathLike, device: str | None = None) -> Estimator:
+    """Load any job saved by its ``save``: the folder says which job it is.
+
+    Args:
+        path: a model folder written by a job's ``save`` (or the CLI's ``--model-dir``).
+        device: where to put the networks (``"auto"``, ``"cpu"``, ``"cuda"``, ...);
+            ``None`` keeps the saved setting when this machine has it, else "auto".
+
+    Returns:
+        The fitted job: a `Forecaster`, `SequenceClassifier`, `TextClassifier`,
+        `LanguageModel`, `Translator` or `AnomalyDetector`.
+
+    Raises:
+        CheckpointError: the folder is not an lstmkit model, is corrupt, or holds a
+            job this version does not know.
+    """
+    if not Path(path).is_dir():
+        raise CheckpointError(f"{path}: no such model folder")
+    _, _, metadata = load_model_dir(path)
+    task = metadata.get("task")
+    if task not in JOBS:
+        raise CheckpointError(f"{path}: the folder holds no lstmkit job (its metadata.json says task {task!r}; "
+                              f"known: {sorted(JOBS)})")
+    module, name = JOBS[task].split(":")
+    return getattr(importlib.import_module(module), name).load(path, device=device)
+
+
+def placed(config: Any, device: str | None) -> Any:
+    """``config`` with the device a loaded model goes to: ``device`` when given; else the saved
+    one when this machine has it, else ``"auto"`` (a model saved on a GPU loads on a laptop)."""
+    if device is None:
+        try:
+            resolve_device(config.device)
+            return config
+        except ConfigError:
+            device = "auto"
+    resolve_device(device)  # a clear error now for a device this machine lacks
+    return dataclasses.replace(config, device=device)
