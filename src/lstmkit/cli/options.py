@@ -173,12 +173,11 @@ def job_kwargs(args: argparse.Namespace, options: Sequence[Opt]) -> dict:
 
 
 def job_constructor_kwargs(args: argparse.Namespace, config_class) -> dict:
-    """``device=`` for a job whose config has a ``device`` field and a device other than auto was asked for."""
+    """``device=`` from --device, for a job whose config has a ``device`` field."""
     import dataclasses
 
-    device = getattr(args, "device", "auto")
-    if device != "auto" and "device" in {f.name for f in dataclasses.fields(config_class)}:
-        return {"device": device}
+    if "device" in {f.name for f in dataclasses.fields(config_class)}:
+        return {"device": getattr(args, "device", "auto")}
     return {}
 
 
