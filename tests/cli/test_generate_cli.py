@@ -36,13 +36,15 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
     assert "-gram, Kneser-Ney</th>" in page and "<td>hidden_size</td>" in page
     assert not list(run.glob(".*.tmp"))
 
-    # the saved model generates the same text from the same seed, without training
-    again = tmp_path / "again"
-    assert main(["generate", "--model-dir", str(run / "model"), "--prompt", "And the", "--length", "30",
-                 "--run-dir", str(again)]) == 0
-    assert "loaded the char-level model" in capsys.readouterr().out
-    assert (again / "sample.txt").read_text() == sample
-    assert "<h2>Training</h2>" in (again / "report.html").read_text()  # the saved model keeps its training log
+    # the saved model generates the same text from the same seed, without training: lstmkit predict
+    capsys.readouterr()
+    assert main(["predict", "--model-dir", str(run / "model"), "--prompt", "And the", "--length", "30",
+                 "--output", str(tmp_path / "again.csv")]) == 0
+    assert capsys.readouterr().out.count("generated char tokens") == 1
+    import pandas as pd
+
+    again = pd.read_csv(tmp_path / "again.csv", dtype=str, keep_default_na=False)
+    assert again.columns.tolist() == ["prompt", "text"] and again["text"][0] + "\n" == sample
 
 
 @pytest.mark.parametrize("level", ["word", "symbol"])
