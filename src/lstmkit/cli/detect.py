@@ -63,7 +63,7 @@ def register(subparsers, parents) -> None:
     data = p.add_argument_group("data")
     data.add_argument("--data", "--train", dest="data",
                       help="CSV or Parquet file (default: the bundled labelled demo)")
-    data.add_argument("--target", help="value column(s), comma-separated (required with --data)")
+    data.add_argument("--target", help="value column(s), comma-separated (default: none; required with --data)")
     data.add_argument("--label-col", help="0/1 column of known anomalies, for the metrics, not a model input "
                                           "(default: none)")
     data.add_argument("--time-col", help="time column (default: none)")

@@ -81,7 +81,7 @@ def _data_options(parser) -> None:
     g = parser.add_argument_group("data")
     g.add_argument("--data", "--train", dest="data",
                    help="CSV or Parquet file to train on (default: the bundled monthly sunspots)")
-    g.add_argument("--target", help="column(s) to forecast, comma-separated (required with --data)")
+    g.add_argument("--target", help="column(s) to forecast, comma-separated (default: none; required with --data)")
     g.add_argument("--time-col", help="time column (default: none, positions)")
     g.add_argument("--id-col", help="series-id column: many series, one global model (default: none, one series)")
     g.add_argument("--past-covariates", type=names, default=(),

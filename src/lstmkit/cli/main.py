@@ -26,14 +26,21 @@ COMMANDS = ["lstmkit.cli.forecast", "lstmkit.cli.classify", "lstmkit.cli.generat
             "lstmkit.cli.detect", "lstmkit.cli.predict"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """No abbreviated options: ``--window`` must not quietly mean ``--window-length``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_abbrev=False, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lstmkit", parents=[global_options(suppress=False)],
         description="LSTM sequence modelling end to end: forecast, classify, generate, translate, detect; "
                     "predict with any saved model.",
     )
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     common = global_options(suppress=True)
     for name in COMMANDS:
         importlib.import_module(name).register(subparsers, [common])

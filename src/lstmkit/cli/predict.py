@@ -60,7 +60,7 @@ def _check_options(args, task: str, model_dir: Path) -> None:
         if getattr(args, dest) not in (None, "") and task not in tasks:
             raise ConfigError(f"{flag} does not apply to {model_dir}: it holds a {task} model")
     if task in NEEDS_DATA and args.data is None:
-        raise ConfigError(f"--data is required to predict with a {task} model ({model_dir})")
+        raise ConfigError(f"--data is required to predict with the {task} model in {model_dir}")
     if task == "language_model" and args.prompt and args.data:
         raise ConfigError("give --prompt or --data (one prompt per line), not both")
     if task == "translator" and (args.input is None) == (args.data is None):
