@@ -13,8 +13,8 @@ import json
 import time
 from pathlib import Path
 
-from lstmkit.cli.options import (ConfigDefault, Opt, RunClock, add_job_options, fit_kwargs, job_constructor_kwargs, job_kwargs,
-                                 resolved_config, size_options, training_options, write_run_json)
+from lstmkit.cli.options import (ConfigDefault, Opt, RunClock, add_job_options, fit_kwargs, job_constructor_kwargs,
+                                 job_kwargs, resolved_config, size_options, training_options, write_run_json)
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["register"]
