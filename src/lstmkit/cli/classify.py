@@ -100,7 +100,7 @@ def run(args) -> int:
             model = _sequence_model(args) if kind == "sequence" else _text_model(args)
             train, test, name = args.data, args.test, args.data
         print(f"lstmkit classify: {name} ({type(model).__name__}), run folder {run_dir}")
-        model.fit(train, **fit_kwargs(args))
+        model.fit(train, **fit_kwargs(args, model.fit))
         print(f"classes: {model.classes}")
         model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
         model.save(model_dir)

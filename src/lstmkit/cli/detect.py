@@ -157,7 +157,7 @@ def run(args) -> int:
     c = detector.config
     print(f"lstmkit detect: {name}; {c.method} method, training on the first {n_train} of {len(frame)} rows, "
           f"run folder {run_dir}")
-    detector.fit(frame.iloc[:n_train], **fit_kwargs(args))
+    detector.fit(frame.iloc[:n_train], **fit_kwargs(args, detector.fit))
     # scored from the first row, so the forecast method's state has the history behind it
     detections = detector.predict(frame)
     output = Path(args.output) if args.output else run_dir / "detections.csv"

@@ -180,7 +180,7 @@ def run_forecast(args) -> int:
     if args.windows:
         print(f"backtest: {args.windows} rolling origins, each a fresh fit on the data before it")
         result = model.backtest(frame, windows=args.windows, statistical=not args.no_statistical,
-                                **fit_kwargs(args))
+                                **fit_kwargs(args, model.backtest))
         print_table(result.summary, title=f"Backtest, {args.windows} windows of {model.config.horizon} steps "
                                           "(lower is better; coverage_80 ideal 0.80)")
         with atomic_path(run_dir / "backtest.csv") as tmp:
@@ -189,7 +189,7 @@ def run_forecast(args) -> int:
                                                                                           indent=2))
 
     print(f"final fit on all {len(frame)} rows")
-    model.fit(frame, **fit_kwargs(args))
+    model.fit(frame, **fit_kwargs(args, model.fit))
     future = read_table(args.future) if args.future else None
     forecast = model.predict(future=future)
     output = Path(args.output) if args.output else run_dir / "forecast.csv"
@@ -270,8 +270,10 @@ def run_backtest(args) -> int:
 
     frame, columns = _load(args)
     model = _forecaster(args, columns, frame)
-    progress = fit_kwargs(args) if not args.json else {"verbose": False}
-    result = model.backtest(frame, windows=args.windows, statistical=not args.no_statistical, **progress)
+    # with --json, standard output is the JSON alone
+    quiet = argparse.Namespace(quiet=args.quiet or args.json)
+    result = model.backtest(frame, windows=args.windows, statistical=not args.no_statistical,
+                            **fit_kwargs(quiet, model.backtest))
     if args.json:
         print(json.dumps(result.summary.reset_index().to_dict(orient="records"), indent=2, default=float))
     else:

@@ -97,7 +97,7 @@ def run(args) -> int:
     budget = f", at most {lm.config.time_budget:.0f} s" if lm.config.time_budget else ""
     print(f"lstmkit generate: training a {lm.config.level}-level LSTM ({lm.config.hidden_size} units) on "
           f"{len(head):,} characters of {name}{budget}; run folder {run_dir}", flush=True)
-    lm.fit(head, **fit_kwargs(args))
+    lm.fit(head, **fit_kwargs(args, lm.fit))
     metrics: dict = {}
     if _has_two_tokens(lm, tail):
         metrics = _score(lm, head, tail, f"the held-out last {HELD_OUT:.0%} ({len(tail):,} characters)")

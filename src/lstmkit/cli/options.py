@@ -181,9 +181,18 @@ def job_constructor_kwargs(args: argparse.Namespace, config_class) -> dict:
     return {}
 
 
-def fit_kwargs(args: argparse.Namespace) -> dict:
-    """Keyword arguments every job's ``fit`` takes from the global options: progress output or not."""
-    return {"verbose": not getattr(args, "quiet", False)}
+def fit_kwargs(args: argparse.Namespace, fit: Callable) -> dict:
+    """What ``fit`` (or ``backtest``) takes from --quiet: ``verbose=`` and, where it has it, ``progress=``.
+
+    >>> def fit(data, *, verbose=False, progress=None): ...
+    >>> fit_kwargs(argparse.Namespace(quiet=True), fit)
+    {'verbose': False, 'progress': False}
+    """
+    import inspect
+
+    loud = not getattr(args, "quiet", False)
+    parameters = inspect.signature(fit).parameters
+    return {name: loud for name in ("verbose", "progress") if name in parameters}
 
 
 def check_model_dir(model_dir: Path) -> None:

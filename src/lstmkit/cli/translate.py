@@ -108,7 +108,7 @@ def run(args) -> int:
     budget = f", at most {c.time_budget:.0f} s" if c.time_budget else ""
     print(f"lstmkit translate: training an encoder-decoder with {c.attention} attention on {len(train):,} of "
           f"{name}{budget}; run folder {run_dir}", flush=True)
-    model.fit(train, **fit_kwargs(args))
+    model.fit(train, **fit_kwargs(args, model.fit))
     metrics, predictions = {}, None
     if test:
         metrics, predictions = model.evaluate(test, beam=c.beam, return_predictions=True)
