@@ -45,6 +45,12 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
 
     again = pd.read_csv(tmp_path / "again.csv", dtype=str, keep_default_na=False)
     assert again.columns.tolist() == ["prompt", "text"] and again["text"][0] + "\n" == sample
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("And the\n\nIn the\n", encoding="utf-8")
+    assert main(["predict", "--model-dir", str(run / "model"), "--data", str(prompts), "--length", "5",
+                 "--output", str(tmp_path / "two.csv")]) == 0
+    two = pd.read_csv(tmp_path / "two.csv", dtype=str, keep_default_na=False)
+    assert two["prompt"].tolist() == ["And the", "In the"] and two["text"][1].startswith("In the")
 
 
 @pytest.mark.parametrize("level", ["word", "symbol"])
