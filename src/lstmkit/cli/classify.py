@@ -40,8 +40,8 @@ MODEL = [
     *size_options(),
     *training_options(),
 ]
-TEXT_MODEL = [Opt("--level", ("level",), "text tokens (the bundled example: char)", None,
-                  ("char", "word", "subword"))]
+TEXT_MODEL = [Opt("--level", ("level",), "text tokens", None, ("char", "word", "subword"),
+                  note="; the bundled example: char")]
 
 
 def register(subparsers, parents) -> None:
@@ -147,7 +147,8 @@ def _text_model(args, **defaults):
         raise ConfigError("--id-col names the sequences of a long table; for texts give --text-col")
     if args.no_conv or args.features or args.time_col:
         raise ConfigError("--no-conv/--features/--time-col are for numeric sequences; these data are texts")
-    options = {**defaults, **job_kwargs(args, TEXT_MODEL + MODEL), **job_constructor_kwargs(args, TextClassifierConfig)}
+    options = {**defaults, **job_kwargs(args, TEXT_MODEL + MODEL),
+               **job_constructor_kwargs(args, TextClassifierConfig)}
     return TextClassifier(text_col=args.text_col or defaults.get("text_col", "text"),
                           label_col=args.label_col or defaults.get("label_col", "label"),
                           id_col=args.id_col, embeddings=args.embeddings,
