@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -e ".[test,data,onnx,explain]"
+	$(PIP) install --quiet -c constraints.txt -e ".[test,data,onnx,explain,native]"
 	touch $(STAMP)
 
 install: $(STAMP)

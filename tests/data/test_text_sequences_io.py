@@ -1,7 +1,5 @@
 """Classification inputs: long tables, .npz, .ts, text tables and folders, padding, buckets, scaling."""
 
-import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
@@ -22,13 +20,6 @@ from lstmkit.data.sequences import (
 )
 from lstmkit.data.text_io import read_texts, texts_from_frame
 from lstmkit.errors import ConfigError, DataError
-
-
-@pytest.mark.parametrize("name", ["lstmkit.data.sequences", "lstmkit.data.text_io",
-                                  "lstmkit.data.datasets.classification"])
-def test_docstring_examples(name):
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ---- arrays ----------------------------------------------------------------------------

@@ -63,10 +63,3 @@ def test_inject_anomalies_is_reproducible_and_labels_what_it_changed():
     assert len(runs(la)) == 5  # no two anomalies touch
 
 
-def test_docstring_examples():
-    import doctest
-
-    import lstmkit.evaluate.anomaly as module
-
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0

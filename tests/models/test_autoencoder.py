@@ -59,10 +59,3 @@ def test_learns_to_reconstruct_sine_windows():
     assert loss.item() < 0.2 * first
 
 
-def test_docstring_examples():
-    import doctest
-
-    import lstmkit.models.autoencoder as module
-
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0

@@ -109,9 +109,22 @@ def test_python_loops_run_off_cpu_and_for_other_dtypes():
     assert sequence_module._compiled(torch.zeros(1, dtype=torch.bfloat16)) is None
 
 
-def test_ninja_from_the_package_is_put_on_path(monkeypatch):
+def test_ninja_from_the_package_is_on_path_for_the_build_only(monkeypatch):
     ninja = pytest.importorskip("ninja")
     monkeypatch.setattr(native.shutil, "which", lambda name: None)  # as on a machine without system ninja
     monkeypatch.setenv("PATH", "/nowhere")
-    native._put_ninja_on_path()
-    assert native.os.environ["PATH"].split(native.os.pathsep)[0] == ninja.BIN_DIR
+    directory = native._ninja_dir()
+    assert directory == ninja.BIN_DIR
+    with native._ninja_on_path(directory):
+        assert native.os.environ["PATH"].split(native.os.pathsep)[0] == ninja.BIN_DIR
+    assert native.os.environ["PATH"] == "/nowhere"  # the process's environment is left as it was
+
+
+def test_without_ninja_the_python_loops_run_silently(monkeypatch, recwarn):
+    monkeypatch.setattr(native, "_ninja_dir", lambda: None)
+    native.load.cache_clear()
+    try:
+        assert native.load() is None
+    finally:
+        native.load.cache_clear()
+    assert not [w for w in recwarn if "C++" in str(w.message)]

@@ -129,10 +129,3 @@ def test_public_api_is_exported():
     assert all(hasattr(tasks, n) for n in tasks.__all__) and all(hasattr(models, n) for n in models.__all__)
 
 
-def test_docstring_examples():
-    import doctest
-
-    import lstmkit.tasks.anomaly as module
-
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0

@@ -1,6 +1,5 @@
 """SequenceClassifier and TextClassifier: they learn, predict, score, save, and fail clearly."""
 
-import doctest
 import json
 
 import numpy as np
@@ -17,11 +16,6 @@ from lstmkit.train import load_model_dir, save_model_dir
 
 TINY = {"hidden_size": 8, "ensemble": 1, "dropout": 0.0}
 TINY_SEQ = {**TINY, "conv_channels": (8,), "conv_kernels": (3,)}
-
-
-def test_docstring_examples():
-    result = doctest.testmod(classification_module)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ---- metrics -------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ the device option.
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -163,6 +166,42 @@ def test_score_is_a_greater_is_better_number(fitted):
     assert isinstance(score, float) and np.isfinite(score)
 
 
+def test_fine_tuning_starts_from_the_saved_weights_and_keeps_the_preprocessing(fitted, tmp_path):
+    task, case, model, _ = fitted
+    model.save(tmp_path / "m")
+    # a learning rate too small to move the weights: the fine-tuned model predicts as the saved one
+    # (up to the batch-norm statistics of the classifier's convolutions, which training updates) ...
+    still = dict(case.params, lr=1e-12, max_epochs=1, device="cpu")
+    saved = case.predict(model)
+    tuned = case.predict(case.job(**still).fit(*case.data(), init_from=tmp_path / "m"))
+    # ... and one trained from scratch the same way does not
+    fresh = case.predict(case.job(**dict(still, seed=1)).fit(*case.data()))
+    assert _gap(tuned, saved) <= 0.25 * _gap(fresh, saved)
+    if task != "sequence_classifier":
+        _same(tuned, saved)
+    # a fitted object works as well as its folder
+    again = case.predict(case.job(**still).fit(*case.data(), init_from=model))
+    assert _gap(again, saved) <= 0.25 * _gap(fresh, saved)
+
+
+def _gap(a, b) -> float:
+    """How far apart two predictions are: the largest difference, or the share of texts that differ."""
+    if isinstance(a, list):
+        return float(np.mean([x != y for x, y in zip(a, b)]))
+    return float(np.nanmax(np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))))
+
+
+def test_fine_tuning_names_what_it_does_not_take():
+    X, y = _waves()
+    clf = SequenceClassifier(**CASES["sequence_classifier"].params).fit(X, y)
+    with pytest.raises(DataError, match=r"label\(s\) \['medium'\] are not among the classes"):
+        SequenceClassifier(**CASES["sequence_classifier"].params).fit(X, ["medium"] + y[1:], init_from=clf)
+    with pytest.warns(UserWarning, match=r"keeps the saved model's network and preprocessing \(hidden_size=4\)"):
+        SequenceClassifier(**{**CASES["sequence_classifier"].params, "hidden_size": 6}).fit(X, y, init_from=clf)
+    with pytest.raises(ConfigError, match="a SequenceClassifier cannot start a TextClassifier"):
+        TextClassifier().fit(*_texts(), init_from=clf)
+
+
 def test_a_missing_gpu_is_a_clear_error_not_an_assertion():
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
@@ -197,7 +236,8 @@ def test_grid_search_over_a_forecaster_with_time_series_splits():
 
     frame = _air()[0]
     params = {**CASES["forecaster"].params, "lookback": 12}
-    search = GridSearchCV(Forecaster(**params), {"hidden_size": [4, 8]}, cv=TimeSeriesSplit(2, test_size=40))
+    # test folds of 5 rows: shorter than lookback + horizon, they continue the fitted history
+    search = GridSearchCV(Forecaster(**params), {"hidden_size": [4, 8]}, cv=TimeSeriesSplit(2, test_size=5))
     search.fit(frame)
     assert search.best_score_ < 0  # minus MASE
 
@@ -244,3 +284,46 @@ def test_a_future_table_shifted_by_a_period_is_an_error_naming_the_steps(promo_m
     early = _future(frame, -1)  # starts at the last observed month
     with pytest.raises(DataError, match=r"missing 2023-04-01"):
         model.predict(future=early)
+
+
+# ---- folders saved before the contract (tests/fixtures/saved-aca45bb, see its README) ----
+
+OLD = Path(__file__).parents[1] / "fixtures" / "saved-aca45bb"
+EXPECTED = json.loads((OLD / "expected.json").read_text())
+
+PREDICT = {
+    "forecaster": lambda m: m.predict()["forecast"].tolist(),
+    "sequence_classifier": lambda m: m.predict_proba(_waves()[0]).tolist(),
+    "text_classifier": lambda m: m.predict_proba(["great film", "bad film"]).tolist(),
+    "language_model": lambda m: m.evaluate(CORPUS[:200])["cross_entropy"],
+    "translator": lambda m: m.translate(["1 jan", "3 mar"]),
+    "anomaly": lambda m: [None if np.isnan(v) else v for v in m.score_samples(_sine()[0]).tolist()],
+}
+
+
+@pytest.mark.parametrize("task", sorted(PREDICT))
+def test_a_folder_saved_by_the_old_code_loads_and_predicts_as_before(task):
+    model = lstmkit.load(OLD / task, device="cpu")
+    assert model.task == task
+    got, want = PREDICT[task](model), EXPECTED[task]
+    if isinstance(want, list) and want and isinstance(want[0], str):
+        assert got == want
+    else:
+        np.testing.assert_allclose(np.array(got, dtype=float), np.array(want, dtype=float), rtol=1e-5, atol=1e-6)
+
+
+def test_old_configs_read_their_missing_options_as_the_defaults_they_were_trained_with():
+    clf = lstmkit.load(OLD / "sequence_classifier")
+    assert clf.get_params()["device"] in ("auto", "cpu")  # None, the old default, reads as "auto"
+    assert lstmkit.load(OLD / "forecaster").get_params()["device"] == "auto"
+
+
+def test_a_folder_from_a_newer_job_names_the_job(tmp_path):
+    folder = tmp_path / "m"
+    shutil.copytree(OLD / "anomaly", folder)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["task"] = "video_predictor"
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    # the manifest's checksum catches the edit first; either way the message names the folder
+    with pytest.raises(CheckpointError, match=str(folder)):
+        lstmkit.load(folder)

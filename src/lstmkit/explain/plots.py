@@ -6,15 +6,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state changed on import
+import numpy as np
+from torch import Tensor
 
-matplotlib.use("Agg")  # files only: no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from torch import Tensor  # noqa: E402
-
-from lstmkit.explain.recording import GATES, Recording  # noqa: E402
-from lstmkit.utils.files import atomic_path  # noqa: E402
+from lstmkit.explain.recording import GATES, Recording
+from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_gates", "plot_attributions"]
 
@@ -44,7 +41,8 @@ def plot_gates(recording: Recording, path: str | os.PathLike, *, layer: int = 0,
     names = list(names)
     if not names or any(n not in GATES for n in names):
         raise ValueError(f"names must be a non-empty selection of {GATES}, got {names!r}")
-    fig, axes = plt.subplots(len(names), 1, figsize=(10, 1.9 * len(names) + 0.6), squeeze=False)
+    fig = Figure(figsize=(10, 1.9 * len(names) + 0.6))
+    axes = fig.subplots(len(names), 1, squeeze=False)
     for ax, name in zip(axes[:, 0], names):
         values = recording.get(name, layer=layer, direction=direction, sample=sample).cpu().numpy().T  # (H, T)
         values = values[:MAX_UNITS]
@@ -88,7 +86,8 @@ def plot_attributions(attributions: Tensor, path: str | os.PathLike, *,
         raise ValueError(f"feature_names must name all {F} features, got {len(feature_names)}")
     values = attributions.detach().cpu().double().numpy().T  # (F, T)
     bound = max(float(np.abs(values).max()), 1e-12)
-    fig, ax = plt.subplots(figsize=(10, 0.45 * F + 1.6))
+    fig = Figure(figsize=(10, 0.45 * F + 1.6))
+    ax = fig.add_subplot()
     image = ax.imshow(values, aspect="auto", cmap="RdBu_r", vmin=-bound, vmax=bound, interpolation="nearest")
     ax.set_yticks(range(F), list(feature_names) if feature_names is not None else [str(j) for j in range(F)])
     ax.set_xlabel("time step")
@@ -100,9 +99,6 @@ def plot_attributions(attributions: Tensor, path: str | os.PathLike, *,
 
 def _save(fig, path: str | os.PathLike) -> Path:
     path = Path(path)
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-    finally:
-        plt.close(fig)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
     return path

@@ -6,14 +6,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state changed on import
+import numpy as np
 
-matplotlib.use("Agg")  # files only: no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from lstmkit.errors import DataError  # noqa: E402
-from lstmkit.utils.files import atomic_path  # noqa: E402
+from lstmkit.errors import DataError
+from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_attention"]
 
@@ -49,7 +46,8 @@ def plot_attention(source: Sequence[str], target: Sequence[str], weights, path: 
                         "one row per output piece, one column per source piece")
     width = min(2 + 0.35 * len(source), 30)
     height = min(1.5 + 0.35 * len(target), 30)
-    fig, ax = plt.subplots(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_subplot()
     image = ax.imshow(w, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(source)), [_label(p) for p in source], rotation=90 if len(source) > 20 else 0)
     ax.set_yticks(range(len(target)), [_label(p) for p in target])
@@ -62,5 +60,4 @@ def plot_attention(source: Sequence[str], target: Sequence[str], weights, path: 
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
     return path

@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state changed on import
+import pandas as pd
 
-matplotlib.use("Agg")  # files only: no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from lstmkit.utils.files import atomic_path  # noqa: E402
+from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_forecast"]
 
@@ -39,7 +36,8 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, config, path: s
         forecast = forecast[forecast["target"] == target]
     keys = list(pd.unique(history[id_col]))[:MAX_SERIES] if id_col else [None]
     rows = len(keys) + (1 if backtest is not None else 0)
-    fig, axes = plt.subplots(rows, 1, figsize=(10, 3.2 * rows), squeeze=False)
+    fig = Figure(figsize=(10, 3.2 * rows))
+    axes = fig.subplots(rows, 1, squeeze=False)
     lo_col, hi_col = f"q{min(config.quantiles):g}", f"q{max(config.quantiles):g}"
     for ax, key in zip(axes[:, 0], keys):
         past = history if key is None else history[history[id_col] == key]
@@ -70,7 +68,6 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, config, path: s
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
     return path
 
 

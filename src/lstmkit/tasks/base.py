@@ -11,6 +11,12 @@ A job (`Forecaster`, `SequenceClassifier`, `TextClassifier`, `LanguageModel`,
   ``repr`` shows the fields that differ from their defaults;
 * ``fit(...)`` returns the estimator; ``score(...)`` is a greater-is-better figure;
 * ``device="auto"|"cpu"|"cuda"|"cuda:N"`` says where it trains and predicts;
+* ``fit(data, init_from=folder_or_job)`` fine-tunes: training starts from the saved
+  weights, and the saved model's fitted preprocessing (scalers, log transform,
+  lookback, vocabularies, classes, ensemble size) is kept as it is, so that the
+  weights keep meaning what they learnt; only the training options (epochs,
+  learning rate, batch size, seed, ...) come from this configuration. A detector's
+  threshold is set anew from the new training data;
 * ``save(folder)`` writes one folder format (safetensors weights, JSON
   configuration, fitted state, versions, data fingerprint and metrics) and
   ``Job.load(folder, device=None)`` reads it back; `load` reads any of them and
@@ -29,6 +35,7 @@ import dataclasses
 import difflib
 import importlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -38,7 +45,14 @@ from lstmkit.errors import CheckpointError, ConfigError
 from lstmkit.train.checkpoint import load_model_dir
 from lstmkit.train.devices import resolve_device
 
-__all__ = ["JobConfig", "Estimator", "JOBS", "load"]
+__all__ = ["JobConfig", "Estimator", "JOBS", "TRAINING_PARAMS", "load"]
+
+# parameters that only steer training: fine-tuning takes them from the new configuration
+TRAINING_PARAMS = frozenset({
+    "max_epochs", "max_steps", "patience", "lr", "lr_patience", "schedule", "weight_decay", "batch_size",
+    "clip_grad_norm", "val_fraction", "time_budget", "max_windows", "teacher_forcing", "teacher_forcing_final",
+    "augment_scale", "seed", "device", "beam", "length_penalty", "quantile", "false_alarm_rate", "fill",
+})
 
 C = TypeVar("C", bound="JobConfig")
 
@@ -150,6 +164,38 @@ class Estimator:
             input_tags=InputTags(two_d_array=True, three_d_array=True, string=True, allow_nan=True),
             non_deterministic=True,
         )
+
+    # ---- fine-tuning -----------------------------------------------------------------
+
+    def _warm_start(self, init_from: Any) -> Any:
+        """The fitted job to fine-tune from (a model folder or a fitted job), or ``None``.
+
+        Parameters that shape the network or the preprocessing come from the saved
+        model; where this configuration asks for something else, a warning names them.
+        """
+        if init_from is None:
+            return None
+        source = init_from if isinstance(init_from, Estimator) else type(self).load(init_from,
+                                                                                   device=self.config.device)
+        if type(source) is not type(self):
+            raise ConfigError(f"init_from: a {type(source).__name__} cannot start a {type(self).__name__}")
+        source._require_fitted()
+        saved = source.get_params()
+        differs = sorted(n for n, v in self.get_params().items() if n not in TRAINING_PARAMS and saved[n] != v)
+        if differs:
+            shown = ", ".join(f"{n}={saved[n]!r}" for n in differs)
+            warnings.warn(f"init_from: fine-tuning keeps the saved model's network and preprocessing ({shown}); "
+                          f"this configuration's {differs} are not used", stacklevel=3)
+        return source
+
+    @staticmethod
+    def _copy_weights(net: torch.nn.Module, source: torch.nn.Module) -> None:
+        """Start ``net`` from ``source``'s weights (fine-tuning)."""
+        try:
+            net.load_state_dict(source.state_dict())
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[0]
+            raise ConfigError(f"init_from: the saved network does not match the one this job builds ({first})") from None
 
     # ---- where and what ---------------------------------------------------------
 

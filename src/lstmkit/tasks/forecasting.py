@@ -182,7 +182,7 @@ class Forecaster(Estimator):
     >>> from lstmkit.data import datasets
     >>> df = datasets.load("air_passengers")
     >>> f = Forecaster(horizon=6, target="passengers", time_col="month", ensemble=1, max_epochs=3)
-    >>> f.fit(df).predict().columns.tolist()
+    >>> f.fit(df).predict().columns.tolist()  # doctest: +SKIP
     ['step', 'month', 'forecast', 'q0.1', 'q0.5', 'q0.9']
     """
 
@@ -197,36 +197,47 @@ class Forecaster(Estimator):
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, data: pd.DataFrame | pd.Series | np.ndarray, *, verbose: bool = False) -> Forecaster:
+    def fit(self, data: pd.DataFrame | pd.Series | np.ndarray, *, verbose: bool = False,
+            init_from: str | os.PathLike | Forecaster | None = None) -> Forecaster:
         """Fit on every row of ``data`` (the training part: nothing else is seen).
 
         Args:
             data: a DataFrame with the configured columns, a Series (its index is
                 taken as time when it is a DatetimeIndex) or a 1-D array.
             verbose: print one line per ensemble member.
+            init_from: fine-tune a saved forecaster (its folder, or the fitted object):
+                every member starts from its weights, and its scaling, log transform,
+                lookback, seasonal period, base and ensemble size are kept (every
+                series in ``data`` must have been in its training data).
 
         Returns:
             ``self``.
         """
         c = self.config
+        source = self._warm_start(init_from)
+        saved = source._require_fitted() if source is not None else None
         vs = self._validate(data)
-        frame, calendar_cols = self._with_calendar(vs.frame, vs.freq)
-        m = c.seasonal_period or infer_seasonal_period(vs.freq)
+        frame, calendar_cols = self._with_calendar(vs.frame, vs.freq, saved.calendar_columns if saved else None)
+        m = saved.m if saved else c.seasonal_period or infer_seasonal_period(vs.freq)
         shortest = min(vs.lengths.values())
-        lookback = self._lookback(m, shortest)
-        log = self._use_log(frame)
+        lookback = saved.lookback if saved else self._lookback(m, shortest)
+        log = saved.log if saved else self._use_log(frame)
         frame = self._apply_log(frame, log)
         value_cols = [*c.targets, *c.past_covariates, *c.future_covariates, *calendar_cols]
-        scaler = StandardScaler().fit(frame, value_cols, c.id_col)
+        if saved:
+            scaler = scaler_from_dict(saved.scaler)
+            _check_known_series(scaler, frame, c.id_col)
+        else:
+            scaler = StandardScaler().fit(frame, value_cols, c.id_col)
         scaled = scaler.transform(frame)
         roles = dict(target=list(c.targets), id_col=c.id_col, past_covariates=list(c.past_covariates),
                      future_covariates=[*c.future_covariates, *calendar_cols])
         windows = make_windows(scaled, lookback=lookback, horizon=c.horizon, time_col=c.time_col, **roles)
-        base = self._choose_base(windows, m)
+        base = saved.base if saved else self._choose_base(windows, m)
         past, future, target = self._relative(windows.past, windows.future, windows.target, base, m)
         train_idx, val_idx = self._split(windows.series, windows.position)
         # the ensemble size depends on how much data there is, not on how much of it one epoch uses
-        members = c.ensemble or (10 if len(train_idx) < LONG_SERIES else 3)
+        members = saved.members if saved else c.ensemble or (10 if len(train_idx) < LONG_SERIES else 3)
         train_idx = _strided(train_idx, c.max_windows)
         val_idx = _strided(val_idx, max(1, c.max_windows // 4))
 
@@ -244,6 +255,8 @@ class Forecaster(Estimator):
         for k in range(members):
             seed_everything(c.seed + k)
             net = ForecastNet(net_config)
+            if source is not None:
+                self._copy_weights(net, source._nets[k])
             trainer = Trainer(
                 net, compute_loss=_quantile_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
                 patience=c.patience, seed=c.seed + k, batch_size=batch_size, progress=False,
@@ -481,17 +494,20 @@ class Forecaster(Estimator):
         forecast, ``-1`` as good as the seasonal naive forecast in the history (``m``
         the fitted seasonal period; ``m = 1`` is the naive forecast).
 
+        A series in ``data`` that starts after the end of the data given to ``fit`` (the
+        test fold of scikit-learn's ``TimeSeriesSplit``, say) is read as the continuation
+        of the fitted history, so it needs only ``horizon`` rows.
+
         Args:
             data: history followed by the ``horizon`` steps to score; every series needs
-                at least ``lookback + horizon`` rows.
+                at least ``lookback + horizon`` rows, counting the fitted history it continues.
             y: ignored (the targets are in ``data``); there for scikit-learn.
             future: the future covariates of the scored steps, when the model has them
                 (by default they are read from ``data``'s own rows).
         """
         fitted = self._require_fitted()
         c = self.config
-        full = self._validate(data).frame
-        parts = _groups(full, c.id_col)
+        parts = self._continued(self._validate(data).frame)
         short = {k: len(p) for k, p in parts if len(p) < fitted.lookback + c.horizon}
         if short:
             raise DataError(f"score needs lookback + horizon = {fitted.lookback + c.horizon} rows per series "
@@ -510,6 +526,21 @@ class Forecaster(Estimator):
             scales.append(np.abs(values[lag:] - values[:-lag]).mean(axis=0))
         scale = np.maximum(np.stack(scales)[:, None, :], 1e-12)  # (S, 1, n_targets)
         return -float((np.abs(forecast - actual) / scale).mean())
+
+    def _continued(self, frame: pd.DataFrame) -> list[tuple[Any, pd.DataFrame]]:
+        """Each series of ``frame``, after the fitted history's tail when it starts after that tail ends."""
+        c = self.config
+        parts = _groups(frame, c.id_col)
+        if c.time_col is None:
+            return parts
+        tails = dict(_groups(_untail(self._require_fitted().tail, c.time_col), c.id_col))
+        joined = []
+        for key, part in parts:
+            tail = tails.get(key)
+            if tail is not None and len(part) and part[c.time_col].iloc[0] > tail[c.time_col].iloc[-1]:
+                part = pd.concat([tail[part.columns], part], ignore_index=True)
+            joined.append((key, part))
+        return joined
 
     def resolved_config(self) -> dict[str, Any]:
         """The configuration with what the last fit chose for every automatic value."""

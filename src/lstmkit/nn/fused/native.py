@@ -7,23 +7,28 @@ Python loops issue 7-25 operators per step, which at small sizes (32 sequences o
 units) cost more than the product itself; fused, the variants run at 0.85-1.7x of
 ``torch.nn.LSTM``'s oneDNN kernel instead of 1.0-3.0x (``bench/variants.py``).
 
-It is built with `torch.utils.cpp_extension.load` (a C++ compiler is needed; ``ninja``
-comes with lstmkit's dependencies) for the CPU's widest vector unit that torch uses,
-into torch's extension cache (``$TORCH_EXTENSIONS_DIR``, by default
-``~/.cache/torch_extensions``): about 35 s once, then a second or two per process.
-``make test`` builds it before the tests (``python -m lstmkit.nn.fused.build``).
+It is built with `torch.utils.cpp_extension.load` (a C++ compiler and ``ninja`` are
+needed: ``pip install lstmkit[native]`` brings ninja) for the CPU's widest vector unit
+that torch uses, into torch's extension cache (``$TORCH_EXTENSIONS_DIR``, by default
+``~/.cache/torch_extensions``): about 35 s once — a line on stderr says so when the
+compile starts and how long it took — then a second or two per process. ``make native``
+(which ``make test`` runs) builds it ahead (``python -m lstmkit.nn.fused.build``).
 
-When it cannot be built — no compiler, a failed build — or when the environment sets
-``LSTMKIT_NATIVE=0``, `load` returns None (with one warning giving the reason, for a
-failed build) and the Python loops run: same results, slower at small sizes.
+When it cannot be built — no compiler, no ninja, a failed build — or when the
+environment sets ``LSTMKIT_NATIVE=0``, `load` returns None (with one warning giving the
+reason, for a failed build) and the Python loops run: same results, slower at small sizes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import sys
+import time
 import warnings
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -48,15 +53,46 @@ def disabled() -> bool:
     return os.environ.get("LSTMKIT_NATIVE", "1").strip().lower() in ("0", "false", "no", "off")
 
 
-def _put_ninja_on_path() -> None:
-    """torch runs ``ninja`` from PATH; the ``ninja`` package's binary may sit in a venv not on it."""
+def _ninja_dir() -> str | None:
+    """Where a ``ninja`` binary is: on PATH (``""``), in the ``ninja`` package, or nowhere (None)."""
     if shutil.which("ninja") is not None:
-        return
+        return ""
     try:
         import ninja
     except ImportError:
-        return  # the build will fail with torch's own message, which the warning passes on
-    os.environ["PATH"] = os.pathsep.join([ninja.BIN_DIR, os.environ.get("PATH", "")])
+        return None
+    return ninja.BIN_DIR
+
+
+@contextlib.contextmanager
+def _ninja_on_path(directory: str) -> Iterator[None]:
+    """torch runs ``ninja`` from PATH: for the build only, put the package's binary there.
+
+    The process's PATH is restored afterwards: importing or using lstmkit leaves the
+    environment as it found it.
+    """
+    if not directory:
+        yield
+        return
+    previous = os.environ.get("PATH")
+    os.environ["PATH"] = os.pathsep.join([directory, previous or ""])
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["PATH"]
+        else:
+            os.environ["PATH"] = previous
+
+
+def _built(name: str) -> bool:
+    """Whether torch's extension cache already holds the build ``name``."""
+    try:
+        from torch.utils.cpp_extension import _get_build_directory
+
+        return any(Path(_get_build_directory(name, verbose=False)).glob(f"{name}*.so"))
+    except Exception:  # noqa: BLE001 - a private helper of torch: when it changes, say nothing
+        return True
 
 
 @cache
@@ -69,24 +105,29 @@ def load() -> ModuleType | None:
     if disabled():
         return None
     compiler = os.environ.get("CXX", "c++")
-    if shutil.which(compiler) is None:
-        return None  # no compiler: the Python loops, silently
+    ninja_dir = _ninja_dir()
+    if shutil.which(compiler) is None or ninja_dir is None:
+        return None  # no compiler or no ninja (an optional extra): the Python loops, silently
     try:
         from torch.utils import cpp_extension
-
-        _put_ninja_on_path()
 
         capability = torch.backends.cpu.get_cpu_capability()
         flags = _VECTOR_FLAGS.get(capability, [])
         # a build belongs to one source, one set of flags and one torch (the cache is shared)
         stamp = " ".join([torch.__version__, *flags]).encode()
         digest = hashlib.sha256(SOURCE.read_bytes() + stamp).hexdigest()[:12]
-        return cpp_extension.load(
-            name=f"lstmkit_lstm_sequence_{digest}",
-            sources=[str(SOURCE)],
-            extra_cflags=["-O2", *flags],
-            verbose=False,
-        )
+        name = f"lstmkit_lstm_sequence_{digest}"
+        fresh = not _built(name)
+        if fresh:
+            print(f"lstmkit: compiling the C++ LSTM loops for {capability or 'this CPU'} (once, about 35 s; "
+                  "LSTMKIT_NATIVE=0 skips it and runs the Python loops)...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        with _ninja_on_path(ninja_dir):
+            module = cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=["-O2", *flags], verbose=False)
+        if fresh:
+            print(f"lstmkit: C++ LSTM loops built in {time.perf_counter() - started:.0f} s", file=sys.stderr,
+                  flush=True)
+        return module
     except Exception as error:  # noqa: BLE001 - any build failure means: use the Python loops
         warnings.warn(
             f"lstmkit: could not build the C++ LSTM loops ({type(error).__name__}: {str(error).strip()[:300]}); "
