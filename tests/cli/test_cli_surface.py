@@ -6,6 +6,7 @@ import inspect
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -225,3 +226,48 @@ def test_cli_package_does_not_shadow_the_main_module():
     import lstmkit.cli.main as module
 
     assert inspect.ismodule(module) and not hasattr(lstmkit.cli, "build_parser")
+
+
+SAVED = Path(__file__).resolve().parents[1] / "fixtures" / "saved-aca45bb"
+
+
+def _saved_inputs(job, tmp_path):
+    """The predict arguments for each saved folder, and how to read the expected values from the output."""
+    if job == "forecaster":
+        return [], lambda out: out["forecast"].tolist()
+    if job == "sequence_classifier":
+        rng = np.random.default_rng(0)
+        t = np.linspace(0, 6, 12)
+        X = np.stack([np.sin(t * (1 + k % 2)) + 0.1 * rng.normal(size=12) for k in range(20)])
+        np.savez(tmp_path / "x.npz", X=X)
+        return ["--data", str(tmp_path / "x.npz")], lambda out: out[["prob_fast", "prob_slow"]].to_numpy().tolist()
+    if job == "text_classifier":
+        pd.DataFrame({"text": ["great film", "bad film"]}).to_csv(tmp_path / "t.csv", index=False)
+        return ["--data", str(tmp_path / "t.csv")], lambda out: out[["prob_neg", "prob_pos"]].to_numpy().tolist()
+    if job == "anomaly":
+        pd.DataFrame({"value": np.sin(np.arange(200) / 6.0)}).to_csv(tmp_path / "v.csv", index=False)
+        return ["--data", str(tmp_path / "v.csv")], lambda out: out["score"].tolist()
+    if job == "translator":
+        (tmp_path / "in.txt").write_text("1 jan\n3 mar\n", encoding="utf-8")
+        return ["--data", str(tmp_path / "in.txt")], lambda out: out["output"].tolist()
+    return ["--prompt", "the cat", "--length", "5"], None  # language model: sampled, checked by shape
+
+
+@pytest.mark.parametrize("job", ["forecaster", "sequence_classifier", "text_classifier", "language_model",
+                                 "translator", "anomaly"])
+def test_predict_reads_the_job_from_any_saved_folder(job, tmp_path, capsys):
+    args, read = _saved_inputs(job, tmp_path)
+    output = tmp_path / "out.csv"
+    assert main(["predict", "--model-dir", str(SAVED / job), *args, "--output", str(output), "--quiet"]) == 0
+    out = pd.read_csv(output, dtype={"output": str, "text": str}, keep_default_na=False)
+    if read is None:
+        assert out.columns.tolist() == ["prompt", "text"] and out["text"][0].startswith("the cat")
+        return
+    expected = json.loads((SAVED / "expected.json").read_text())[job]
+    got = read(out)
+    if job == "translator":
+        assert got == expected
+    else:
+        got = [np.nan if v == "" else float(v) for v in np.ravel(got)]
+        expected = [np.nan if v is None else v for v in np.ravel(np.array(expected, dtype=object))]
+        np.testing.assert_allclose(got, np.asarray(expected, dtype=float), rtol=1e-4, atol=1e-5)
