@@ -52,7 +52,7 @@ def test_sequences_from_long_csv_with_ids_in_the_predictions(tmp_path, capsys):
     train = _long_csv(tmp_path / "train.csv", 24, 0)
     test = _long_csv(tmp_path / "test.csv", 10, 1)
     out_csv, model_dir = tmp_path / "out" / "p.csv", tmp_path / "models" / "seq"
-    code = main(["classify", "--train", str(train), "--test", str(test), "--id-col", "series", "--time-col", "step",
+    code = main(["classify", "--data", str(train), "--test", str(test), "--id-col", "series", "--time-col", "step",
                  "--label-col", "class", "--output", str(out_csv), "--model-dir", str(model_dir),
                  "--run-dir", str(tmp_path / "run"), "--epochs", "30", "--ensemble", "1", "--hidden-size", "8"])
     assert code == 0
@@ -66,7 +66,7 @@ def test_sequences_from_long_csv_with_ids_in_the_predictions(tmp_path, capsys):
 
 def test_sequences_from_ts_files(tmp_path, capsys):
     run = tmp_path / "run"
-    code = main(["classify", "--train", str(ucr_path("ItalyPowerDemand", "train")),
+    code = main(["classify", "--data", str(ucr_path("ItalyPowerDemand", "train")),
                  "--test", str(ucr_path("ItalyPowerDemand", "test")), "--run-dir", str(run), "--no-conv", *FAST])
     assert code == 0
     predictions = pd.read_csv(run / "predictions.csv")
@@ -86,7 +86,7 @@ def test_texts_with_an_unlabelled_test_file_are_only_predicted(tmp_path, capsys)
     test = tmp_path / "test.csv"
     pd.DataFrame({"review": ["good", "awful", ""]}).to_csv(test, index=False)
     run = tmp_path / "run"
-    code = main(["classify", "--train", str(train), "--test", str(test), "--text-col", "review", "--level", "char",
+    code = main(["classify", "--data", str(train), "--test", str(test), "--text-col", "review", "--level", "char",
                  "--run-dir", str(run), *FAST])
     assert code == 0
     captured = capsys.readouterr()
@@ -104,7 +104,7 @@ def test_unknown_test_labels_are_a_warning_not_a_crash(tmp_path, capsys):
     pd.DataFrame({"text": ["aa", "bb"] * 4, "label": ["a", "b"] * 4}).to_csv(train, index=False)
     test = tmp_path / "test.csv"
     pd.DataFrame({"text": ["aa", "cc"], "label": ["a", "c"]}).to_csv(test, index=False)
-    code = main(["classify", "--train", str(train), "--test", str(test), "--text-col", "text",
+    code = main(["classify", "--data", str(train), "--test", str(test), "--text-col", "text",
                  "--run-dir", str(tmp_path / "run"), *FAST])
     assert code == 0
     err = capsys.readouterr().err
@@ -113,15 +113,15 @@ def test_unknown_test_labels_are_a_warning_not_a_crash(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--train", "{tmp}/plain.csv"], "cannot tell texts from sequences; give --text-col"),
-    (["--train", "{tmp}/missing.csv", "--text-col", "t"], "missing.csv: no such file"),
-    (["--train", "{tmp}/plain.csv", "--text-col", "nope"], "column(s) ['nope'] not found"),
-    (["--train", "{tmp}/plain.csv", "--id-col", "x", "--label-col", "y", "--features", "v"],
+    (["--data", "{tmp}/plain.csv"], "cannot tell texts from sequences; give --text-col"),
+    (["--data", "{tmp}/missing.csv", "--text-col", "t"], "missing.csv: no such file"),
+    (["--data", "{tmp}/plain.csv", "--text-col", "nope"], "column(s) ['nope'] not found"),
+    (["--data", "{tmp}/plain.csv", "--id-col", "x", "--label-col", "y", "--features", "v"],
      "1 id(s) have mixed labels (id 1: ['a', 'b'])"),
-    (["--train", "{tmp}/plain.csv", "--id-col", "x", "--label-col", "y"], "feature column 't' must be numeric"),
+    (["--data", "{tmp}/plain.csv", "--id-col", "x", "--label-col", "y"], "feature column 't' must be numeric"),
     (["--epochs", "0"], "--epochs must be >= 1, got 0"),
-    (["--test", "{tmp}/plain.csv"], "give --train too"),
-    (["--train", "{tmp}/plain.csv", "--id-col", "x", "--level", "char"], "--level/--embeddings are for texts"),
+    (["--test", "{tmp}/plain.csv"], "give --data too"),
+    (["--data", "{tmp}/plain.csv", "--id-col", "x", "--level", "char"], "--level/--embeddings are for texts"),
 ])
 def test_user_errors_exit_2_with_a_message(tmp_path, capsys, args, message):
     frame = pd.DataFrame({"x": [1, 1, 2], "y": ["a", "b", "b"], "t": ["p", "q", "r"], "v": [0.5, 1.5, 2.5]})

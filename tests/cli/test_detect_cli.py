@@ -7,7 +7,7 @@ import pytest
 from lstmkit.cli.detect import anomaly_demo
 from lstmkit.cli.main import main
 
-FAST = ["--epochs", "2", "--window", "8", "--hidden-size", "4"]
+FAST = ["--epochs", "2", "--window-length", "8", "--hidden-size", "4"]
 
 
 def _series(n=240, seed=0):
@@ -66,7 +66,7 @@ def test_threshold_ignores_rows_after_training(tmp_path, capsys):
 
 def test_no_arguments_runs_the_bundled_labelled_demo(tmp_path, capsys):
     run = tmp_path / "demo"
-    assert main(["detect", "--run-dir", str(run), "--epochs", "1", "--window", "8", "--hidden-size", "4"]) == 0
+    assert main(["detect", "--run-dir", str(run), "--epochs", "1", "--window-length", "8", "--hidden-size", "4"]) == 0
     out = capsys.readouterr().out
     assert "bundled sunspots with injected anomalies" in out and "rolling z-score" in out
     written = pd.read_csv(run / "detections.csv")
@@ -87,7 +87,7 @@ def test_demo_is_reproducible_and_untouched_in_the_training_half():
         (["--target", "y", "--label-col", "y"], "must hold 0 or 1 in every row"),
         (["--target", "y", "--train-until", "999"], "leaves 999 training rows of 240"),
         (["--target", "y", "--train-until", "2020-03-01"], "a time needs --time-col"),
-        (["--target", "y", "--method", "forecast", "--window", "200"], "needs at least 402"),
+        (["--target", "y", "--method", "forecast", "--window-length", "200"], "needs at least 402"),
         ([], "--target is required with --data"),
     ],
 )

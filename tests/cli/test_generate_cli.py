@@ -20,7 +20,7 @@ def corpus(tmp_path):
 
 def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
     run = tmp_path / "run"
-    code = main(["generate", "--corpus", str(corpus), "--run-dir", str(run), "--prompt", "And the", *FAST])
+    code = main(["generate", "--data", str(corpus), "--run-dir", str(run), "--prompt", "And the", *FAST])
     assert code == 0
     out = capsys.readouterr().out
     assert "held-out perplexity" in out and "LSTM" in out and "-gram, Kneser-Ney" in out
@@ -36,13 +36,21 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
     assert "-gram, Kneser-Ney</th>" in page and "<td>hidden_size</td>" in page
     assert not list(run.glob(".*.tmp"))
 
-    # the saved model generates the same text from the same seed, without training
-    again = tmp_path / "again"
-    assert main(["generate", "--model-dir", str(run / "model"), "--prompt", "And the", "--length", "30",
-                 "--run-dir", str(again)]) == 0
-    assert "loaded the char-level model" in capsys.readouterr().out
-    assert (again / "sample.txt").read_text() == sample
-    assert "<h2>Training</h2>" in (again / "report.html").read_text()  # the saved model keeps its training log
+    # the saved model generates the same text from the same seed, without training: lstmkit predict
+    capsys.readouterr()
+    assert main(["predict", "--model-dir", str(run / "model"), "--prompt", "And the", "--length", "30",
+                 "--output", str(tmp_path / "again.csv")]) == 0
+    assert capsys.readouterr().out.count("generated char tokens") == 1
+    import pandas as pd
+
+    again = pd.read_csv(tmp_path / "again.csv", dtype=str, keep_default_na=False)
+    assert again.columns.tolist() == ["prompt", "text"] and again["text"][0] + "\n" == sample
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("And the\n\nIn the\n", encoding="utf-8")
+    assert main(["predict", "--model-dir", str(run / "model"), "--data", str(prompts), "--length", "5",
+                 "--output", str(tmp_path / "two.csv")]) == 0
+    two = pd.read_csv(tmp_path / "two.csv", dtype=str, keep_default_na=False)
+    assert two["prompt"].tolist() == ["And the", "In the"] and two["text"][1].startswith("In the")
 
 
 @pytest.mark.parametrize("level", ["word", "symbol"])
@@ -50,7 +58,7 @@ def test_other_levels_write_the_model_where_asked(level, tmp_path, capsys):
     path = tmp_path / "tune.txt"  # for symbols: a tune, one whitespace-separated note per token
     path.write_text(TEXT if level == "word" else "C4 E4 G4 C#5 G4 E4\n" * 40, encoding="utf-8")
     model_dir = tmp_path / "model"
-    assert main(["generate", "--corpus", str(path), "--level", level, "--model-dir", str(model_dir),
+    assert main(["generate", "--data", str(path), "--level", level, "--model-dir", str(model_dir),
                  "--run-dir", str(tmp_path / "run"), *FAST]) == 0
     assert (model_dir / "manifest.json").exists()
     out = capsys.readouterr().out
@@ -62,7 +70,7 @@ def test_other_levels_write_the_model_where_asked(level, tmp_path, capsys):
 
 def test_unknown_characters_and_a_long_prompt_are_notes_not_crashes(corpus, tmp_path, capsys):
     long_prompt = "And the earth " * 10  # 140 characters, more than bptt 16
-    code = main(["generate", "--corpus", str(corpus), "--run-dir", str(tmp_path / "r"),
+    code = main(["generate", "--data", str(corpus), "--run-dir", str(tmp_path / "r"),
                  "--prompt", "Zebra " + long_prompt, *FAST])
     assert code == 0
     err = capsys.readouterr().err
@@ -79,7 +87,7 @@ def test_unknown_characters_and_a_long_prompt_are_notes_not_crashes(corpus, tmp_
 def test_user_mistakes_exit_2_with_a_message(tmp_path, capsys, content, args, message):
     path = tmp_path / "c.txt"
     path.write_text(content, encoding="utf-8")
-    code = main(["generate", "--corpus", str(path), "--run-dir", str(tmp_path / "r"), *FAST, *args])
+    code = main(["generate", "--data", str(path), "--run-dir", str(tmp_path / "r"), *FAST, *args])
     assert code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -89,11 +97,11 @@ def test_user_mistakes_exit_2_with_a_message(tmp_path, capsys, content, args, me
 
 
 def test_missing_or_non_utf8_corpus(tmp_path, capsys):
-    assert main(["generate", "--corpus", str(tmp_path / "nope.txt"), *FAST]) == 2
+    assert main(["generate", "--data", str(tmp_path / "nope.txt"), *FAST]) == 2
     assert "no such file" in capsys.readouterr().err
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("caf\xe9 au lait\n".encode("latin-1") * 50)
-    assert main(["generate", "--corpus", str(bad), *FAST]) == 2
+    assert main(["generate", "--data", str(bad), *FAST]) == 2
     assert "not UTF-8 text (byte 3, line 1" in capsys.readouterr().err
 
 

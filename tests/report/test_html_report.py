@@ -91,3 +91,22 @@ def test_chromium_opens_the_report_with_its_images(report, tmp_path):
     shot = tmp_path / "shot.png"
     _chromium(tmp_path, "--window-size=1280,900", f"--screenshot={shot}", report.as_uri())
     assert shot.read_bytes().startswith(PNG) and shot.stat().st_size > 5000
+
+
+def test_a_default_index_is_not_a_column_but_a_named_one_is(tmp_path):
+    plain = pd.DataFrame({"mae": [1.5, 2.5]})
+    page = write_report(tmp_path / "a.html", "Run", [Section("Metrics", tables=[plain])]).read_text()
+    assert "<th></th>" not in page and "<td>0</td>" not in page  # no 0, 1 row numbers
+    named = plain.set_index(pd.Index(["lstmkit", "naive"], name="method"))
+    page = write_report(tmp_path / "b.html", "Run", [Section("Metrics", tables=[named])]).read_text()
+    assert "<th>method</th>" in page and "<th>lstmkit</th>" in page
+
+
+def test_importing_the_cli_keeps_the_users_matplotlib_backend():
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('svg')\n"
+            "import lstmkit.cli.main, lstmkit.cli.detect, lstmkit.cli.classify\n"
+            "print(matplotlib.get_backend())\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "svg"

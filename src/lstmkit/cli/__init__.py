@@ -1,5 +1,8 @@
-"""The command-line interface: `lstmkit forecast`, `backtest`, `predict`, ..."""
+"""The command-line interface: `lstmkit forecast`, `backtest`, `predict`, ...
 
-from lstmkit.cli.main import build_parser, main
+The entry point is `lstmkit.cli.main.main` (the ``lstmkit`` console script and
+``python -m lstmkit``). Nothing is re-exported here, so that ``lstmkit.cli.main``
+is the module, not the function.
+"""
 
-__all__ = ["main", "build_parser"]
+__all__: list[str] = []

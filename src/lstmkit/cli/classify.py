@@ -1,18 +1,19 @@
 """`lstmkit classify`: train a sequence or text classifier, and score it on a test file.
 
-With ``--train`` the kind of data is read from the arguments: ``--text-col``, a
+With ``--data`` the kind of data is read from the arguments: ``--text-col``, a
 folder or a ``.txt`` file mean texts; a ``.ts`` or ``.npz`` file, or ``--id-col`` on a
 table, mean numeric sequences. With ``--test``, predictions (``id``, ``prediction``,
 one ``prob_<class>`` column per class) are written, and when the test data has labels
 the accuracy, macro-F1 and confusion matrix are printed and saved (JSON and PNG).
 
-With no ``--train``, the bundled example runs: language identification (English,
+With no ``--data``, the bundled example runs: language identification (English,
 Dutch, Spanish) of single words from Debian's word lists, character-level, on a
 seeded 80/20 split.
 
 Everything goes to a run folder (``runs/classify-<time>/`` unless ``--run-dir``),
 each file written atomically: ``predictions.csv``, ``metrics.json``,
-``confusion.png``, ``training.png``, ``report.html`` and the model directory ``model/``.
+``confusion.png``, ``training.png``, ``report.html``, ``run.json`` and the model directory
+``model/``.
 """
 
 from __future__ import annotations
@@ -24,58 +25,56 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from lstmkit.data.datasets.classification import load_language_words
-from lstmkit.data.text_io import texts_from_frame
+from lstmkit.cli.options import (Opt, RunClock, add_job_options, fit_kwargs, job_constructor_kwargs, job_kwargs,
+                                 resolved_config, size_options, training_options, write_run_json)
 from lstmkit.errors import ConfigError
-from lstmkit.report.html import Section, write_report
-from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
-from lstmkit.report.tables import print_table
-from lstmkit.tasks import SequenceClassifier, TextClassifier
-from lstmkit.tasks.classification import ClassificationReport
-from lstmkit.utils.files import atomic_path, atomic_write_text
 
 __all__ = ["register", "run", "save_confusion_png"]
 
 DEMO = {"text_col": "word", "label_col": "language", "level": "char", "test_fraction": 0.2}
 SEQUENCE_SUFFIXES = (".ts", ".npz")
+CONFIGS = [("sequences", "SequenceClassifierConfig"), ("texts", "TextClassifierConfig")]
+MODEL = [
+    Opt("--pooling", ("pooling",), "pooling over time", None, ("attention", "last", "mean", "max")),
+    Opt("--ensemble", ("ensemble",), "networks averaged", int, minimum=1),
+    *size_options(),
+    *training_options(),
+]
+TEXT_MODEL = [Opt("--level", ("level",), "text tokens", None, ("char", "word", "subword"),
+                  note="; the bundled example: char")]
 
 
-def register(subparsers) -> None:
+def register(subparsers, parents) -> None:
     parser = subparsers.add_parser(
-        "classify", help="train a sequence or text classifier (or run the bundled language-ID example)",
+        "classify", parents=parents,
+        help="train a sequence or text classifier (or run the bundled language-ID example)",
         description="Train an LSTM classifier of numeric sequences or texts; with --test, predict and score. "
-                    "With no --train: language identification of words (English, Dutch, Spanish).",
+                    "With no --data: language identification of words (English, Dutch, Spanish).",
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--train", help="training data: CSV/TSV/Parquet, .ts, .npz, a folder per class, or .txt files")
-    data.add_argument("--test", help="data to predict (and score, when it has labels)")
+    data.add_argument("--data", "--train", dest="data",
+                      help="training data: CSV/TSV/Parquet, .ts, .npz, a folder per class, or .txt files "
+                           "(default: the bundled language-ID words)")
+    data.add_argument("--test", help="data to predict, and score when it has labels (default: none)")
     data.add_argument("--label-col", help="class column of a table (default: label)")
-    data.add_argument("--id-col", help="sequence id column of a long table (one row per time step)")
-    data.add_argument("--time-col", help="column ordering the steps of each sequence")
+    data.add_argument("--id-col", help="sequence id column of a long table, one row per time step (default: none)")
+    data.add_argument("--time-col", help="column ordering the steps of each sequence (default: row order)")
     data.add_argument("--features", help="comma-separated value columns of a long table (default: all others)")
-    data.add_argument("--text-col", help="text column of a table: the data are texts")
+    data.add_argument("--text-col", help="text column of a table: the data are texts (default: text)")
     data.add_argument("--kind", choices=["auto", "sequence", "text"], default="auto",
-                      help="what the data are (default: read from the other arguments)")
+                      help="what the data are (default auto: read from the other arguments)")
 
     model = parser.add_argument_group("model")
-    model.add_argument("--level", choices=["char", "word", "subword"], help="text tokens (default: word; the "
-                                                                            "bundled example: char)")
-    model.add_argument("--embeddings", help="pretrained word vectors (word2vec/GloVe text format) for texts")
-    model.add_argument("--pooling", choices=["attention", "last", "mean", "max"], help="pooling over time "
-                                                                                         "(default: attention)")
-    model.add_argument("--no-conv", action="store_true", help="sequences: no convolutional (FCN) branch")
-    model.add_argument("--hidden-size", type=int, help="LSTM units per direction (default 64)")
-    model.add_argument("--epochs", type=int, help="maximum epochs per network")
-    model.add_argument("--ensemble", type=int, help="networks averaged (default: 3 for sequences, 1 for texts)")
-    model.add_argument("--batch-size", type=int, help="examples per batch")
-    model.add_argument("--seed", type=int, default=0)
+    add_job_options(model, TEXT_MODEL, [("", "TextClassifierConfig")])
+    model.add_argument("--embeddings", help="texts: pretrained word vectors, word2vec/GloVe text format "
+                                            "(default: none, learned)")
+    model.add_argument("--no-conv", action="store_true",
+                       help="sequences: no convolutional (FCN) branch (default: with it)")
+    add_job_options(model, MODEL, CONFIGS)
 
     out = parser.add_argument_group("output")
     out.add_argument("--output", help="predictions CSV (default: predictions.csv in the run folder)")
-    out.add_argument("--model-dir", help="save the model here (default: model/ in the run folder)")
+    out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
     out.add_argument("--run-dir", help="folder for everything the run writes (default: runs/classify-<time>)")
     parser.set_defaults(run=run)
 
@@ -91,18 +90,17 @@ def _plain_warnings():
 
 
 def run(args) -> int:
-    started = time.perf_counter()
-    _check_numbers(args)
+    clock = RunClock()
     run_dir = Path(args.run_dir or Path("runs") / time.strftime("classify-%Y%m%d-%H%M%S"))
     with _plain_warnings():
-        if args.train is None:
+        if args.data is None:
             model, train, test, name = _demo(args)
         else:
             kind = _kind(args)
             model = _sequence_model(args) if kind == "sequence" else _text_model(args)
-            train, test, name = args.train, args.test, args.train
+            train, test, name = args.data, args.test, args.data
         print(f"lstmkit classify: {name} ({type(model).__name__}), run folder {run_dir}")
-        model.fit(train, verbose=True)
+        model.fit(train, **fit_kwargs(args, model.fit))
         print(f"classes: {model.classes}")
         model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
         model.save(model_dir)
@@ -110,43 +108,31 @@ def run(args) -> int:
         scored = _predict_and_score(model, test, args, run_dir) if test is not None else None
         if scored is not None:
             written += scored[0]
-        written.append(str(_report(model, name, train, test, scored, run_dir)))
-    print(f"wrote {', '.join(written)} ({time.perf_counter() - started:.0f} s)")
+        config = resolved_config(model)
+        written.append(str(_report(model, config, name, train, test, scored, run_dir)))
+        written.append(str(write_run_json(run_dir, "classify", config, clock)))
+    print(f"wrote {', '.join(written)} ({clock.seconds():.0f} s)")
     return 0
-
-
-def _check_numbers(args) -> None:
-    for name in ("epochs", "ensemble", "batch_size", "hidden_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
 
 
 def _kind(args) -> str:
     if args.kind != "auto":
         return args.kind
-    path = Path(args.train)
+    path = Path(args.data)
     if args.text_col or path.is_dir() or path.suffix.lower() == ".txt":
         return "text"
     if args.id_col or path.suffix.lower() in SEQUENCE_SUFFIXES:
         return "sequence"
-    raise ConfigError(f"{args.train}: cannot tell texts from sequences; give --text-col (a text column) or "
+    raise ConfigError(f"{args.data}: cannot tell texts from sequences; give --text-col (a text column) or "
                       "--id-col (a long table of sequences, one row per time step)")
 
 
-def _common(args) -> dict:
-    options = {"seed": args.seed}
-    for name, field in (("epochs", "max_epochs"), ("ensemble", "ensemble"), ("batch_size", "batch_size"),
-                        ("hidden_size", "hidden_size"), ("pooling", "pooling")):
-        if getattr(args, name) is not None:
-            options[field] = getattr(args, name)
-    return options
+def _sequence_model(args):
+    from lstmkit.tasks import SequenceClassifier, SequenceClassifierConfig
 
-
-def _sequence_model(args) -> SequenceClassifier:
-    if args.text_col or args.level or args.embeddings:
+    if args.text_col or hasattr(args, "level") or args.embeddings:
         raise ConfigError("--text-col/--level/--embeddings are for texts; these data are numeric sequences")
-    options = _common(args)
+    options = {**job_kwargs(args, MODEL), **job_constructor_kwargs(args, SequenceClassifierConfig)}
     features = tuple(s.strip() for s in (args.features or "").split(",") if s.strip())
     if args.no_conv:
         options["conv_channels"] = ()
@@ -154,14 +140,15 @@ def _sequence_model(args) -> SequenceClassifier:
                               feature_cols=features or None, **options)
 
 
-def _text_model(args, **defaults) -> TextClassifier:
+def _text_model(args, **defaults):
+    from lstmkit.tasks import TextClassifier, TextClassifierConfig
+
     if args.id_col and not args.text_col:
         raise ConfigError("--id-col names the sequences of a long table; for texts give --text-col")
     if args.no_conv or args.features or args.time_col:
         raise ConfigError("--no-conv/--features/--time-col are for numeric sequences; these data are texts")
-    options = {**defaults, **_common(args)}
-    if args.level:
-        options["level"] = args.level
+    options = {**defaults, **job_kwargs(args, TEXT_MODEL + MODEL),
+               **job_constructor_kwargs(args, TextClassifierConfig)}
     return TextClassifier(text_col=args.text_col or defaults.get("text_col", "text"),
                           label_col=args.label_col or defaults.get("label_col", "label"),
                           id_col=args.id_col, embeddings=args.embeddings,
@@ -169,24 +156,32 @@ def _text_model(args, **defaults) -> TextClassifier:
 
 
 def _demo(args):
+    import numpy as np
+
+    from lstmkit.data.datasets.classification import load_language_words
+    from lstmkit.data.text_io import texts_from_frame
+
     if args.test or args.id_col or args.text_col or args.label_col or args.features or args.time_col:
-        raise ConfigError("--test and the column options describe a --train file; give --train too")
+        raise ConfigError("--test and the column options describe a --data file; give --data too")
     if args.kind == "sequence":
-        raise ConfigError("the bundled example is text (language identification); give --train for sequences")
+        raise ConfigError("the bundled example is text (language identification); give --data for sequences")
+    model = _text_model(args, **{k: DEMO[k] for k in ("text_col", "label_col", "level")})
     words = load_language_words()
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(model.config.seed)  # the split follows the job's seed
     test_rows = np.zeros(len(words), dtype=bool)
     for _, rows in words.groupby(DEMO["label_col"]).indices.items():
         test_rows[rng.permutation(rows)[: int(round(DEMO["test_fraction"] * len(rows)))]] = True
     train = texts_from_frame(words[~test_rows], DEMO["text_col"], DEMO["label_col"])
     test = texts_from_frame(words[test_rows], DEMO["text_col"], DEMO["label_col"])
-    model = _text_model(args, **{k: DEMO[k] for k in ("text_col", "label_col", "level")})
     name = (f"bundled language-ID words ({len(train)} train / {len(test)} test, "
             f"{', '.join(sorted(words[DEMO['label_col']].unique()))})")
     return model, train, test, name
 
 
 def _predict_and_score(model, test, args, run_dir: Path) -> tuple[list[str], int, tuple | None]:
+    from lstmkit.report.tables import print_table
+    from lstmkit.utils.files import atomic_path, atomic_write_text
+
     test_set = model.read(test)
     frame = model.predict_frame(test_set)
     output = Path(args.output) if args.output else run_dir / "predictions.csv"
@@ -207,15 +202,20 @@ def _predict_and_score(model, test, args, run_dir: Path) -> tuple[list[str], int
     return written + [str(metrics), str(png)], len(frame), (report, confusion, png)
 
 
-def _report(model, name: str, train, test, scored, run_dir: Path) -> Path:
+def _report(model, config: dict, name: str, train, test, scored, run_dir: Path) -> Path:
     """``report.html``: data, configuration, training curves, and the test scores with the confusion matrix."""
+    import pandas as pd
+
+    from lstmkit.report.html import Section, write_report
+    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+
     data = {"training data": train if isinstance(train, str) else f"{len(train)} examples",
             "classes": model.classes, "model": type(model).__name__}
     if test is not None:
         data["test data"] = test if isinstance(test, str) else f"{len(test)} examples"
         data["test examples predicted"] = scored[1]
     sections = [Section("Data", text=name, tables=[summary_table(data)]),
-                Section("Configuration", tables=[config_table(model.config)])]
+                Section("Configuration", tables=[config_table(config)])]
     curves = plot_training_curves(model.history, run_dir / "training.png",
                                   title="loss per epoch (solid: training, dashed: validation)")
     sections.append(Section("Training", text=f"{len(model.history)} ensemble member(s)",
@@ -230,7 +230,7 @@ def _report(model, name: str, train, test, scored, run_dir: Path) -> Path:
     return write_report(run_dir / "report.html", f"lstmkit classify: {name}", sections)
 
 
-def save_confusion_png(report: ClassificationReport, path) -> Path:
+def save_confusion_png(report, path) -> Path:
     """Draw the confusion matrix (counts, rows true, columns predicted) as a PNG, atomically.
 
     Args:
@@ -240,7 +240,10 @@ def save_confusion_png(report: ClassificationReport, path) -> Path:
     Returns:
         The path written.
     """
+    import numpy as np
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+    from lstmkit.utils.files import atomic_path
 
     counts = report.confusion.to_numpy()
     labels = [str(v) for v in report.confusion.index]

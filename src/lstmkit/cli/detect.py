@@ -12,28 +12,29 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from lstmkit.data import datasets, read_table  # noqa: E402
-from lstmkit.errors import ConfigError, DataError  # noqa: E402
-from lstmkit.evaluate.anomaly import anomaly_metrics, inject_anomalies, rolling_zscore  # noqa: E402
-from lstmkit.report.html import Section, write_report  # noqa: E402
-from lstmkit.report.run_report import config_table, plot_training_curves, summary_table  # noqa: E402
-from lstmkit.report.tables import print_table  # noqa: E402
-from lstmkit.tasks.anomaly import METHODS, AnomalyDetector  # noqa: E402
-from lstmkit.utils.files import atomic_path  # noqa: E402
+from lstmkit.cli.options import (Opt, RunClock, add_job_options, fit_kwargs, job_constructor_kwargs, job_kwargs,
+                                 resolved_config, training_options, write_run_json)
+from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["register", "run", "anomaly_demo"]
 
 DEMO_SEED = 0
+CONFIG = [("", "AnomalyDetectorConfig")]
+METHODS = ("autoencoder", "forecast")  # lstmkit.tasks.anomaly.METHODS, without importing torch for the help
+MODEL = [
+    Opt("--method", ("method",), "what the network learns: to rebuild each window, or to forecast the next step",
+        None, METHODS),
+    Opt("--window-length", ("window",), "steps in each input window", int, minimum=1),
+    Opt("--hidden-size", ("hidden_size",), "LSTM units", int, minimum=1),
+    Opt("--cell", ("cell",), "recurrent cell", None, ("lstm", "gru", "rnn")),
+    Opt("--threshold-quantile", ("quantile",), "threshold: this quantile of the training scores", float),
+    Opt("--false-alarm-rate", ("false_alarm_rate",), "threshold for this share of flagged training steps, "
+        "instead of --threshold-quantile", float, note=": use --threshold-quantile"),
+    *training_options(dropout=False),
+]
 
 
-def anomaly_demo(seed: int = DEMO_SEED) -> pd.DataFrame:
+def anomaly_demo(seed: int = DEMO_SEED):
     """The bundled sunspots (2,820 months) with labelled anomalies injected after row 1,410.
 
     Eight one-month spikes of ±6 and two 12-month level shifts of ±4 standard
@@ -41,42 +42,49 @@ def anomaly_demo(seed: int = DEMO_SEED) -> pd.DataFrame:
     The first half is left untouched: it is the training part.
 
     Returns:
-        Columns ``month``, ``sunspots``, ``is_anomaly`` (0/1).
+        A DataFrame with columns ``month``, ``sunspots``, ``is_anomaly`` (0/1).
     """
+    from lstmkit.data import datasets
+    from lstmkit.evaluate.anomaly import inject_anomalies
+
     frame = datasets.load("sunspots")
     values, labels = inject_anomalies(frame["sunspots"].to_numpy(), start=len(frame) // 2, n_spikes=8,
                                       n_shifts=2, shift_length=12, spike_size=6.0, shift_size=4.0, seed=seed)
     return frame.assign(sunspots=values, is_anomaly=labels)
 
 
-def register(subparsers) -> None:
+def register(subparsers, parents) -> None:
     p = subparsers.add_parser(
-        "detect", help="flag anomalies in a series (or a bundled labelled demo)",
+        "detect", parents=parents, help="flag anomalies in a series (or a bundled labelled demo)",
         description="Fit an LSTM anomaly detector on the first rows, write score and is_anomaly for every row, "
                     "and with labels print precision/recall/F1 next to a rolling z-score baseline. "
                     "With no --data: the bundled sunspots with injected, labelled anomalies.",
     )
-    p.add_argument("--data", help="CSV or Parquet file (default: the bundled labelled demo)")
-    p.add_argument("--target", help="value column(s), comma-separated")
-    p.add_argument("--label-col", help="0/1 column of known anomalies, for the metrics (not a model input)")
-    p.add_argument("--time-col", help="time column")
-    p.add_argument("--train-until", help="train on rows before this row number, or up to this time "
-                                         "(default: the first half)")
-    p.add_argument("--output", help="CSV path (default: detections.csv in the run folder)")
-    p.add_argument("--run-dir", help="folder for the outputs (default: runs/detect-<time>)")
-    p.add_argument("--method", choices=METHODS, default="forecast")
-    p.add_argument("--window", type=int, default=32, help="window length (default 32)")
-    p.add_argument("--hidden-size", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=30, help="maximum epochs (early stopping decides)")
-    p.add_argument("--quantile", type=float, default=0.99, help="threshold: this quantile of training scores")
-    p.add_argument("--false-alarm-rate", type=float, help="threshold for this share of flagged training steps")
-    p.add_argument("--fill", choices=["interpolate", "ffill"], help="fill missing values instead of failing")
-    p.add_argument("--seed", type=int, default=0)
+    data = p.add_argument_group("data")
+    data.add_argument("--data", "--train", dest="data",
+                      help="CSV or Parquet file (default: the bundled labelled demo)")
+    data.add_argument("--target", help="value column(s), comma-separated (default: none; required with --data)")
+    data.add_argument("--label-col", help="0/1 column of known anomalies, for the metrics, not a model input "
+                                          "(default: none)")
+    data.add_argument("--time-col", help="time column (default: none)")
+    data.add_argument("--train-until", help="train on rows before this row number, or up to this time "
+                                            "(default: the first half)")
+    data.add_argument("--fill", choices=["interpolate", "ffill"],
+                      help="fill missing values instead of failing (default: fail)")
+    add_job_options(p.add_argument_group("model"), MODEL, CONFIG)
+    out = p.add_argument_group("output")
+    out.add_argument("--output", help="CSV path (default: detections.csv in the run folder)")
+    out.add_argument("--model-dir", help="save the trained detector here (default: model/ in the run folder)")
+    out.add_argument("--run-dir", help="folder for the outputs (default: runs/detect-<time>)")
     p.set_defaults(run=run)
 
 
-def _load(args) -> tuple[pd.DataFrame, list[str], str | None, str | None, str]:
+def _load(args) -> tuple:
     """The frame, target columns, time column, label column and a name for messages."""
+    import pandas as pd
+
+    from lstmkit.data import read_table
+
     if args.data is None:
         if args.target or args.label_col or args.time_col:
             raise ConfigError("--target/--label-col/--time-col describe a --data file; give --data too")
@@ -95,8 +103,10 @@ def _load(args) -> tuple[pd.DataFrame, list[str], str | None, str | None, str]:
     return frame, targets, args.time_col, args.label_col, str(args.data)
 
 
-def _train_rows(frame: pd.DataFrame, until: str | None, time_col: str | None) -> int:
+def _train_rows(frame, until: str | None, time_col: str | None) -> int:
     """How many leading rows to train on."""
+    import pandas as pd
+
     n = len(frame)
     if until is None:
         return n // 2
@@ -116,7 +126,10 @@ def _train_rows(frame: pd.DataFrame, until: str | None, time_col: str | None) ->
     return rows
 
 
-def _labels(frame: pd.DataFrame, col: str) -> np.ndarray:
+def _labels(frame, col: str):
+    import numpy as np
+    import pandas as pd
+
     values = pd.to_numeric(frame[col], errors="coerce")
     bad = ~values.isin([0, 1])
     if bad.any():
@@ -126,28 +139,33 @@ def _labels(frame: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def run(args) -> int:
-    started = time.perf_counter()
-    for name in ("window", "hidden_size", "epochs"):
-        if getattr(args, name) < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    import numpy as np
+    import pandas as pd
+
+    from lstmkit.evaluate.anomaly import anomaly_metrics, rolling_zscore
+    from lstmkit.report.tables import print_table
+    from lstmkit.tasks.anomaly import AnomalyDetector, AnomalyDetectorConfig
+    from lstmkit.utils.files import atomic_path
+
+    clock = RunClock()
+    options = job_kwargs(args, MODEL)
     frame, targets, time_col, label_col, name = _load(args)
     n_train = _train_rows(frame, args.train_until, time_col)
     run_dir = Path(args.run_dir or Path("runs") / time.strftime("detect-%Y%m%d-%H%M%S"))
-    print(f"lstmkit detect: {name}; {args.method} method, training on the first {n_train} of {len(frame)} rows, "
+    detector = AnomalyDetector(target=targets[0] if len(targets) == 1 else tuple(targets), time_col=time_col,
+                               fill=args.fill, **options, **job_constructor_kwargs(args, AnomalyDetectorConfig))
+    c = detector.config
+    print(f"lstmkit detect: {name}; {c.method} method, training on the first {n_train} of {len(frame)} rows, "
           f"run folder {run_dir}")
-
-    detector = AnomalyDetector(
-        method=args.method, window=args.window, target=targets[0] if len(targets) == 1 else tuple(targets),
-        time_col=time_col, quantile=args.quantile, false_alarm_rate=args.false_alarm_rate,
-        hidden_size=args.hidden_size, max_epochs=args.epochs, fill=args.fill, seed=args.seed,
-    )
-    detector.fit(frame.iloc[:n_train], verbose=True)
+    detector.fit(frame.iloc[:n_train], **fit_kwargs(args, detector.fit))
     # scored from the first row, so the forecast method's state has the history behind it
     detections = detector.predict(frame)
     output = Path(args.output) if args.output else run_dir / "detections.csv"
     with atomic_path(output) as tmp:
         frame.assign(score=detections["score"].to_numpy(),
                      is_anomaly=detections["is_anomaly"].to_numpy().astype(int)).to_csv(tmp, index=False)
+    model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
+    detector.save(model_dir)
     flagged = detections["is_anomaly"].to_numpy()
     print(f"threshold {detector.threshold:.4f}: {int(flagged[n_train:].sum())} of {len(frame) - n_train} rows "
           "after training flagged")
@@ -156,26 +174,33 @@ def run(args) -> int:
     if label_col is not None:
         labels = _labels(frame, label_col)
         values = detector.validated(frame)[targets].to_numpy(float)
-        z = rolling_zscore(values, window=args.window)
-        level = 1 - args.false_alarm_rate if args.false_alarm_rate is not None else args.quantile
+        z = rolling_zscore(values, window=c.window)
+        level = 1 - c.false_alarm_rate if c.false_alarm_rate is not None else c.quantile
         z_flags = np.nan_to_num(z, nan=-np.inf) > np.nanquantile(z[:n_train], level)
         test = slice(n_train, None)  # metrics on the rows the detector never trained on
         table = pd.DataFrame(
             [anomaly_metrics(labels[test], flagged[test]), anomaly_metrics(labels[test], z_flags[test])],
-            index=pd.Index([f"lstmkit {args.method}", "rolling z-score"], name="method"),
+            index=pd.Index([f"lstmkit {c.method}", "rolling z-score"], name="method"),
         )
         print_table(table, title=f"Rows after training ({len(frame) - n_train}, "
                                  f"{int(labels[n_train:].sum())} labelled anomalous)")
     labelled = _labels(frame, label_col) if label_col is not None else None
     plot = _plot(frame, targets, time_col, detections, detector.threshold, n_train, run_dir / "detections.png",
                  labelled)
-    report = _report(detector, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir)
-    print(f"wrote {output}, {plot} and {report} ({time.perf_counter() - started:.1f} s)")
+    config = resolved_config(detector)
+    report = _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir)
+    write_run_json(run_dir, "detect", config, clock)
+    print(f"wrote {output}, {plot}, {report} and the detector in {model_dir} ({clock.seconds():.1f} s)")
     return 0
 
 
-def _report(detector, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir: Path) -> Path:
+def _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir: Path) -> Path:
     """``report.html``: data, configuration, training curves, the detections figure and the metric table."""
+    import pandas as pd
+
+    from lstmkit.report.html import Section, write_report
+    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+
     data = {"rows": len(frame), "training rows": n_train, "targets": targets}
     if time_col:
         times = pd.to_datetime(frame[time_col])
@@ -187,7 +212,7 @@ def _report(detector, frame, targets, time_col, name, n_train, flagged, table, p
         except (ValueError, TypeError, DataError):
             data["frequency"] = "irregular"
     sections = [Section("Data", text=name, tables=[summary_table(data)]),
-                Section("Configuration", tables=[config_table(detector.config)])]
+                Section("Configuration", tables=[config_table(config)])]
     curves = plot_training_curves(detector.fitted_["history"], run_dir / "training.png",
                                   title="loss per epoch (solid: training, dashed: validation)")
     sections.append(Section("Training", images=[curves] if curves else []))
@@ -203,8 +228,15 @@ def _report(detector, frame, targets, time_col, name, n_train, flagged, table, p
 
 def _plot(frame, targets, time_col, detections, threshold, n_train, path, labels=None) -> Path:
     """The series with flagged (and labelled) points, and the scores with the threshold, as a PNG."""
+    import numpy as np
+    import pandas as pd
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+    from lstmkit.utils.files import atomic_path
+
     x = pd.to_datetime(frame[time_col]) if time_col else pd.RangeIndex(len(frame))
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), sharex=True)
+    fig = Figure(figsize=(11, 6))
+    top, bottom = fig.subplots(2, 1, sharex=True)
     flags = detections["is_anomaly"].to_numpy()
     for col in targets:
         top.plot(x, frame[col], lw=0.8, label=col)
@@ -224,5 +256,4 @@ def _plot(frame, targets, time_col, detections, threshold, n_train, path, labels
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
     return Path(path)

@@ -1,4 +1,4 @@
-"""`lstmkit forecast`, `lstmkit backtest` and `lstmkit predict`.
+"""`lstmkit forecast` and `lstmkit backtest` (forecasting with a saved model: `lstmkit predict`).
 
 ``lstmkit forecast`` with no arguments runs the main job on the bundled monthly
 sunspots: a rolling-origin backtest against the baselines, the metric table, then a
@@ -13,97 +13,110 @@ import json
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from lstmkit.data import datasets, read_table
+from lstmkit.cli.options import (ConfigDefault, Opt, RunClock, add_job_options, fit_kwargs, job_constructor_kwargs,
+                                 job_kwargs, resolved_config, size_options, training_options, write_run_json)
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.report.forecast_plot import plot_forecast
-from lstmkit.report.html import Section, write_report
-from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
-from lstmkit.report.tables import print_table
-from lstmkit.tasks import Forecaster
-from lstmkit.utils.files import atomic_path, atomic_write_text
 
 __all__ = ["register"]
 
 DEMO = {"dataset": "sunspots", "target": "sunspots", "time_col": "month"}
+CONFIG = [("", "ForecasterConfig")]
 
 
-def register(subparsers) -> None:
+def names(text: str) -> tuple[str, ...]:
+    """``"a, b"`` -> ``("a", "b")``: a comma-separated option."""
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(q) for q in names(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+MODEL = [
+    Opt("--lookback", ("lookback",), "input steps", int, minimum=1, note=": max(2*horizon, 3*season), chosen by fit"),
+    Opt("--seasonal-period", ("seasonal_period",), "m, for seasonal naive and MASE", int, minimum=1,
+        note=": from the time column"),
+    Opt("--quantiles", ("quantiles",), "comma-separated quantiles", floats),
+    Opt("--ensemble", ("ensemble",), "networks averaged", int, minimum=1, note=": 10 on small data, 3 on large"),
+    Opt("--strategy", ("strategy",), "multi-step strategy", None, ("direct", "recursive")),
+    *size_options(),
+    *training_options(),
+]
+
+
+def register(subparsers, parents) -> None:
     forecast = subparsers.add_parser(
-        "forecast", help="fit on a CSV/Parquet file (or the bundled sunspots) and forecast the next steps",
+        "forecast", parents=parents,
+        help="fit on a CSV/Parquet file (or the bundled sunspots) and forecast the next steps",
         description="Fit an LSTM forecaster, backtest it against naive, seasonal naive, drift, ETS and Theta, "
                     "and forecast the steps after the data's end. With no --data: the bundled monthly sunspots.",
     )
-    _data_options(forecast, required=False)
+    _data_options(forecast)
     _model_options(forecast)
-    forecast.add_argument("--windows", type=int, default=3, help="backtest origins before the final fit (0: none)")
-    forecast.add_argument("--output", help="forecast CSV path (default: forecast.csv in the run folder)")
-    forecast.add_argument("--model-dir", help="save the fitted model here (default: model/ in the run folder)")
-    forecast.add_argument("--run-dir", help="folder for everything the run writes (default: runs/forecast-<time>)")
-    forecast.add_argument("--future", help="CSV/Parquet with the future covariates of the forecast steps")
+    out = forecast.add_argument_group("output")
+    out.add_argument("--windows", type=int, default=3,
+                     help="backtest origins before the final fit, 0: none (default 3)")
+    out.add_argument("--future", help="CSV/Parquet with the future covariates of the forecast steps (default: none)")
+    out.add_argument("--output", help="forecast CSV path (default: forecast.csv in the run folder)")
+    out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
+    out.add_argument("--run-dir", help="folder for everything the run writes (default: runs/forecast-<time>)")
     forecast.set_defaults(run=run_forecast)
 
     backtest = subparsers.add_parser(
-        "backtest", help="rolling-origin backtest of the forecaster and the baselines",
+        "backtest", parents=parents, help="rolling-origin backtest of the forecaster and the baselines",
         description="Refit on K rolling origins and print the metric table of lstmkit and the baselines.",
     )
-    _data_options(backtest, required=False)
+    _data_options(backtest)
     _model_options(backtest)
-    backtest.add_argument("--windows", type=int, default=3, help="number of origins K")
-    backtest.add_argument("--json", action="store_true", help="print the summary table as JSON")
+    out = backtest.add_argument_group("output")
+    out.add_argument("--windows", type=int, default=3, help="number of origins K (default 3)")
+    out.add_argument("--json", action="store_true", help="print the summary table as JSON (default: a table)")
     backtest.set_defaults(run=run_backtest)
 
-    predict = subparsers.add_parser(
-        "predict", help="forecast with a saved model from newer data (no refit)",
-        description="Load a model saved by `lstmkit forecast` and forecast after the end of --data.",
-    )
-    predict.add_argument("--model-dir", required=True, help="a model directory written by `lstmkit forecast`")
-    predict.add_argument("--data", help="newer history (default: the data the model was fitted on)")
-    predict.add_argument("--future", help="CSV/Parquet with the future covariates of the forecast steps")
-    predict.add_argument("--output", help="forecast CSV path (default: print it)")
-    predict.set_defaults(run=run_predict)
 
-
-def _data_options(parser, required: bool) -> None:
+def _data_options(parser) -> None:
     g = parser.add_argument_group("data")
-    g.add_argument("--data", required=required, help="CSV or Parquet file (default: the bundled monthly sunspots)")
-    g.add_argument("--target", help="column(s) to forecast, comma-separated")
-    g.add_argument("--time-col", help="time column")
-    g.add_argument("--id-col", help="series-id column (many series, one global model)")
-    g.add_argument("--past-covariates", default="", help="comma-separated columns known only up to the origin")
-    g.add_argument("--future-covariates", default="", help="comma-separated columns known ahead")
-    g.add_argument("--calendar", action="store_true", help="add calendar features of the time column")
-    g.add_argument("--fill", choices=["interpolate", "ffill"], help="fill missing values instead of failing")
+    g.add_argument("--data", "--train", dest="data",
+                   help="CSV or Parquet file to train on (default: the bundled monthly sunspots)")
+    g.add_argument("--target", help="column(s) to forecast, comma-separated (default: none; required with --data)")
+    g.add_argument("--time-col", help="time column (default: none, positions)")
+    g.add_argument("--id-col", help="series-id column: many series, one global model (default: none, one series)")
+    g.add_argument("--past-covariates", type=names, default=(),
+                   help="comma-separated columns known only up to the origin (default: none)")
+    g.add_argument("--future-covariates", type=names, default=(),
+                   help="comma-separated columns known ahead (default: none)")
+    g.add_argument("--calendar", action="store_true", help="add calendar features of the time column (default: off)")
+    g.add_argument("--fill", choices=["interpolate", "ffill"],
+                   help="fill missing values instead of failing (default: fail)")
 
 
 def _model_options(parser) -> None:
     g = parser.add_argument_group("model")
-    g.add_argument("--horizon", type=int, default=None, help="steps to forecast (default: the seasonal period, "
-                                                              "or 12)")
-    g.add_argument("--lookback", type=int, help="input steps (default: max(2*horizon, 3*season))")
-    g.add_argument("--seasonal-period", type=int, help="m, for seasonal naive and MASE (default: from the time "
-                                                        "column)")
-    g.add_argument("--quantiles", default="0.1,0.5,0.9", help="comma-separated quantiles (default 0.1,0.5,0.9)")
-    g.add_argument("--ensemble", type=int, help="networks averaged (default: 10 on small data, 3 on large)")
-    g.add_argument("--epochs", type=int, default=100, help="maximum epochs per network (early stopping decides)")
-    g.add_argument("--strategy", choices=["direct", "recursive"], default="direct")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--no-statistical", action="store_true", help="skip the ETS and Theta baselines")
+    horizon = g.add_argument(
+        "--horizon", type=int, default=argparse.SUPPRESS,
+        help="steps to forecast (default here: the seasonal period inferred from the time column, or 12; unlike "
+             "Python's Forecaster, whose default is %(config_default)s, the command reads it from the data)")
+    horizon.config_default = ConfigDefault(CONFIG, "horizon")
+    add_job_options(g, MODEL, CONFIG)
+    g.add_argument("--no-statistical", action="store_true", help="skip the ETS and Theta baselines (default: run "
+                                                                 "them)")
 
 
-def _split(text: str | None) -> tuple[str, ...]:
-    return tuple(s.strip() for s in (text or "").split(",") if s.strip())
-
-
-def _load(args) -> tuple[pd.DataFrame, dict]:
+def _load(args):
     """The data and the column options; with no --data, the bundled demo."""
+    import pandas as pd
+
+    from lstmkit.data import datasets, read_table
+
     if args.data is None:
         if args.target or args.id_col:
             raise ConfigError("--target/--id-col describe a --data file; give --data too")
         return datasets.load(DEMO["dataset"]), {"target": DEMO["target"], "time_col": DEMO["time_col"]}
     frame = read_table(args.data)
-    target = _split(args.target)
+    target = names(args.target or "")
     if not target:
         numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in
                    (args.time_col, args.id_col)]
@@ -112,22 +125,20 @@ def _load(args) -> tuple[pd.DataFrame, dict]:
     return frame, columns
 
 
-def _forecaster(args, columns: dict, frame: pd.DataFrame) -> Forecaster:
-    for name in ("windows", "epochs", "horizon", "lookback", "ensemble", "seasonal_period"):
-        value = getattr(args, name, None)
-        if value is not None and value < (0 if name == "windows" else 1):
-            raise ConfigError(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'windows' else '>= 1'}, "
-                              f"got {value}")
-    try:
-        quantiles = tuple(float(q) for q in _split(args.quantiles))
-    except ValueError:
-        raise ConfigError(f"--quantiles must be comma-separated numbers, got {args.quantiles!r}") from None
-    horizon = args.horizon or _default_horizon(frame, columns, args.seasonal_period)
+def _forecaster(args, columns: dict, frame):
+    from lstmkit.tasks import Forecaster, ForecasterConfig
+
+    if args.windows < 0:
+        raise ConfigError(f"--windows must be >= 0, got {args.windows}")
+    options = job_kwargs(args, MODEL)
+    horizon = getattr(args, "horizon", None)
+    if horizon is not None and horizon < 1:
+        raise ConfigError(f"--horizon must be >= 1, got {horizon}")
+    horizon = horizon or _default_horizon(frame, columns, options.get("seasonal_period"))
     return Forecaster(
-        horizon=horizon, lookback=args.lookback, seasonal_period=args.seasonal_period, quantiles=quantiles,
-        ensemble=args.ensemble, max_epochs=args.epochs, strategy=args.strategy, seed=args.seed,
-        past_covariates=_split(args.past_covariates), future_covariates=_split(args.future_covariates),
-        calendar=args.calendar, fill=args.fill, **columns,
+        horizon=horizon, past_covariates=args.past_covariates, future_covariates=args.future_covariates,
+        calendar=args.calendar, fill=args.fill, **columns, **options,
+        **job_constructor_kwargs(args, ForecasterConfig),
     )
 
 
@@ -136,6 +147,8 @@ def _default_horizon(frame, columns, m) -> int:
         return max(m, 1) if m > 1 else 12
     time_col = columns.get("time_col")
     if time_col:
+        import pandas as pd
+
         from lstmkit.data import infer_frequency, infer_seasonal_period
 
         try:
@@ -149,7 +162,14 @@ def _default_horizon(frame, columns, m) -> int:
 
 
 def run_forecast(args) -> int:
-    started = time.perf_counter()
+    from lstmkit.data import read_table
+    from lstmkit.report.forecast_plot import plot_forecast
+    from lstmkit.report.html import Section, write_report
+    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+    from lstmkit.report.tables import print_table
+    from lstmkit.utils.files import atomic_path, atomic_write_text
+
+    clock = RunClock()
     frame, columns = _load(args)
     model = _forecaster(args, columns, frame)
     run_dir = Path(args.run_dir or Path("runs") / time.strftime("forecast-%Y%m%d-%H%M%S"))
@@ -159,7 +179,8 @@ def run_forecast(args) -> int:
     result = None
     if args.windows:
         print(f"backtest: {args.windows} rolling origins, each a fresh fit on the data before it")
-        result = model.backtest(frame, windows=args.windows, statistical=not args.no_statistical, verbose=True)
+        result = model.backtest(frame, windows=args.windows, statistical=not args.no_statistical,
+                                **fit_kwargs(args, model.backtest))
         print_table(result.summary, title=f"Backtest, {args.windows} windows of {model.config.horizon} steps "
                                           "(lower is better; coverage_80 ideal 0.80)")
         with atomic_path(run_dir / "backtest.csv") as tmp:
@@ -168,7 +189,7 @@ def run_forecast(args) -> int:
                                                                                           indent=2))
 
     print(f"final fit on all {len(frame)} rows")
-    model.fit(frame)
+    model.fit(frame, **fit_kwargs(args, model.fit))
     future = read_table(args.future) if args.future else None
     forecast = model.predict(future=future)
     output = Path(args.output) if args.output else run_dir / "forecast.csv"
@@ -177,9 +198,10 @@ def run_forecast(args) -> int:
     model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
     model.save(model_dir)
     validated = model.validated(frame)
+    config = resolved_config(model)
     plot = plot_forecast(validated, forecast, model.config, run_dir / "forecast.png", backtest=result)
     sections = [Section("Data", text=name, tables=[summary_table(_data_summary(validated, model.config))]),
-                Section("Configuration", tables=[config_table(model.config)])]
+                Section("Configuration", tables=[config_table(config)])]
     if result is not None:
         sections.append(Section("Backtest", text=f"{args.windows} rolling origins, each a fresh fit on the data "
                                                  "before it; lower is better", tables=[result.summary]))
@@ -192,13 +214,15 @@ def run_forecast(args) -> int:
                             images=[curves] if curves else []))
     sections.append(_inside_section(model, future, run_dir / "gates.png"))
     report = write_report(run_dir / "report.html", f"lstmkit forecast: {name}", sections)
-    print(f"wrote {output}, {plot}, {report} and the model in {model_dir} "
-          f"({time.perf_counter() - started:.0f} s)")
+    write_run_json(run_dir, "forecast", config, clock)
+    print(f"wrote {output}, {plot}, {report} and the model in {model_dir} ({clock.seconds():.0f} s)")
     return 0
 
 
-def _data_summary(frame: pd.DataFrame, config) -> dict:
+def _data_summary(frame, config) -> dict:
     """Rows, series, time span and frequency of the validated data, for the report."""
+    import pandas as pd
+
     id_col, time_col = config.id_col, config.time_col
     summary = {"rows": len(frame), "series": frame[id_col].nunique() if id_col else 1,
                "targets": list(config.targets)}
@@ -218,11 +242,12 @@ def _data_summary(frame: pd.DataFrame, config) -> dict:
     return summary
 
 
-def _inside_section(model: Forecaster, future, path: Path) -> Section:
+def _inside_section(model, future, path: Path):
     """The gates and cell state of the first ensemble member's encoder LSTM on the last input window."""
     import torch
 
     from lstmkit.explain import plot_gates, record_lstm
+    from lstmkit.report.html import Section
 
     encoder = model._nets[0].encoder
     past, _ = model.network_inputs(future=future)
@@ -241,26 +266,16 @@ def _inside_section(model: Forecaster, future, path: Path) -> Section:
 
 
 def run_backtest(args) -> int:
+    from lstmkit.report.tables import print_table
+
     frame, columns = _load(args)
     model = _forecaster(args, columns, frame)
+    # with --json, standard output is the JSON alone
+    quiet = argparse.Namespace(quiet=args.quiet or args.json)
     result = model.backtest(frame, windows=args.windows, statistical=not args.no_statistical,
-                            verbose=not args.json)
+                            **fit_kwargs(quiet, model.backtest))
     if args.json:
         print(json.dumps(result.summary.reset_index().to_dict(orient="records"), indent=2, default=float))
     else:
         print_table(result.summary, title=f"Backtest, {args.windows} windows of {model.config.horizon} steps")
-    return 0
-
-
-def run_predict(args) -> int:
-    model = Forecaster.load(args.model_dir)
-    data = read_table(args.data) if args.data else None
-    future = read_table(args.future) if args.future else None
-    forecast = model.predict(data, future=future)
-    if args.output:
-        with atomic_path(args.output) as tmp:
-            forecast.to_csv(tmp, index=False)
-        print(f"wrote {args.output}")
-    else:
-        print(forecast.to_string(index=False))
     return 0

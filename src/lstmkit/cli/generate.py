@@ -1,10 +1,10 @@
-"""`lstmkit generate`: train a language model on a text (or load one), score it, generate.
+"""`lstmkit generate`: train a language model on a text, score it, generate.
 
-With no ``--corpus`` and no ``--model-dir`` it trains on the bundled public-domain
-text (the Book of Genesis, King James Version) for about a minute, prints the
-held-out perplexity next to a smoothed n-gram's, then streams generated text.
-Everything it writes goes under ``runs/generate-<time>/`` (model, metrics, sample, training
-curves and ``report.html``).
+With no ``--data`` it trains on the bundled public-domain text (the Book of
+Genesis, King James Version), prints the held-out perplexity next to a smoothed
+n-gram's, then streams generated text. Everything it writes goes under
+``runs/generate-<time>/`` (model, metrics, sample, training curves, ``report.html``
+and ``run.json``). A saved model generates again with ``lstmkit predict``.
 """
 
 from __future__ import annotations
@@ -15,132 +15,120 @@ import time
 import warnings
 from pathlib import Path
 
-import pandas as pd
-
-from lstmkit.data.corpora import bundled_corpus, read_corpus, split_tail
+from lstmkit.cli.options import (Opt, RunClock, add_job_options, check_model_dir, fit_kwargs, job_constructor_kwargs,
+                                 job_kwargs, resolved_config, size_options, training_options, write_run_json)
 from lstmkit.errors import ConfigError
-from lstmkit.report.html import Section, write_report
-from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
-from lstmkit.tasks.language_model import LanguageModel, UnknownTokensWarning
-from lstmkit.utils.files import atomic_write_text
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "add_sampling_options", "generate_text"]
 
 HELD_OUT = 0.1  # the corpus's tail kept for the reported perplexity
 LEVELS = ("char", "word", "bpe", "subword", "symbol")
+CONFIG = [("", "LanguageModelConfig")]
+MODEL = [
+    Opt("--level", ("level",), "tokens: characters, words, byte-level BPE subwords, or whitespace-separated "
+        "symbols (music, any symbolic sequence)", None, LEVELS),
+    Opt("--embedding-dim", ("embedding_dim",), "embedding size", int, minimum=1),
+    *size_options(),
+    Opt("--bptt", ("bptt",), "truncated-BPTT chunk length", int, minimum=1),
+    Opt("--recurrent-dropout", ("recurrent_dropout",), "variational dropout on the recurrent state", float),
+    *training_options(),
+    Opt("--max-steps", ("max_steps",), "stop after this many optimiser steps (or --epochs, whichever comes first)",
+        int, minimum=1),
+    Opt("--time-budget", ("time_budget",), "stop training after this many seconds, keeping the best weights; "
+        "0: no limit", float, minimum=0),
+]
 
 
-def register(subparsers) -> None:
+def add_sampling_options(parser) -> None:
+    """--prompt, --length, --temperature, --top-k, --top-p: how text is sampled (generate and predict)."""
+    g = parser.add_argument_group("sampling")
+    g.add_argument("--prompt", default="", help="text to continue (default: start a new line)")
+    g.add_argument("--length", type=int, default=300,
+                   help="tokens to generate (default 300; LanguageModel.generate's n defaults to 200)")
+    g.add_argument("--temperature", type=float, default=0.8,
+                   help="sampling temperature, 0 is greedy (default 0.8; LanguageModel.generate's is 1.0)")
+    g.add_argument("--top-k", type=int, help="sample among the k most likely tokens only (default: all)")
+    g.add_argument("--top-p", type=float, help="sample within the nucleus of probability p (default: all)")
+
+
+def register(subparsers, parents) -> None:
     p = subparsers.add_parser(
-        "generate", help="train a language model on a text (or the bundled one) and generate from it",
-        description="Train an LSTM language model on --corpus (default: the bundled Book of Genesis, KJV), report "
-                    "the held-out perplexity next to a Kneser-Ney n-gram, and generate text from --prompt. With "
-                    "an existing --model-dir, load it instead of training.",
+        "generate", parents=parents,
+        help="train a language model on a text (or the bundled one) and generate from it",
+        description="Train an LSTM language model on --data (default: the bundled Book of Genesis, KJV), report "
+                    "the held-out perplexity next to a Kneser-Ney n-gram, and generate text from --prompt. To "
+                    "generate with a saved model: lstmkit predict --model-dir DIR --prompt TEXT.",
     )
-    p.add_argument("--corpus", help="UTF-8 text file to train on (default: the bundled public-domain text)")
-    p.add_argument("--level", choices=LEVELS, default="char",
-                   help="tokens: characters, words, byte-level BPE subwords, or whitespace-separated symbols "
-                        "(music, any symbolic sequence); default char")
-    p.add_argument("--model-dir", help="load this model if it exists; otherwise train and save it here")
-    p.add_argument("--prompt", default="", help="text to continue (default: start a new line)")
-    p.add_argument("--length", type=int, default=300, help="tokens to generate (default 300)")
-    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature; 0 is greedy (default 0.8)")
-    p.add_argument("--top-k", type=int, help="sample among the k most likely tokens only")
-    p.add_argument("--top-p", type=float, help="sample within the nucleus of probability p")
-    p.add_argument("--seed", type=int, default=0, help="seed for training and sampling (default 0)")
-    g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=20, help="most epochs (early stopping decides; default 20)")
-    g.add_argument("--time-budget", type=float, default=None,
-                   help="also stop training after this many seconds, keeping the best weights (default: none; "
-                        "makes the result depend on the machine's speed and load)")
-    g.add_argument("--hidden-size", type=int, default=None, help="LSTM units (default 128)")
-    g.add_argument("--embedding-dim", type=int, default=None, help="embedding size (default 32 for char, "
-                                                                    "the hidden size otherwise, tied)")
-    g.add_argument("--layers", type=int, default=1, help="stacked LSTM layers (default 1)")
-    g.add_argument("--bptt", type=int, default=None, help="truncated-BPTT chunk length (default 64 char, 32 otherwise)")
-    g.add_argument("--batch-size", type=int, default=None,
-                   help="contiguous streams trained side by side (default 32 for char, 16 otherwise)")
-    g.add_argument("--lr", type=float, default=None, help="Adam learning rate")
-    g.add_argument("--recurrent-dropout", type=float, default=0.0, help="variational dropout on the recurrent state")
-    g.add_argument("--run-dir", help="folder for what the run writes (default: runs/generate-<time>)")
+    data = p.add_argument_group("data")
+    data.add_argument("--data", "--corpus", dest="data",
+                      help="UTF-8 text file to train on (default: the bundled public-domain text)")
+    add_job_options(p.add_argument_group("model"), MODEL, CONFIG)
+    add_sampling_options(p)
+    out = p.add_argument_group("output")
+    out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
+    out.add_argument("--run-dir", help="folder for what the run writes (default: runs/generate-<time>)")
     p.set_defaults(run=run)
 
 
-def _model_options(args) -> dict:
-    for name in ("length", "epochs", "hidden_size", "embedding_dim", "layers", "bptt", "batch_size"):
-        value = getattr(args, name)
-        minimum = 0 if name == "length" else 1
-        if value is not None and value < minimum:
-            raise ConfigError(f"--{name.replace('_', '-')} must be >= {minimum}, got {value}")
-    if args.time_budget is not None and args.time_budget < 0:
-        raise ConfigError(f"--time-budget must be >= 0 seconds, got {args.time_budget}")
-    char = args.level == "char"
-    hidden = args.hidden_size or 128
-    embedding = args.embedding_dim or (32 if char else hidden)
-    # measured on the bundled text with a 45 s budget: more dropout than this underfits in a minute
-    return dict(
-        level=args.level, hidden_size=hidden, embedding_dim=embedding, num_layers=args.layers,
-        tie_weights=not char and embedding == hidden, bptt=args.bptt or (64 if char else 32),
-        batch_size=args.batch_size or (32 if char else 16), lr=args.lr or 1e-2, max_epochs=args.epochs,
-        recurrent_dropout=args.recurrent_dropout, dropout=0.2 if args.layers > 1 else 0.0,
-        output_dropout=0.1 if char else 0.3, embedding_dropout=0.0,
-        time_budget=args.time_budget or None, seed=args.seed,
-    )
+def check_sampling(args) -> None:
+    if args.length < 0:
+        raise ConfigError(f"--length must be >= 0, got {args.length}")
 
 
 def run(args) -> int:
-    started = time.perf_counter()
-    run_dir = Path(args.run_dir or Path("runs") / time.strftime("generate-%Y%m%d-%H%M%S"))
-    options = _model_options(args)
-    model_dir = Path(args.model_dir) if args.model_dir else None
-    metrics: dict = {}
-    data: dict = {}
-    if model_dir is not None and model_dir.exists() and not (model_dir / "manifest.json").is_file() and (
-            not model_dir.is_dir() or any(model_dir.iterdir())):
-        raise ConfigError(f"--model-dir {model_dir} exists and is not an lstmkit model directory; "
-                          "give a saved model or a new path")
-    if model_dir is not None and (model_dir / "manifest.json").is_file():
-        lm = LanguageModel.load(model_dir)
-        print(f"lstmkit generate: loaded the {lm.config.level}-level model in {model_dir}")
-        data = {"model": f"loaded from {model_dir}"}
-        if args.corpus:
-            head, tail = split_tail(read_corpus(args.corpus), HELD_OUT)
-            data.update({"scored on": args.corpus, "held-out characters": len(tail)})
-            metrics = _score(lm, head, tail, f"the last {HELD_OUT:.0%} of {args.corpus}")
-    else:
-        if args.corpus:
-            text, name = read_corpus(args.corpus), args.corpus
-        else:
-            text, name = bundled_corpus()
-        head, tail = split_tail(text, HELD_OUT)
-        data = {"corpus": name, "characters": len(text), "training characters": len(head),
-                "held-out characters": len(tail)}
-        lm = LanguageModel(**options)
-        budget = f", at most {args.time_budget:.0f} s" if args.time_budget else ""
-        print(f"lstmkit generate: training a {lm.config.level}-level LSTM ({options['hidden_size']} units) on "
-              f"{len(head):,} characters of {name}{budget}; run folder {run_dir}", flush=True)
-        lm.fit(head, verbose=True)
-        if _has_two_tokens(lm, tail):
-            metrics = _score(lm, head, tail, f"the held-out last {HELD_OUT:.0%} ({len(tail):,} characters)")
-        else:
-            print("note: the held-out tail is too short to score; give a longer corpus for a perplexity")
-        model_dir = model_dir or run_dir / "model"
-        lm.save(model_dir, metrics=metrics)
+    from lstmkit.data.corpora import bundled_corpus, read_corpus, split_tail
+    from lstmkit.tasks.language_model import LanguageModel, LanguageModelConfig
+    from lstmkit.utils.files import atomic_write_text
 
-    sample = _generate(lm, args)
+    clock = RunClock()
+    run_dir = Path(args.run_dir or Path("runs") / time.strftime("generate-%Y%m%d-%H%M%S"))
+    options = job_kwargs(args, MODEL)
+    if options.get("time_budget") == 0:
+        options["time_budget"] = None
+    check_sampling(args)
+    model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
+    check_model_dir(model_dir)
+    if args.data:
+        text, name = read_corpus(args.data), args.data
+    else:
+        text, name = bundled_corpus()
+    head, tail = split_tail(text, HELD_OUT)
+    data = {"corpus": name, "characters": len(text), "training characters": len(head),
+            "held-out characters": len(tail)}
+    lm = LanguageModel(**options, **job_constructor_kwargs(args, LanguageModelConfig))
+    budget = f", at most {lm.config.time_budget:.0f} s" if lm.config.time_budget else ""
+    print(f"lstmkit generate: training a {lm.config.level}-level LSTM ({lm.config.hidden_size} units) on "
+          f"{len(head):,} characters of {name}{budget}; run folder {run_dir}", flush=True)
+    lm.fit(head, **fit_kwargs(args, lm.fit))
+    metrics: dict = {}
+    if _has_two_tokens(lm, tail):
+        metrics = _score(lm, head, tail, f"the held-out last {HELD_OUT:.0%} ({len(tail):,} characters)")
+    else:
+        print("note: the held-out tail is too short to score; give a longer corpus for a perplexity")
+    lm.save(model_dir, metrics=metrics)
+
+    seed = lm.config.seed
+    sample = generate_text(lm, args.prompt, args.length, args.temperature, args.top_k, args.top_p, seed)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "sample.txt", sample + "\n")
     atomic_write_text(run_dir / "metrics.json", json.dumps({**metrics, "level": lm.config.level}, indent=2) + "\n")
-    report = _report(lm, data, metrics, sample, args, run_dir)
+    config = resolved_config(lm)
+    report = _report(lm, config, data, metrics, sample, args, seed, run_dir)
+    write_run_json(run_dir, "generate", config, clock)
     print(f"wrote {run_dir / 'sample.txt'}, {run_dir / 'metrics.json'}, {report} and the model in {model_dir} "
-          f"({time.perf_counter() - started:.0f} s)")
+          f"({clock.seconds():.0f} s)")
     return 0
 
 
-def _report(lm: LanguageModel, data: dict, metrics: dict, sample: str, args, run_dir: Path) -> Path:
+def _report(lm, config: dict, data: dict, metrics: dict, sample: str, args, seed: int, run_dir: Path) -> Path:
     """``report.html``: data, configuration, training curves, perplexity next to the n-gram, the sample."""
+    import pandas as pd
+
+    from lstmkit.report.html import Section, write_report
+    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+
     sections = [Section("Data", tables=[summary_table({**data, "tokens": lm.config.level})]),
-                Section("Configuration", tables=[config_table(lm.config)])]
+                Section("Configuration", tables=[config_table(config)])]
     curves = plot_training_curves(lm.history, run_dir / "training.png",
                                   title="loss per epoch (solid: training, dashed: validation)")
     sections.append(Section("Training", images=[curves] if curves else [],
@@ -152,18 +140,18 @@ def _report(lm: LanguageModel, data: dict, metrics: dict, sample: str, args, run
         sections.append(Section("Held-out perplexity", tables=[table],
                                 text=f"{metrics['tokens']:,} {lm.config.level} tokens; lower is better"))
     decoding = f"temperature {args.temperature}" + (f", top-k {args.top_k}" if args.top_k else "") + \
-        (f", top-p {args.top_p}" if args.top_p else "") + f", seed {args.seed}"
+        (f", top-p {args.top_p}" if args.top_p else "") + f", seed {seed}"
     sections.append(Section("Generated sample", text=[f"{args.length} {lm.config.level} tokens ({decoding})"
                                                       + (f", prompt {args.prompt!r}" if args.prompt else ""), sample]))
     return write_report(run_dir / "report.html", f"lstmkit generate: {lm.config.level}-level language model",
                         sections)
 
 
-def _has_two_tokens(lm: LanguageModel, text: str) -> bool:
+def _has_two_tokens(lm, text: str) -> bool:
     return bool(text.strip()) and len(lm.tokenizer.encode(text, add_special=False)) >= 2
 
 
-def _score(lm: LanguageModel, head: str, tail: str, where: str) -> dict:
+def _score(lm, head: str, tail: str, where: str) -> dict:
     r = lm.evaluate(tail, train_text=head)
     print(f"held-out perplexity on {where}, {r['tokens']:,} {lm.config.level} tokens:")
     print(f"  LSTM                      {r['perplexity']:9.3f}   ({r['bits_per_char']:.3f} bits/char)")
@@ -172,22 +160,25 @@ def _score(lm: LanguageModel, head: str, tail: str, where: str) -> dict:
     return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()}
 
 
-def _generate(lm: LanguageModel, args) -> str:
-    prompt_ids = lm.tokenizer.encode(args.prompt, add_special=False) if args.prompt else []
+def generate_text(lm, prompt: str, length: int, temperature: float, top_k: int | None, top_p: float | None,
+                  seed: int | None) -> str:
+    """Stream ``length`` sampled tokens after ``prompt`` to stdout; return the prompt and the text."""
+    from lstmkit.tasks.language_model import UnknownTokensWarning
+
+    prompt_ids = lm.tokenizer.encode(prompt, add_special=False) if prompt else []
     if len(prompt_ids) > lm.config.bptt:
         print(f"note: the prompt has {len(prompt_ids)} tokens, more than the {lm.config.bptt}-token training "
               "chunk; it is read in chunks with the state carried, so all of it counts", file=sys.stderr)
-    start = lm.tokenizer.decode(lm.encode_prompt("")) if not args.prompt else ""
-    shown = args.prompt or start.strip()  # with no prompt: the corpus's first token, or nothing for a new line
-    print(f"--- {args.length} generated {lm.config.level} tokens (temperature {args.temperature}"
-          + (f", top-k {args.top_k}" if args.top_k else "") + (f", top-p {args.top_p}" if args.top_p else "")
-          + f", seed {args.seed}) ---")
+    start = lm.tokenizer.decode(lm.encode_prompt("")) if not prompt else ""
+    shown = prompt or start.strip()  # with no prompt: the corpus's first token, or nothing for a new line
+    print(f"--- {length} generated {lm.config.level} tokens (temperature {temperature}"
+          + (f", top-k {top_k}" if top_k else "") + (f", top-p {top_p}" if top_p else "")
+          + f", seed {seed}) ---")
     sys.stdout.write(shown)
     pieces = [shown]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnknownTokensWarning)
-        for piece in lm.stream(args.prompt, args.length, temperature=args.temperature, top_k=args.top_k,
-                               top_p=args.top_p, seed=args.seed):
+        for piece in lm.stream(prompt, length, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed):
             if caught:  # the prompt's unknown pieces, said before the text goes on
                 sys.stdout.flush()
                 for w in caught:

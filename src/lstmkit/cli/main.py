@@ -4,6 +4,9 @@ Each subcommand lives in its own module with two functions, ``register(subparser
 to declare its arguments and ``run(args) -> int`` to do the work; the list below
 names them explicitly. A user's mistake (a `LstmkitError`: bad file, bad argument,
 corrupt model) prints one clear message and exits with status 2, no traceback.
+
+Building the parser imports neither torch nor pandas nor matplotlib: the command
+modules import them inside their run functions, so ``lstmkit --help`` is instant.
 """
 
 from __future__ import annotations
@@ -12,31 +15,35 @@ import argparse
 import importlib
 import sys
 
-import torch
-
 from lstmkit import __version__
+from lstmkit.cli.options import apply_config_file, check_global, global_options
 from lstmkit.errors import LstmkitError
 
 __all__ = ["main", "build_parser"]
 
 # subcommand modules, in the order `lstmkit --help` lists them
 COMMANDS = ["lstmkit.cli.forecast", "lstmkit.cli.classify", "lstmkit.cli.generate", "lstmkit.cli.translate",
-            "lstmkit.cli.detect"]
+            "lstmkit.cli.detect", "lstmkit.cli.predict"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """No abbreviated options: ``--window`` must not quietly mean ``--window-length``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_abbrev=False, **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lstmkit", description="LSTM sequence modelling end to end: forecast, classify, generate, detect."
+    parser = _Parser(
+        prog="lstmkit", parents=[global_options(suppress=False)],
+        description="LSTM sequence modelling end to end: forecast, classify, generate, translate, detect; "
+                    "predict with any saved model.",
     )
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
-    parser.add_argument(
-        "--threads", type=int, default=1,
-        help="CPU threads for torch (default 1: small recurrent models run fastest on one thread, "
-             "and extra threads spin against other work on a busy machine; raise it for large models)",
-    )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    common = global_options(suppress=True)
     for name in COMMANDS:
-        importlib.import_module(name).register(subparsers)
+        importlib.import_module(name).register(subparsers, [common])
     return parser
 
 
@@ -46,10 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
-    if args.threads < 1:
-        parser.error(f"--threads must be >= 1, got {args.threads}")
-    torch.set_num_threads(args.threads)
     try:
+        if args.config:
+            apply_config_file(args.config, parser, parser._subparsers._group_actions[0].choices[args.command])
+            args = parser.parse_args(argv)
+        check_global(args)
+        import torch
+
+        torch.set_num_threads(args.threads)
         return int(args.run(args) or 0)
     except LstmkitError as e:
         print(f"lstmkit {args.command}: error: {e}", file=sys.stderr)

@@ -1,11 +1,11 @@
-"""`lstmkit translate`: train a sequence-to-sequence model on text pairs (or load one) and translate.
+"""`lstmkit translate`: train a sequence-to-sequence model on text pairs and translate.
 
-With no ``--pairs`` and no ``--model-dir`` it runs the bundled demo: dates written
-in many human formats ("3rd of March 1998", "03/03/98", "March 3, 1998") normalised
-to ISO ``YYYY-MM-DD``, generated reproducibly, trained for about a minute and scored
-on held-out dates by exact match. Everything it writes goes under
-``runs/translate-<time>/`` (model, metrics, predictions, attention heatmap, training curves and
-``report.html``).
+With no ``--data`` it runs the bundled demo: dates written in many human formats
+("3rd of March 1998", "03/03/98", "March 3, 1998") normalised to ISO ``YYYY-MM-DD``,
+generated reproducibly, trained and scored on held-out dates by exact match.
+Everything it writes goes under ``runs/translate-<time>/`` (model, metrics,
+predictions, attention heatmap, training curves, ``report.html`` and ``run.json``).
+A saved model translates again with ``lstmkit predict``.
 """
 
 from __future__ import annotations
@@ -15,69 +15,56 @@ import random
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from lstmkit.data.corpora import read_pairs
-from lstmkit.data.dates import date_pairs
+from lstmkit.cli.options import (Opt, RunClock, add_job_options, check_model_dir, fit_kwargs, job_constructor_kwargs,
+                                 job_kwargs, resolved_config, size_options, training_options, write_run_json)
 from lstmkit.errors import ConfigError
-from lstmkit.report.attention_plot import plot_attention
-from lstmkit.report.html import Section, write_report
-from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
-from lstmkit.tasks.translation import Translator
-from lstmkit.utils.files import atomic_path, atomic_write_text
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "read_inputs"]
 
 HELD_OUT = 0.1
 DEMO_INPUTS = ["3rd of March 1998", "03/03/98", "March 3, 1998", "Tuesday, July 4, 2023", "25.12.1969"]
 LEVELS = ("char", "word", "bpe", "subword", "symbol")
+CONFIG = [("", "TranslatorConfig")]
+MODEL = [
+    Opt("--level", ("source_level", "target_level"), "tokens on both sides", None, LEVELS),
+    Opt("--embedding-dim", ("embedding_dim",), "embedding size", int, minimum=1),
+    *size_options(layers=("encoder_layers", "decoder_layers")),
+    Opt("--attention", ("attention",), "attention score", None, ("additive", "general", "dot", "scaled_dot")),
+    *training_options(),
+    Opt("--max-steps", ("max_steps",), "stop after this many optimiser steps (or --epochs, whichever comes first)",
+        int, minimum=1),
+    Opt("--time-budget", ("time_budget",), "stop training after this many seconds, keeping the best weights; "
+        "0: no limit", float, minimum=0),
+    Opt("--beam", ("beam",), "beam width for decoding, 1 is greedy", int, minimum=1),
+]
 
 
-def register(subparsers) -> None:
+def register(subparsers, parents) -> None:
     p = subparsers.add_parser(
-        "translate", help="train an encoder-decoder with attention on text pairs (or the date demo) and translate",
-        description="Train an LSTM encoder-decoder with attention on --pairs (TSV: source<TAB>target per line, or "
+        "translate", parents=parents,
+        help="train an encoder-decoder with attention on text pairs (or the date demo) and translate",
+        description="Train an LSTM encoder-decoder with attention on --data (TSV: source<TAB>target per line, or "
                     "CSV with source,target columns), report exact match, token accuracy and BLEU on held-out "
-                    "pairs, and translate --input. With no --pairs: the bundled date-normalisation demo. With an "
-                    "existing --model-dir, load it instead of training.",
+                    "pairs, and translate --input. With no --data: the bundled date-normalisation demo. To "
+                    "translate with a saved model: lstmkit predict --model-dir DIR --input TEXT.",
     )
-    p.add_argument("--pairs", help="TSV/TXT (tab-separated) or CSV file of source/target pairs")
-    p.add_argument("--model-dir", help="load this model if it exists; otherwise train and save it here")
-    p.add_argument("--input", help="a text to translate, or a file with one text per line")
-    p.add_argument("--beam", type=int, default=1, help="beam width for decoding; 1 is greedy (default 1)")
-    p.add_argument("--level", choices=LEVELS, default="char", help="tokens on both sides (default char)")
-    p.add_argument("--seed", type=int, default=0)
-    g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=30, help="most epochs (early stopping decides; default 30)")
-    g.add_argument("--time-budget", type=float, default=None,
-                   help="also stop training after this many seconds, keeping the best weights (default: none; "
-                        "makes the result depend on the machine's speed and load)")
-    g.add_argument("--hidden-size", type=int, default=128)
-    g.add_argument("--embedding-dim", type=int, default=64)
-    g.add_argument("--layers", type=int, default=1, help="encoder layers (bidirectional) and decoder layers")
-    g.add_argument("--attention", choices=["additive", "general", "dot", "scaled_dot"], default="additive")
-    g.add_argument("--batch-size", type=int, default=64)
-    g.add_argument("--demo-size", type=int, default=20000, help="date pairs generated for the demo (default 20000)")
-    g.add_argument("--run-dir", help="folder for what the run writes (default: runs/translate-<time>)")
+    data = p.add_argument_group("data")
+    data.add_argument("--data", "--pairs", dest="data",
+                      help="TSV/TXT (tab-separated) or CSV file of source/target pairs to train on "
+                           "(default: generated date pairs)")
+    data.add_argument("--demo-size", type=int, default=20000,
+                      help="date pairs generated for the demo (default 20000)")
+    data.add_argument("--input", help="a text to translate, or a file with one text per line (default: none; "
+                                      "the demo: a few dates)")
+    add_job_options(p.add_argument_group("model"), MODEL, CONFIG)
+    out = p.add_argument_group("output")
+    out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
+    out.add_argument("--run-dir", help="folder for what the run writes (default: runs/translate-<time>)")
     p.set_defaults(run=run)
 
 
-def _options(args) -> dict:
-    for name in ("beam", "epochs", "hidden_size", "embedding_dim", "layers", "batch_size", "demo_size"):
-        value = getattr(args, name)
-        if value < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-    if args.time_budget is not None and args.time_budget < 0:
-        raise ConfigError(f"--time-budget must be >= 0 seconds, got {args.time_budget}")
-    return dict(
-        source_level=args.level, target_level=args.level, hidden_size=args.hidden_size,
-        embedding_dim=args.embedding_dim, encoder_layers=args.layers, decoder_layers=args.layers,
-        attention=args.attention, batch_size=args.batch_size, max_epochs=args.epochs, beam=args.beam,
-        time_budget=args.time_budget or None, seed=args.seed,
-    )
-
-
-def _inputs(value: str | None) -> list[str]:
+def read_inputs(value: str | None) -> list[str]:
+    """The texts of ``value``: a file's non-empty lines, or ``value`` itself."""
     if value is None:
         return []
     path = Path(value)
@@ -89,62 +76,58 @@ def _inputs(value: str | None) -> list[str]:
 
 
 def run(args) -> int:
-    started = time.perf_counter()
-    options = _options(args)
+    from lstmkit.data.corpora import read_pairs
+    from lstmkit.data.dates import date_pairs
+    from lstmkit.report.attention_plot import plot_attention
+    from lstmkit.tasks.translation import Translator, TranslatorConfig
+    from lstmkit.utils.files import atomic_path, atomic_write_text
+
+    clock = RunClock()
+    options = job_kwargs(args, MODEL)
+    if options.get("time_budget") == 0:
+        options["time_budget"] = None
+    if args.demo_size < 1:
+        raise ConfigError(f"--demo-size must be >= 1, got {args.demo_size}")
     run_dir = Path(args.run_dir or Path("runs") / time.strftime("translate-%Y%m%d-%H%M%S"))
-    model_dir = Path(args.model_dir) if args.model_dir else None
-    inputs = _inputs(args.input)
-    metrics, predictions, data = {}, None, {}
-    if model_dir is not None and model_dir.exists() and not (model_dir / "manifest.json").is_file() and (
-            not model_dir.is_dir() or any(model_dir.iterdir())):
-        raise ConfigError(f"--model-dir {model_dir} exists and is not an lstmkit model directory; "
-                          "give a saved model or a new path")
-    if model_dir is not None and (model_dir / "manifest.json").is_file():
-        model = Translator.load(model_dir)
-        print(f"lstmkit translate: loaded the model in {model_dir}")
-        data = {"model": f"loaded from {model_dir}"}
-        if args.pairs:
-            pairs = read_pairs(args.pairs)
-            data.update({"scored on": args.pairs, "pairs scored": len(pairs)})
-            metrics, predictions = model.evaluate(pairs, beam=args.beam, return_predictions=True)
-            _print_metrics(metrics, f"all {len(pairs):,} pairs of {args.pairs}", args.beam)
+    model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
+    check_model_dir(model_dir)
+    inputs = read_inputs(args.input)
+    model = Translator(**options, **job_constructor_kwargs(args, TranslatorConfig))
+    c = model.config
+    if args.data is None:
+        pairs = date_pairs(args.demo_size, seed=c.seed)
+        name = f"{len(pairs):,} generated date pairs (human format -> ISO)"
+        inputs = inputs or DEMO_INPUTS
     else:
-        demo = args.pairs is None
-        if demo:
-            pairs = date_pairs(args.demo_size, seed=args.seed)
-            name = f"{len(pairs):,} generated date pairs (human format -> ISO)"
-            inputs = inputs or DEMO_INPUTS
-        else:
-            pairs = read_pairs(args.pairs)
-            name = f"{len(pairs):,} pairs of {args.pairs}"
-        order = list(range(len(pairs)))
-        random.Random(args.seed).shuffle(order)
-        n_test = int(len(pairs) * HELD_OUT) if len(pairs) >= 10 else 0
-        test = [pairs[i] for i in order[:n_test]]
-        train = [pairs[i] for i in order[n_test:]]
-        data = {"pairs": name, "training pairs": len(train), "held-out pairs": len(test)}
-        model = Translator(**options)
-        budget = f", at most {args.time_budget:.0f} s" if args.time_budget else ""
-        print(f"lstmkit translate: training an encoder-decoder with {args.attention} attention on {len(train):,} of "
-              f"{name}{budget}; run folder {run_dir}", flush=True)
-        model.fit(train, verbose=True)
-        if test:
-            metrics, predictions = model.evaluate(test, beam=args.beam, return_predictions=True)
-            _print_metrics(metrics, f"{len(test):,} held-out pairs", args.beam)
-            _print_examples(predictions)
-        else:
-            print("note: fewer than 10 pairs: nothing held out to score")
-        model_dir = model_dir or run_dir / "model"
-        model.save(model_dir, metrics=metrics)
+        pairs = read_pairs(args.data)
+        name = f"{len(pairs):,} pairs of {args.data}"
+    order = list(range(len(pairs)))
+    random.Random(c.seed).shuffle(order)
+    n_test = int(len(pairs) * HELD_OUT) if len(pairs) >= 10 else 0
+    test = [pairs[i] for i in order[:n_test]]
+    train = [pairs[i] for i in order[n_test:]]
+    data = {"pairs": name, "training pairs": len(train), "held-out pairs": len(test)}
+    budget = f", at most {c.time_budget:.0f} s" if c.time_budget else ""
+    print(f"lstmkit translate: training an encoder-decoder with {c.attention} attention on {len(train):,} of "
+          f"{name}{budget}; run folder {run_dir}", flush=True)
+    model.fit(train, **fit_kwargs(args, model.fit))
+    metrics, predictions = {}, None
+    if test:
+        metrics, predictions = model.evaluate(test, beam=c.beam, return_predictions=True)
+        _print_metrics(metrics, f"{len(test):,} held-out pairs", c.beam)
+        _print_examples(predictions)
+    else:
+        print("note: fewer than 10 pairs: nothing held out to score")
+    model.save(model_dir, metrics=metrics)
 
     run_dir.mkdir(parents=True, exist_ok=True)
     plot = translations = None
     if inputs:
-        outputs = model.translate(inputs, beam=args.beam)
+        outputs = model.translate(inputs, beam=c.beam)
         print("translations:")
         for source, output in zip(inputs, outputs):
             print(f"  {source!r} -> {output!r}")
-        attention = model.attention(inputs[0], beam=args.beam)
+        attention = model.attention(inputs[0], beam=c.beam)
         plot = plot_attention(attention.source, attention.target, attention.weights, run_dir / "attention.png",
                               title=f"attention: {inputs[0]!r} -> {outputs[0]!r}")
         print(f"attention heatmap of the first input: {plot}")
@@ -152,25 +135,32 @@ def run(args) -> int:
     if predictions is not None:
         with atomic_path(run_dir / "predictions.csv") as tmp:
             predictions.to_csv(tmp, index=False)
-    atomic_write_text(run_dir / "metrics.json", json.dumps({**metrics, "beam": args.beam}, indent=2) + "\n")
-    _report(model, data, metrics, predictions, translations, plot, args, run_dir)
+    atomic_write_text(run_dir / "metrics.json", json.dumps({**metrics, "beam": c.beam}, indent=2) + "\n")
+    config = resolved_config(model)
+    _report(model, config, data, metrics, predictions, translations, plot, c.beam, run_dir)
+    write_run_json(run_dir, "translate", config, clock)
     print(f"wrote {run_dir} (metrics.json{', predictions.csv' if predictions is not None else ''}"
-          f"{', attention.png' if inputs else ''}, report.html) and the model in {model_dir} "
-          f"({time.perf_counter() - started:.0f} s)")
+          f"{', attention.png' if inputs else ''}, report.html, run.json) and the model in {model_dir} "
+          f"({clock.seconds():.0f} s)")
     return 0
 
 
-def _report(model: Translator, data: dict, metrics: dict, predictions, translations, attention, args,
+def _report(model, config: dict, data: dict, metrics: dict, predictions, translations, attention, beam: int,
             run_dir: Path) -> Path:
     """``report.html``: data, configuration, training curves, held-out scores, translations and attention."""
+    import pandas as pd
+
+    from lstmkit.report.html import Section, write_report
+    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+
     sections = [Section("Data", tables=[summary_table(data)]),
-                Section("Configuration", tables=[config_table(model.config)])]
+                Section("Configuration", tables=[config_table(config)])]
     curves = plot_training_curves(model.history, run_dir / "training.png",
                                   title="loss per epoch (solid: training, dashed: validation)")
     sections.append(Section("Training", images=[curves] if curves else [],
                             text=[] if curves else "no training log (a model saved without one)"))
     if metrics:
-        decoding = "greedy decoding" if args.beam == 1 else f"beam search, width {args.beam}"
+        decoding = "greedy decoding" if beam == 1 else f"beam search, width {beam}"
         scores = pd.DataFrame({"exact_match": [metrics["exact_match"]], "token_accuracy": [metrics["token_accuracy"]],
                                "bleu": [metrics["bleu"]], "pairs": [metrics["pairs"]]})
         tables = [scores]

@@ -112,7 +112,10 @@ def _render(section: Section, index: int) -> str:
     for j, table in enumerate(section.tables):
         if not isinstance(table, pd.DataFrame):
             raise ValueError(f"sections[{index}].tables[{j}] must be a pandas DataFrame, got {type(table).__name__}")
-        out.append(f"<div class=\"table-wrap\">{table.to_html(border=0, float_format=_number, escape=True)}</div>")
+        # a default 0..n-1 index is row numbering, not data: leave it out
+        index = not (isinstance(table.index, pd.RangeIndex) and table.index.name is None)
+        out.append(f"<div class=\"table-wrap\">"
+                   f"{table.to_html(border=0, float_format=_number, escape=True, index=index)}</div>")
     for image in section.images:
         out.append(f"<figure><img src=\"{_data_uri(Path(image))}\" alt=\"{html.escape(Path(image).name)}\">"
                    f"<figcaption>{html.escape(Path(image).name)}</figcaption></figure>")

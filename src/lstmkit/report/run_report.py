@@ -8,13 +8,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state changed on import
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # files only: no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from lstmkit.utils.files import atomic_path  # noqa: E402
+from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_training_curves", "config_table", "summary_table"]
 
@@ -53,8 +51,9 @@ def plot_training_curves(history, path: str | os.PathLike, title: str = "trainin
     members = _members(history)
     if not members:
         return None
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.add_subplot()
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     many = len(members) > 1
     for k, log in enumerate(members):
         color = colors[k % len(colors)]
@@ -76,11 +75,8 @@ def plot_training_curves(history, path: str | os.PathLike, title: str = "trainin
         ax.legend(fontsize=8, ncol=2 if many else 1)
     fig.tight_layout()
     path = Path(path)
-    try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-    finally:
-        plt.close(fig)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
     return path
 
 
@@ -94,6 +90,9 @@ def _cell(value) -> str:
 
 def config_table(config) -> pd.DataFrame:
     """A task's configuration as a two-column table (``option``, ``value``), values as text.
+
+    Give it the resolved configuration (``lstmkit.cli.options.resolved_config(model)``)
+    after a fit, so that automatic values show what fit chose instead of a dash.
 
     Args:
         config: a config object with ``to_dict()`` (every task's config), a dataclass, or a mapping.

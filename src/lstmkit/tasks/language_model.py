@@ -53,6 +53,7 @@ from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, stream_nll
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.utils.checks import positive_int
 from lstmkit.train.devices import check_device
 from lstmkit.train.callbacks import job_progress
 
@@ -84,15 +85,24 @@ class LanguageModelConfig(CellFields, JobConfig):
         min_freq: pieces seen fewer times become ``<unk>`` (char, word, symbol).
         max_vocab: at most this many ids (char, word, symbol).
         bpe_vocab_size: the subword vocabulary size (BPE merges + 256 bytes + specials).
-        embedding_dim, hidden_size, num_layers: the network.
-        dropout: between stacked LSTM layers.
-        embedding_dropout, output_dropout: on the input embeddings and the LSTM outputs.
+        hidden_size, num_layers: the network.
+        embedding_dim: the token embedding size; ``None``: 32 for characters, the
+            hidden size otherwise (so that the weights can be tied).
+        dropout: between stacked LSTM layers; ``None``: 0.2 with several layers, else 0.
+        embedding_dropout: on the input embeddings.
+        output_dropout: on the LSTM outputs; ``None``: 0.1 for characters, 0.3 otherwise.
         recurrent_dropout: variational dropout on the recurrent state (slower: the
             fused kernels cannot run it).
-        tie_weights: share the input embeddings with the softmax weights.
-        bptt: truncated-BPTT length ``k``: steps per chunk, the state detached between chunks.
-        batch_size: contiguous streams trained side by side.
+        tie_weights: share the input embeddings with the softmax weights; ``None``:
+            when the level is not characters and the embedding has the hidden size.
+        bptt: truncated-BPTT length ``k``: steps per chunk, the state detached between
+            chunks; ``None``: 64 for characters, 32 otherwise.
+        batch_size: contiguous streams trained side by side; ``None``: 32 for
+            characters, 16 otherwise.
         max_epochs, patience, lr, clip_grad_norm: training (Adam).
+
+        The automatic (``None``) values are those measured best on the bundled text;
+        `resolved` fills them in, and `LanguageModel.resolved_config` reports them.
         max_steps: stop after this many optimiser steps (one per ``bptt`` chunk),
             or after ``max_epochs`` when that comes first; the learning rate follows
             a cosine from ``lr`` down to 5% of it over those steps. The default, 1100,
@@ -118,20 +128,20 @@ class LanguageModelConfig(CellFields, JobConfig):
     min_freq: int = 1
     max_vocab: int | None = None
     bpe_vocab_size: int = 2000
-    embedding_dim: int = 64
-    hidden_size: int = 256
+    embedding_dim: int | None = None
+    hidden_size: int = 128
     num_layers: int = 1
-    dropout: float = 0.0
-    embedding_dropout: float = 0.1
-    output_dropout: float = 0.2
+    dropout: float | None = None
+    embedding_dropout: float = 0.0
+    output_dropout: float | None = None
     recurrent_dropout: float = 0.0
-    tie_weights: bool = False
-    bptt: int = 64
-    batch_size: int = 32
+    tie_weights: bool | None = None
+    bptt: int | None = None
+    batch_size: int | None = None
     max_epochs: int = 20
     max_steps: int | None = 1100
     patience: int | None = 3
-    lr: float = 3e-3
+    lr: float = 1e-2
     clip_grad_norm: float | None = 1.0
     val_fraction: float = 0.05
     time_budget: float | None = None
@@ -145,10 +155,10 @@ class LanguageModelConfig(CellFields, JobConfig):
             object.__setattr__(self, "level", "subword")
         if self.level not in LEVELS:
             raise ConfigError(f"level must be one of {list(LEVELS)} (or 'bpe'), got {self.level!r}")
-        for name in ("min_freq", "bptt", "batch_size", "max_epochs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("min_freq", "max_epochs"):
+            positive_int(name, getattr(self, name))
+        for name in ("bptt", "batch_size", "embedding_dim"):
+            positive_int(name, getattr(self, name), none_ok=True)
         if self.patience is not None and (isinstance(self.patience, bool) or self.patience < 0):
             raise ConfigError(f"patience must be a non-negative integer or None, got {self.patience!r}")
         _check_max_steps(self.max_steps)
@@ -159,9 +169,26 @@ class LanguageModelConfig(CellFields, JobConfig):
         if self.time_budget is not None and not self.time_budget > 0:
             raise ConfigError(f"time_budget must be a positive number of seconds or None, got {self.time_budget!r}")
         try:  # the network checks its own sizes and rates
-            self.net_config(vocab_size=2)
+            (self if self._is_resolved() else self.resolved()).net_config(vocab_size=2)
         except ValueError as e:
             raise ConfigError(str(e)) from None
+
+    _AUTOMATIC = ("embedding_dim", "dropout", "output_dropout", "tie_weights", "bptt", "batch_size")
+
+    def _is_resolved(self) -> bool:
+        return all(getattr(self, name) is not None for name in self._AUTOMATIC)
+
+    def resolved(self) -> LanguageModelConfig:
+        """This configuration with every automatic (``None``) value filled in for its level."""
+        char = self.level == "char"
+        embedding = self.embedding_dim or (32 if char else self.hidden_size)
+        return dataclasses.replace(
+            self, embedding_dim=embedding,
+            dropout=self.dropout if self.dropout is not None else (0.2 if self.num_layers > 1 else 0.0),
+            output_dropout=self.output_dropout if self.output_dropout is not None else (0.1 if char else 0.3),
+            tie_weights=self.tie_weights if self.tie_weights is not None else (not char and embedding == self.hidden_size),
+            bptt=self.bptt or (64 if char else 32), batch_size=self.batch_size or (32 if char else 16),
+        )
 
     def net_config(self, vocab_size: int) -> LanguageModelNetConfig:
         return LanguageModelNetConfig(
@@ -328,7 +355,7 @@ class LanguageModel(Estimator):
         Raises:
             DataError: an empty corpus, or one too short for a single chunk of ``bptt + 1`` tokens.
         """
-        c = self.config
+        c = self.config.resolved()
         source = self._warm_start(init_from)
         text = _check_text(text, "the corpus")
         train_text, val_text = split_tail(text, c.val_fraction) if c.val_fraction else (text, "")
@@ -466,7 +493,7 @@ class LanguageModel(Estimator):
         ids = list(prompt_ids)
         emitted = tokenizer.decode(ids)
         for token in net.stream(prompt_ids, n, temperature=temperature, top_k=top_k, top_p=top_p,
-                                generator=generator, banned=banned, chunk=max(self.config.bptt, 256)):
+                                generator=generator, banned=banned, chunk=max(self.config.resolved().bptt, 256)):
             ids.append(token)
             text = tokenizer.decode(ids)
             if text.endswith("\ufffd"):
@@ -534,6 +561,11 @@ class LanguageModel(Estimator):
         model.history = list(metadata.get("history") or [])
         model._fingerprint = metadata.get("data_fingerprint")
         return model
+
+    def resolved_config(self) -> dict[str, Any]:
+        """The configuration with the level-dependent automatic values filled in."""
+        return {**super().resolved_config(), **{name: getattr(self.config.resolved(), name)
+                                                for name in LanguageModelConfig._AUTOMATIC}}
 
     def score(self, text: str, y: Any = None) -> float:
         """Minus the cross-entropy (nats per token) on a held-out text; greater is better.
