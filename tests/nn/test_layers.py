@@ -112,9 +112,10 @@ def test_layer_equals_cell_stepped_by_hand(kind, options, backend):
     with torch.no_grad():
         expected_out, expected_state = _step_by_hand(layer, x, lengths)
         out, state = layer(x, lengths=lengths)
-    torch.testing.assert_close(out, expected_out, atol=1e-6, rtol=1e-5)  # every time step
+    # float32 rounding: layer norm + projection reach 1.6e-6 apart on some CPUs (seen on this one at aca45bb too)
+    torch.testing.assert_close(out, expected_out, atol=3e-6, rtol=1e-5)  # every time step
     for got, want in zip(_as_tuple(state), expected_state):
-        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(got, want, atol=3e-6, rtol=1e-5)
 
 
 @pytest.mark.parametrize("backend", ["reference", "auto"])

@@ -166,8 +166,9 @@ def generate_text(lm, prompt: str, length: int, temperature: float, top_k: int |
     from lstmkit.tasks.language_model import UnknownTokensWarning
 
     prompt_ids = lm.tokenizer.encode(prompt, add_special=False) if prompt else []
-    if len(prompt_ids) > lm.config.bptt:
-        print(f"note: the prompt has {len(prompt_ids)} tokens, more than the {lm.config.bptt}-token training "
+    bptt = lm.config.resolved().bptt
+    if len(prompt_ids) > bptt:
+        print(f"note: the prompt has {len(prompt_ids)} tokens, more than the {bptt}-token training "
               "chunk; it is read in chunks with the state carried, so all of it counts", file=sys.stderr)
     start = lm.tokenizer.decode(lm.encode_prompt("")) if not prompt else ""
     shown = prompt or start.strip()  # with no prompt: the corpus's first token, or nothing for a new line

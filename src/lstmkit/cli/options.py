@@ -32,23 +32,29 @@ __all__ = ["Opt", "ConfigDefault", "RunClock", "global_options", "size_options",
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 GLOBAL_DESTS = ("threads", "device", "quiet")
 
-# the module of lstmkit/tasks/ that defines each config class
+# the module of lstmkit/tasks/ that defines each config class (and the bases they share)
 _TASK_MODULES = {"ForecasterConfig": "forecasting", "SequenceClassifierConfig": "classification",
                  "TextClassifierConfig": "classification", "LanguageModelConfig": "language_model",
-                 "TranslatorConfig": "translation", "AnomalyDetectorConfig": "anomaly"}
+                 "TranslatorConfig": "translation", "AnomalyDetectorConfig": "anomaly", "CellFields": "base",
+                 "JobConfig": "base"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _field_defaults(config_class: str) -> dict[str, str]:
-    """``{field: default as written in the source}`` of a task config dataclass, without importing it."""
+    """``{field: default as written in the source}`` of a task config dataclass and its bases, without importing it."""
     import lstmkit
 
     path = Path(lstmkit.__file__).parent / "tasks" / f"{_TASK_MODULES[config_class]}.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == config_class:
-            return {item.target.id: ast.unparse(item.value) for item in node.body
-                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value}
+            defaults: dict[str, str] = {}
+            for base in node.bases:  # a field of the class overrides its bases' (as in dataclasses)
+                if isinstance(base, ast.Name) and base.id in _TASK_MODULES:
+                    defaults.update(_field_defaults(base.id))
+            defaults.update({item.target.id: ast.unparse(item.value) for item in node.body
+                             if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value})
+            return defaults
     return {}
 
 
