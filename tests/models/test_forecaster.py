@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lstmkit.models import ForecastNet, ForecastNetConfig, pinball_loss
+from lstmkit.models import ForecastNet, ForecastNetConfig, quantile_loss
 
 
 def test_pinball_loss_by_hand():
@@ -12,7 +12,7 @@ def test_pinball_loss_by_hand():
     q = torch.tensor([0.1, 0.5, 0.9])
     # errors 1.5, 0.5, -0.5 -> 0.1*1.5, 0.5*0.5, 0.1*0.5
     expected = (0.15 + 0.25 + 0.05) / 3
-    assert pinball_loss(pred, target, q).item() == pytest.approx(expected)
+    assert quantile_loss(pred, target, q).item() == pytest.approx(expected)
 
 
 def test_direct_head_uses_future_covariates():
@@ -61,7 +61,7 @@ def test_direct_net_learns_a_sine():
     opt = torch.optim.Adam(net.parameters(), lr=0.02)
     for _ in range(150):
         opt.zero_grad()
-        loss = pinball_loss(net(past), target, net.quantile_levels)
+        loss = quantile_loss(net(past), target, net.quantile_levels)
         loss.backward()
         opt.step()
     assert loss.item() < 0.05  # the naive forecast's mean |error| here is about 0.6

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lstmkit.errors import CheckpointError, ConfigError, DataError
-from lstmkit.tasks import language_model
+from lstmkit.train import callbacks
 from lstmkit.tasks.language_model import LanguageModel
 from lstmkit.tasks.language_model import UnknownTokensWarning, _Streams
 
@@ -137,7 +137,7 @@ def test_time_budget_ends_training_early(monkeypatch):
         now[0] += 0.1
         return now[0]
 
-    monkeypatch.setattr(language_model, "_clock", fake_clock)
+    monkeypatch.setattr(callbacks, "_clock", fake_clock)
     lm = LanguageModel(level="char", **{**TINY, "max_epochs": 500, "max_steps": None, "time_budget": 1.0})
     lm.fit(RHYME * 4)
     assert len(lm.history) == 1  # stopped within the first epoch's 35 steps

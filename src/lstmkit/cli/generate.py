@@ -22,11 +22,11 @@ from lstmkit.errors import ConfigError
 __all__ = ["register", "run", "add_sampling_options", "generate_text"]
 
 HELD_OUT = 0.1  # the corpus's tail kept for the reported perplexity
-LEVELS = ("char", "word", "bpe", "subword", "symbol")
+LEVEL_CHOICES = ("char", "word", "bpe", "subword", "symbol")
 CONFIG = [("", "LanguageModelConfig")]
 MODEL = [
     Opt("--level", ("level",), "tokens: characters, words, byte-level BPE subwords, or whitespace-separated "
-        "symbols (music, any symbolic sequence)", None, LEVELS),
+        "symbols (music, any symbolic sequence)", None, LEVEL_CHOICES),
     Opt("--embedding-dim", ("embedding_dim",), "embedding size", int, minimum=1),
     *size_options(),
     Opt("--bptt", ("bptt",), "truncated-BPTT chunk length", int, minimum=1),

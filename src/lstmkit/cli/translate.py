@@ -23,10 +23,10 @@ __all__ = ["register", "run", "read_inputs"]
 
 HELD_OUT = 0.1
 DEMO_INPUTS = ["3rd of March 1998", "03/03/98", "March 3, 1998", "Tuesday, July 4, 2023", "25.12.1969"]
-LEVELS = ("char", "word", "bpe", "subword", "symbol")
+LEVEL_CHOICES = ("char", "word", "bpe", "subword", "symbol")
 CONFIG = [("", "TranslatorConfig")]
 MODEL = [
-    Opt("--level", ("source_level", "target_level"), "tokens on both sides", None, LEVELS),
+    Opt("--level", ("source_level", "target_level"), "tokens on both sides", None, LEVEL_CHOICES),
     Opt("--embedding-dim", ("embedding_dim",), "embedding size", int, minimum=1),
     *size_options(layers=("encoder_layers", "decoder_layers")),
     Opt("--attention", ("attention",), "attention score", None, ("additive", "general", "dot", "scaled_dot")),

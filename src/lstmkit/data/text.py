@@ -60,7 +60,7 @@ __all__ = [
     "UNK",
     "BOS",
     "EOS",
-    "LEVELS",
+    "TOKENIZERS",
     "Vocabulary",
     "Tokenizer",
     "CharTokenizer",
@@ -680,7 +680,7 @@ def _require_tokenizers() -> _HF:
 
 # ---- choosing by name, saving, padding ------------------------------------------------
 
-LEVELS: dict[str, type[Tokenizer]] = {
+TOKENIZERS: dict[str, type[Tokenizer]] = {
     "char": CharTokenizer, "word": WordTokenizer, "subword": BPETokenizer, "symbol": SymbolTokenizer,
 }
 
@@ -689,7 +689,7 @@ def make_tokenizer(level: str, **options: Any) -> Tokenizer:
     """A fresh tokeniser for ``level`` (``"char"``, ``"word"`` or ``"subword"``).
 
     Args:
-        level: the name in `LEVELS`; ``"bpe"`` is accepted for ``"subword"``.
+        level: the name in `TOKENIZERS`; ``"bpe"`` is accepted for ``"subword"``.
         **options: the tokeniser's own arguments (``min_freq``, ``max_size``,
             ``vocab_size`` for subwords, ``lowercase``, ``bos``, ``eos``).
 
@@ -700,12 +700,12 @@ def make_tokenizer(level: str, **options: Any) -> Tokenizer:
     WordTokenizer(vocab=unfitted, lowercase=True)
     """
     name = "subword" if level == "bpe" else level
-    if name not in LEVELS:
-        raise ConfigError(f"tokeniser level must be one of {list(LEVELS)}, got {level!r}")
+    if name not in TOKENIZERS:
+        raise ConfigError(f"tokeniser level must be one of {list(TOKENIZERS)}, got {level!r}")
     try:
-        return LEVELS[name](**options)
+        return TOKENIZERS[name](**options)
     except TypeError as e:  # an option this level does not have
-        raise ConfigError(f"{LEVELS[name].__name__}: {e}") from None
+        raise ConfigError(f"{TOKENIZERS[name].__name__}: {e}") from None
 
 
 def tokenizer_from_dict(state: dict) -> Tokenizer:
@@ -716,9 +716,9 @@ def tokenizer_from_dict(state: dict) -> Tokenizer:
     [3, 2]
     """
     level = state.get("level") if isinstance(state, dict) else None
-    if level not in LEVELS:
-        raise DataError(f"not a saved tokeniser: level {level!r}, expected one of {list(LEVELS)}")
-    return LEVELS[level].from_dict(state)
+    if level not in TOKENIZERS:
+        raise DataError(f"not a saved tokeniser: level {level!r}, expected one of {list(TOKENIZERS)}")
+    return TOKENIZERS[level].from_dict(state)
 
 
 def pad_ids(sequences: Sequence[Sequence[int]], pad_id: int = 0, *,

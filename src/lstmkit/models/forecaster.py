@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from lstmkit.models.recurrent import CellOptions, hidden_of
 
-__all__ = ["ForecastNetConfig", "ForecastNet", "pinball_loss"]
+__all__ = ["ForecastNetConfig", "ForecastNet", "quantile_loss"]
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,16 @@ class ForecastNetConfig:
         return cls(**{**d, **({"quantiles": tuple(d["quantiles"])} if "quantiles" in d else {})})
 
 
-def pinball_loss(pred: Tensor, target: Tensor, quantiles: Tensor) -> Tensor:
-    """Mean quantile (pinball) loss.
+def quantile_loss(pred: Tensor, target: Tensor, quantiles: Tensor) -> Tensor:
+    """Mean quantile (pinball) loss of network outputs: the training loss of `ForecastNet`.
+
+    Tensors in, prediction first; the scoring metric on arrays is
+    `lstmkit.evaluate.pinball_loss(y_true, y_pred, quantiles)`.
 
     Shape:
         pred: ``(..., Q)``; target: ``(...)``; quantiles: ``(Q,)``.
 
-    >>> pinball_loss(torch.tensor([[1.0]]), torch.tensor([3.0]), torch.tensor([0.9]))
+    >>> quantile_loss(torch.tensor([[1.0]]), torch.tensor([3.0]), torch.tensor([0.9]))
     tensor(1.8000)
     """
     error = target.unsqueeze(-1) - pred

@@ -27,7 +27,6 @@ Steps without a score (the first step for ``forecast``, the first ``window - 1``
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections import deque
 from dataclasses import dataclass

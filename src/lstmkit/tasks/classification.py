@@ -65,7 +65,7 @@ __all__ = [
     "classification_report",
 ]
 
-LEVELS = ("char", "word", "subword")
+TEXT_LEVELS = ("char", "word", "subword")
 SCHEDULES = ("plateau", "cosine")
 
 
@@ -833,8 +833,8 @@ class TextClassifierConfig(CellFields, JobConfig):
     def __post_init__(self):
         self.cell_options()  # checks cell and its variants
         _check_common(self)
-        if self.level not in LEVELS:
-            raise ConfigError(f"level must be one of {LEVELS}, got {self.level!r}")
+        if self.level not in TEXT_LEVELS:
+            raise ConfigError(f"level must be one of {TEXT_LEVELS}, got {self.level!r}")
         if self.max_length is not None and (isinstance(self.max_length, bool) or self.max_length < 1):
             raise ConfigError(f"max_length must be a positive integer or None, got {self.max_length!r}")
         if self.embeddings is not None and self.level == "char":

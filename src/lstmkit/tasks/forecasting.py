@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +34,9 @@ import pandas as pd
 import torch
 from torch.utils.data import TensorDataset
 
-import lstmkit
 from lstmkit.data import (
     StandardScaler,
     add_calendar_features,
-    calendar_features,
     future_timestamps,
     make_prediction_inputs,
     make_windows,
@@ -49,7 +46,7 @@ from lstmkit.data import (
 from lstmkit.data.frequency import infer_seasonal_period
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
-from lstmkit.models import ForecastNet, ForecastNetConfig, pinball_loss
+from lstmkit.models import ForecastNet, ForecastNetConfig, quantile_loss
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.train.devices import check_device
@@ -267,7 +264,7 @@ class Forecaster(Estimator):
             if source is not None:
                 self._copy_weights(net, source._nets[k])
             trainer = Trainer(
-                net, compute_loss=_quantile_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
+                net, compute_loss=_forecast_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
                 patience=c.patience, seed=c.seed + k, batch_size=batch_size,
                 progress=job_progress(progress, k, members), distributed=False, device=device,
             )
@@ -772,10 +769,10 @@ class Forecaster(Estimator):
 # ---- helpers ---------------------------------------------------------------------
 
 
-def _quantile_loss(net: ForecastNet, batch) -> torch.Tensor:
+def _forecast_loss(net: ForecastNet, batch) -> torch.Tensor:
     past, future, target = batch
     teacher = target if net.config.strategy == "recursive" else None
-    return pinball_loss(net(past, future, teacher), target, net.quantile_levels)
+    return quantile_loss(net(past, future, teacher), target, net.quantile_levels)
 
 
 def _strided(index: np.ndarray, most: int) -> np.ndarray:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import time
 import unicodedata
 import warnings
 from collections.abc import Iterator, Sequence
@@ -47,7 +46,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lstmkit.data.corpora import split_tail
-from lstmkit.data.text import LEVELS, Tokenizer, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.text import TOKENIZERS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, stream_nll
@@ -55,7 +54,7 @@ from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_m
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.utils.checks import positive_int
 from lstmkit.train.devices import check_device
-from lstmkit.train.callbacks import job_progress
+from lstmkit.train.callbacks import TrainingBudget, job_progress
 
 __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 
@@ -153,15 +152,15 @@ class LanguageModelConfig(CellFields, JobConfig):
         object.__setattr__(self, "device", check_device(self.device))  # None, the old default, is "auto"
         if self.level == "bpe":
             object.__setattr__(self, "level", "subword")
-        if self.level not in LEVELS:
-            raise ConfigError(f"level must be one of {list(LEVELS)} (or 'bpe'), got {self.level!r}")
+        if self.level not in TOKENIZERS:
+            raise ConfigError(f"level must be one of {list(TOKENIZERS)} (or 'bpe'), got {self.level!r}")
         for name in ("min_freq", "max_epochs"):
             positive_int(name, getattr(self, name))
         for name in ("bptt", "batch_size", "embedding_dim"):
             positive_int(name, getattr(self, name), none_ok=True)
         if self.patience is not None and (isinstance(self.patience, bool) or self.patience < 0):
             raise ConfigError(f"patience must be a non-negative integer or None, got {self.patience!r}")
-        _check_max_steps(self.max_steps)
+        positive_int("max_steps", self.max_steps, none_ok=True)
         if not 0 < self.lr < 1:
             raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
         if not 0 <= self.val_fraction < 0.5:
@@ -222,7 +221,7 @@ class _Streams:
         self.x = data[: streams * T].view(streams, T)  # row b: the b-th slice of the corpus
         self.y = data[1 : streams * T + 1].view(streams, T)  # the token after each one
         self.bptt = bptt
-        self.budget: _Budget | None = None
+        self.budget: TrainingBudget | None = None
 
     def __len__(self) -> int:
         return -(-self.x.shape[1] // self.bptt)
@@ -233,77 +232,6 @@ class _Streams:
             if start and self.budget is not None and self.budget.spent:
                 return
             yield self.x[:, start : start + self.bptt], self.y[:, start : start + self.bptt]
-
-
-class _Budget(Callback):
-    """Ends training after ``steps`` optimiser steps or ``seconds``, annealing the learning rate to that end.
-
-    (The translator uses it too; it belongs in `lstmkit.train.callbacks` once the
-    Trainer's batches can end an epoch early.)
-
-    The planned steps are ``steps`` or, when fewer, ``max_epochs`` times the
-    batches per epoch. The epoch in progress stops once the budget is spent (its
-    batches run out), then the fit stops. Meanwhile the rate follows a cosine from
-    its start value down to 5% of it, by the share of the budget used (steps or
-    time, whichever is further along): a run that must end at a fixed point gains
-    most from finishing with small steps.
-    """
-
-    def __init__(self, batches: Any, steps: int | None = None, seconds: float | None = None):
-        # ``batches``: re-iterable batches whose ``budget`` attribute ends an epoch early
-        self.batches, self.max_steps, self.seconds = batches, steps, seconds
-        self.steps: int | None = None  # the planned steps, known when the fit starts
-        self.start = 0.0
-        self.base_lr: list[float] = []
-        self.trainer: Any = None
-
-    def on_fit_start(self, trainer) -> None:
-        self.trainer = trainer
-        self.start = _clock()
-        if self.max_steps is not None:
-            self.steps = min(self.max_steps, trainer.config.max_epochs * trainer.steps_per_epoch)
-        self.base_lr = [group["lr"] for group in trainer.optimizer.param_groups]
-        self.batches.budget = self
-
-    @property
-    def progress(self) -> float:
-        """Share of the budget used, in [0, 1]: of the steps or of the time, whichever is larger."""
-        done = 0.0
-        if self.steps is not None:
-            done = self.trainer.global_step / self.steps
-        if self.seconds is not None:
-            done = max(done, (_clock() - self.start) / self.seconds)
-        return min(done, 1.0)
-
-    @property
-    def spent(self) -> bool:
-        """Whether training should end: all planned steps taken, or the time is up."""
-        return self.progress >= 1.0
-
-    def on_batch_end(self, trainer, logs) -> None:
-        factor = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * self.progress))
-        for group, lr in zip(trainer.optimizer.param_groups, self.base_lr):
-            group["lr"] = lr * factor
-
-    def on_epoch_end(self, trainer, logs) -> None:
-        if self.spent:
-            trainer.stop_training = True
-
-    def on_fit_end(self, trainer, history) -> None:
-        self.batches.budget = None
-        self.trainer = None
-
-    on_exception = on_fit_end
-
-
-def _clock() -> float:
-    """Seconds, for the time budget (a function the tests can replace with a fake clock)."""
-    return time.perf_counter()
-
-
-def _check_max_steps(max_steps: Any) -> None:
-    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1):
-        raise ConfigError(f"max_steps must be a positive integer or None, got {max_steps!r}")
 
 
 def _next_token_loss(logits: Tensor, target: Tensor) -> Tensor:
@@ -380,7 +308,7 @@ class LanguageModel(Estimator):
         if source is not None:
             self._copy_weights(net, source.net)
         budgeted = c.max_steps is not None or c.time_budget is not None
-        callbacks: list[Callback] = [_Budget(train, c.max_steps, c.time_budget)] if budgeted else []
+        callbacks: list[Callback] = [TrainingBudget(train, c.max_steps, c.time_budget)] if budgeted else []
         plateau = val is not None and not budgeted  # a budget anneals the rate itself
         if verbose:
             callbacks.append(_PrintEpochs())

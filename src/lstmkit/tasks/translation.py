@@ -26,7 +26,6 @@ accuracy and corpus BLEU on held-out pairs.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import random
 from collections.abc import Iterator, Sequence
@@ -39,16 +38,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lstmkit.data.text import LEVELS, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.text import TOKENIZERS, make_tokenizer, tokenizer_from_dict
 from lstmkit.data.text import Tokenizer, pad_ids
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accuracy
 from lstmkit.models.seq2seq import ATTENTIONS, Decoded, Seq2Seq, Seq2SeqConfig
-from lstmkit.tasks.language_model import _Budget, _check_max_steps  # shared with the language model
 from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.train.devices import check_device
-from lstmkit.train.callbacks import job_progress
+from lstmkit.utils.checks import positive_int
+from lstmkit.train.callbacks import TrainingBudget, job_progress
 
 __all__ = ["TranslatorConfig", "Translator", "Attention"]
 
@@ -130,13 +129,13 @@ class TranslatorConfig(CellFields, JobConfig):
         for name in ("source_level", "target_level"):
             if getattr(self, name) == "bpe":
                 object.__setattr__(self, name, "subword")
-            if getattr(self, name) not in LEVELS:
-                raise ConfigError(f"{name} must be one of {list(LEVELS)} (or 'bpe'), got {getattr(self, name)!r}")
+            if getattr(self, name) not in TOKENIZERS:
+                raise ConfigError(f"{name} must be one of {list(TOKENIZERS)} (or 'bpe'), got {getattr(self, name)!r}")
         for name in ("max_epochs", "batch_size", "beam", "min_freq"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
-        _check_max_steps(self.max_steps)
+        positive_int("max_steps", self.max_steps, none_ok=True)
         for name in ("teacher_forcing", "teacher_forcing_final"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
@@ -198,7 +197,7 @@ class _Batches:
         self.sources, self.targets = sources, targets
         self.batch_size, self.shuffle = batch_size, shuffle
         self.rng = random.Random(seed)
-        self.budget: _Budget | None = None
+        self.budget: TrainingBudget | None = None
 
     def __len__(self) -> int:
         return -(-len(self.sources) // self.batch_size)
@@ -225,7 +224,7 @@ class _Schedule(Callback):
     used instead of the share of the epochs, updated after every batch.
     """
 
-    def __init__(self, start: float, end: float, epochs: int, budget: _Budget | None = None):
+    def __init__(self, start: float, end: float, epochs: int, budget: TrainingBudget | None = None):
         self.start, self.end, self.epochs, self.budget = start, end, epochs, budget
         self.ratio = start
 
@@ -313,7 +312,7 @@ class Translator(Estimator):
             val_src, val_tgt = _encode_pairs(src_tok, tgt_tok, val)
             val_batches = _Batches(val_src, val_tgt, max(c.batch_size, 256), shuffle=False, seed=c.seed)
         budgeted = c.max_steps is not None or c.time_budget is not None
-        budget = _Budget(batches, c.max_steps, c.time_budget) if budgeted else None
+        budget = TrainingBudget(batches, c.max_steps, c.time_budget) if budgeted else None
         schedule = _Schedule(c.teacher_forcing, c.teacher_forcing_final, c.max_epochs, budget)
         pad = tgt_tok.pad_id
 

@@ -1,6 +1,14 @@
 """Training: the `Trainer` loop, callbacks, checkpoints, seeding and data-parallel helpers."""
 
-from lstmkit.train.callbacks import Callback, EarlyStopping, EpochLines, MetricsLogger, ProgressBar, job_progress
+from lstmkit.train.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochLines,
+    MetricsLogger,
+    ProgressBar,
+    TrainingBudget,
+    job_progress,
+)
 from lstmkit.train.checkpoint import (
     Checkpoint,
     fingerprint,
@@ -27,6 +35,7 @@ __all__ = [
     "EarlyStopping",
     "MetricsLogger",
     "ProgressBar",
+    "TrainingBudget",
     "EpochLines",
     "job_progress",
     "Checkpoint",

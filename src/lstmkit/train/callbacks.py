@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import math
+import time
 import os
 import sys
 from pathlib import Path
@@ -46,6 +47,7 @@ __all__ = [
     "job_progress",
     "progress_callback",
     "stderr_is_terminal",
+    "TrainingBudget",
 ]
 
 
@@ -361,3 +363,69 @@ def _epoch_status(logs: dict[str, Any]) -> str:
     if logs.get("val_loss") is not None:
         status += f"  val_loss {logs['val_loss']:.4g}"
     return status
+
+
+class TrainingBudget(Callback):
+    """Ends training after ``steps`` optimiser steps or ``seconds``, annealing the learning rate to that end.
+
+    The language model and the translator train with it; their batch iterators read
+    ``budget.spent`` to end an epoch early.
+
+    The planned steps are ``steps`` or, when fewer, ``max_epochs`` times the
+    batches per epoch. The epoch in progress stops once the budget is spent (its
+    batches run out), then the fit stops. Meanwhile the rate follows a cosine from
+    its start value down to 5% of it, by the share of the budget used (steps or
+    time, whichever is further along): a run that must end at a fixed point gains
+    most from finishing with small steps.
+    """
+
+    def __init__(self, batches: Any, steps: int | None = None, seconds: float | None = None):
+        # ``batches``: re-iterable batches whose ``budget`` attribute ends an epoch early
+        self.batches, self.max_steps, self.seconds = batches, steps, seconds
+        self.steps: int | None = None  # the planned steps, known when the fit starts
+        self.start = 0.0
+        self.base_lr: list[float] = []
+        self.trainer: Any = None
+
+    def on_fit_start(self, trainer) -> None:
+        self.trainer = trainer
+        self.start = _clock()
+        if self.max_steps is not None:
+            self.steps = min(self.max_steps, trainer.config.max_epochs * trainer.steps_per_epoch)
+        self.base_lr = [group["lr"] for group in trainer.optimizer.param_groups]
+        self.batches.budget = self
+
+    @property
+    def progress(self) -> float:
+        """Share of the budget used, in [0, 1]: of the steps or of the time, whichever is larger."""
+        done = 0.0
+        if self.steps is not None:
+            done = self.trainer.global_step / self.steps
+        if self.seconds is not None:
+            done = max(done, (_clock() - self.start) / self.seconds)
+        return min(done, 1.0)
+
+    @property
+    def spent(self) -> bool:
+        """Whether training should end: all planned steps taken, or the time is up."""
+        return self.progress >= 1.0
+
+    def on_batch_end(self, trainer, logs) -> None:
+        factor = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * self.progress))
+        for group, lr in zip(trainer.optimizer.param_groups, self.base_lr):
+            group["lr"] = lr * factor
+
+    def on_epoch_end(self, trainer, logs) -> None:
+        if self.spent:
+            trainer.stop_training = True
+
+    def on_fit_end(self, trainer, history) -> None:
+        self.batches.budget = None
+        self.trainer = None
+
+    on_exception = on_fit_end
+
+
+def _clock() -> float:
+    """Seconds, for the time budget (a function the tests can replace with a fake clock)."""
+    return time.perf_counter()
