@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.cli.detect import anomaly_demo
+from lstmkit.data.synthetic import anomaly_demo
 from lstmkit.cli.main import main
 
 FAST = ["--epochs", "2", "--window-length", "8", "--hidden-size", "4"]

@@ -1,8 +1,8 @@
 """`lstmkit detect`: fit an anomaly detector on the first rows, score and flag every row.
 
 With no ``--data`` it runs on the bundled monthly sunspots with labelled, injected
-anomalies (spikes and level shifts after the training half; see `anomaly_demo` and
-``lstmkit/data/datasets/README.md``), and prints precision/recall/F1 beside the
+anomalies (spikes and level shifts after the training half; see `lstmkit.data.synthetic.anomaly_demo`
+and ``lstmkit/data/datasets/README.md``), and prints precision/recall/F1 beside the
 rolling z-score baseline. It writes ``detections.csv``, ``detections.png``, ``training.png``
 and ``report.html`` under ``runs/detect-<time>/``.
 """
@@ -16,9 +16,7 @@ from lstmkit.cli.options import (Opt, RunClock, add_job_options, fit_kwargs, job
                                  resolved_config, training_options, write_run_json)
 from lstmkit.errors import ConfigError, DataError
 
-__all__ = ["register", "run", "anomaly_demo"]
-
-DEMO_SEED = 0
+__all__ = ["register", "run"]
 CONFIG = [("", "AnomalyDetectorConfig")]
 METHODS = ("autoencoder", "forecast")  # lstmkit.tasks.anomaly.METHODS, without importing torch for the help
 MODEL = [
@@ -32,25 +30,6 @@ MODEL = [
         "instead of --threshold-quantile", float, note=": use --threshold-quantile"),
     *training_options(dropout=False),
 ]
-
-
-def anomaly_demo(seed: int = DEMO_SEED):
-    """The bundled sunspots (2,820 months) with labelled anomalies injected after row 1,410.
-
-    Eight one-month spikes of ±6 and two 12-month level shifts of ±4 standard
-    deviations of the month-to-month changes (``inject_anomalies``), drawn with ``seed``.
-    The first half is left untouched: it is the training part.
-
-    Returns:
-        A DataFrame with columns ``month``, ``sunspots``, ``is_anomaly`` (0/1).
-    """
-    from lstmkit.data import datasets
-    from lstmkit.evaluate.anomaly import inject_anomalies
-
-    frame = datasets.load("sunspots")
-    values, labels = inject_anomalies(frame["sunspots"].to_numpy(), start=len(frame) // 2, n_spikes=8,
-                                      n_shifts=2, shift_length=12, spike_size=6.0, shift_size=4.0, seed=seed)
-    return frame.assign(sunspots=values, is_anomaly=labels)
 
 
 def register(subparsers, parents) -> None:
@@ -88,6 +67,8 @@ def _load(args) -> tuple:
     if args.data is None:
         if args.target or args.label_col or args.time_col:
             raise ConfigError("--target/--label-col/--time-col describe a --data file; give --data too")
+        from lstmkit.data.synthetic import DEMO_SEED, anomaly_demo
+
         frame = anomaly_demo()
         return frame, ["sunspots"], "month", "is_anomaly", f"bundled sunspots with injected anomalies " \
                                                             f"({len(frame)} points, seed {DEMO_SEED})"
@@ -185,8 +166,10 @@ def run(args) -> int:
         print_table(table, title=f"Rows after training ({len(frame) - n_train}, "
                                  f"{int(labels[n_train:].sum())} labelled anomalous)")
     labelled = _labels(frame, label_col) if label_col is not None else None
-    plot = _plot(frame, targets, time_col, detections, detector.threshold, n_train, run_dir / "detections.png",
-                 labelled)
+    from lstmkit.report.anomaly_plot import plot_detections
+
+    plot = plot_detections(frame, targets, time_col, detections, detector.threshold, n_train,
+                           run_dir / "detections.png", labelled)
     config = resolved_config(detector)
     report = _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir)
     write_run_json(run_dir, "detect", config, clock)
@@ -224,36 +207,3 @@ def _report(detector, config, frame, targets, time_col, name, n_train, flagged, 
         tables.append(table)
     sections.append(Section("Detections", text=text, tables=tables, images=[plot]))
     return write_report(run_dir / "report.html", f"lstmkit detect: {name}", sections)
-
-
-def _plot(frame, targets, time_col, detections, threshold, n_train, path, labels=None) -> Path:
-    """The series with flagged (and labelled) points, and the scores with the threshold, as a PNG."""
-    import numpy as np
-    import pandas as pd
-    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
-
-    from lstmkit.utils.files import atomic_path
-
-    x = pd.to_datetime(frame[time_col]) if time_col else pd.RangeIndex(len(frame))
-    fig = Figure(figsize=(11, 6))
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    flags = detections["is_anomaly"].to_numpy()
-    for col in targets:
-        top.plot(x, frame[col], lw=0.8, label=col)
-        top.scatter(np.asarray(x)[flags], frame[col].to_numpy()[flags], color="tab:red", s=14, zorder=3)
-    if labels is not None:
-        marked = labels.astype(bool)
-        for col in targets:
-            top.scatter(np.asarray(x)[marked], frame[col].to_numpy()[marked], marker="x", color="black", s=22,
-                        zorder=4, label="labelled" if col == targets[0] else None)
-    top.axvline(np.asarray(x)[n_train], color="0.5", ls="--", lw=1, label="end of training")
-    top.set_title("series (red dots: flagged)")
-    top.legend(loc="upper left", fontsize=8)
-    bottom.plot(x, detections["score"], lw=0.8, color="0.3", label="score")
-    bottom.axhline(threshold, color="tab:red", lw=1, label="threshold")
-    bottom.set_yscale("log")
-    bottom.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    return Path(path)
