@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 import torch
 
-import lstmkit.tasks.classification as classification_module
+import lstmkit.tasks.classifier_base as classifier_base
 from lstmkit.data.sequences import SequenceSet, from_arrays
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.tasks import SequenceClassifier, TextClassifier
-from lstmkit.tasks.classification import _stratified_split, classification_report
+from lstmkit.data.splits import stratified_split
+from lstmkit.evaluate.classification import classification_report
 from lstmkit.train import load_model_dir, save_model_dir
 
 TINY = {"hidden_size": 8, "ensemble": 1, "dropout": 0.0}
@@ -204,7 +205,7 @@ def test_augment_scale_multiplies_each_series_and_channel_in_training_only():
     torch.testing.assert_close(seen[-1], x * factor[:, None, :])  # one factor over all steps; padding stays zero
     loss(Recorder().eval(), batch)
     assert torch.equal(seen[-1], x)  # the validation loss sees the data as they are
-    assert SequenceClassifier(augment_scale=0)._training_loss(seed=0) is classification_module._cross_entropy
+    assert SequenceClassifier(augment_scale=0)._training_loss(seed=0) is classifier_base.cross_entropy_loss
 
 
 @pytest.mark.parametrize("options, message", [
@@ -223,7 +224,7 @@ def test_sequence_config_errors(options, message):
 
 def test_stratified_split_keeps_every_class_in_training():
     codes = np.array([0] * 10 + [1] * 3 + [2])
-    train, val = _stratified_split(codes, 0.3, seed=0)
+    train, val = stratified_split(codes, 0.3, seed=0)
     assert sorted(np.concatenate([train, val]).tolist()) == list(range(14))
     assert np.bincount(codes[val], minlength=3).tolist() == [3, 1, 0]
     assert 13 in train
@@ -267,7 +268,7 @@ def test_text_vocabulary_comes_from_the_training_part_only():
     frame = _text_frame(3)
     model = TextClassifier(level="word", val_fraction=0.5, max_epochs=1, **TINY).fit(frame)
     codes = (frame["label"] == "nl").to_numpy().astype(np.int64)
-    train_rows, _ = _stratified_split(codes, 0.5, seed=0)
+    train_rows, _ = stratified_split(codes, 0.5, seed=0)
     train_words = {w for t in frame["text"].iloc[train_rows] for w in t.split()}
     vocab = set(model._prepared.vocab.tokens[2:])
     assert vocab == train_words

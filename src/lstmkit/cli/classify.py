@@ -234,7 +234,7 @@ def save_confusion_png(report, path) -> Path:
     """Draw the confusion matrix (counts, rows true, columns predicted) as a PNG, atomically.
 
     Args:
-        report: a `lstmkit.tasks.classification.ClassificationReport`.
+        report: a `lstmkit.evaluate.classification.ClassificationReport`.
         path: the ``.png`` file to write.
 
     Returns:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from lstmkit.errors import ConfigError, DataError
 
-__all__ = ["train_val_split", "split_by_time", "BacktestWindow", "backtest_windows", "rolling_origin_splits"]
+__all__ = ["stratified_split", "train_val_split", "split_by_time", "BacktestWindow", "backtest_windows", "rolling_origin_splits"]
 
 
 def _positive(name: str, value) -> int:
@@ -224,3 +224,15 @@ def rolling_origin_splits(
             yield k, frame.iloc[train].reset_index(drop=True), frame.iloc[test].reset_index(drop=True)
 
     return frames()
+
+
+def stratified_split(codes: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validation rows: ``fraction`` of each class (rounded), never a class's last training example."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in np.unique(codes):
+        rows = rng.permutation(np.flatnonzero(codes == c))
+        n_val = min(int(round(fraction * len(rows))), len(rows) - 1)
+        val.append(rows[:n_val])
+        train.append(rows[n_val:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))

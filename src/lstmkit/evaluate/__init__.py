@@ -23,6 +23,7 @@ from lstmkit.evaluate.baselines import (
     theta_statsmodels,
 )
 from lstmkit.evaluate.anomaly import anomaly_metrics, event_metrics, point_metrics, rolling_zscore
+from lstmkit.evaluate.classification import ClassificationReport, classification_report
 from lstmkit.evaluate.metrics import coverage, mae, mase, mase_scale, pinball_loss, rmse, smape
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.evaluate.text_metrics import BLEUScore, corpus_bleu, exact_match, token_accuracy
@@ -64,4 +65,7 @@ __all__ = [
     "event_metrics",
     "anomaly_metrics",
     "rolling_zscore",
+    # classification
+    "ClassificationReport",
+    "classification_report",
 ]

@@ -61,8 +61,8 @@ C = TypeVar("C", bound="JobConfig")
 # the job saved in a folder ("task" in its metadata.json) -> the class that loads it
 JOBS = {
     "forecaster": "lstmkit.tasks.forecasting:Forecaster",
-    "sequence_classifier": "lstmkit.tasks.classification:SequenceClassifier",
-    "text_classifier": "lstmkit.tasks.classification:TextClassifier",
+    "sequence_classifier": "lstmkit.tasks.sequence_classifier:SequenceClassifier",
+    "text_classifier": "lstmkit.tasks.text_classifier:TextClassifier",
     "language_model": "lstmkit.tasks.language_model:LanguageModel",
     "translator": "lstmkit.tasks.translation:Translator",
     "anomaly": "lstmkit.tasks.anomaly:AnomalyDetector",
