@@ -37,7 +37,8 @@ NFC-normalised first, so a precomposed "é" and "e" + combining accent are one t
 >>> words.decode(words.encode("The cat sat."))
 'the <unk> sat.'
 >>> tokenizer_from_dict(words.to_dict()).encode("the dog sat.")
-[4, 1, 3, 2]"""
+[4, 1, 3, 2]
+"""
 
 from __future__ import annotations
 
