@@ -25,8 +25,18 @@ import time
 import warnings
 from pathlib import Path
 
-from lstmkit.cli.options import (Opt, RunClock, add_job_options, fit_kwargs, job_constructor_kwargs, job_kwargs,
-                                 resolved_config, size_options, training_options, write_run_json)
+from lstmkit.cli.options import (
+    Opt,
+    RunClock,
+    add_job_options,
+    fit_kwargs,
+    job_constructor_kwargs,
+    job_kwargs,
+    resolved_config,
+    size_options,
+    training_options,
+    write_run_json,
+)
 from lstmkit.errors import ConfigError
 
 __all__ = ["register", "run", "save_confusion_png"]
@@ -207,7 +217,11 @@ def _report(model, config: dict, name: str, train, test, scored, run_dir: Path) 
     import pandas as pd
 
     from lstmkit.report.html import Section, write_report
-    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+    from lstmkit.report.run_report import (
+        config_table,
+        plot_training_curves,
+        summary_table,
+    )
 
     data = {"training data": train if isinstance(train, str) else f"{len(train)} examples",
             "classes": model.classes, "model": type(model).__name__}

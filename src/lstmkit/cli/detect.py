@@ -12,8 +12,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lstmkit.cli.options import (Opt, RunClock, add_job_options, fit_kwargs, job_constructor_kwargs, job_kwargs,
-                                 resolved_config, training_options, write_run_json)
+from lstmkit.cli.options import (
+    Opt,
+    RunClock,
+    add_job_options,
+    fit_kwargs,
+    job_constructor_kwargs,
+    job_kwargs,
+    resolved_config,
+    training_options,
+    write_run_json,
+)
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["register", "run"]
@@ -182,7 +191,11 @@ def _report(detector, config, frame, targets, time_col, name, n_train, flagged, 
     import pandas as pd
 
     from lstmkit.report.html import Section, write_report
-    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+    from lstmkit.report.run_report import (
+        config_table,
+        plot_training_curves,
+        summary_table,
+    )
 
     data = {"rows": len(frame), "training rows": n_train, "targets": targets}
     if time_col:

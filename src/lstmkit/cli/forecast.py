@@ -13,8 +13,19 @@ import json
 import time
 from pathlib import Path
 
-from lstmkit.cli.options import (ConfigDefault, Opt, RunClock, add_job_options, fit_kwargs, job_constructor_kwargs,
-                                 job_kwargs, resolved_config, size_options, training_options, write_run_json)
+from lstmkit.cli.options import (
+    ConfigDefault,
+    Opt,
+    RunClock,
+    add_job_options,
+    fit_kwargs,
+    job_constructor_kwargs,
+    job_kwargs,
+    resolved_config,
+    size_options,
+    training_options,
+    write_run_json,
+)
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["register"]
@@ -165,7 +176,11 @@ def run_forecast(args) -> int:
     from lstmkit.data import read_table
     from lstmkit.report.forecast_plot import plot_forecast
     from lstmkit.report.html import Section, write_report
-    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+    from lstmkit.report.run_report import (
+        config_table,
+        plot_training_curves,
+        summary_table,
+    )
     from lstmkit.report.tables import print_table
     from lstmkit.utils.files import atomic_path, atomic_write_text
 

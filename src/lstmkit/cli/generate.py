@@ -15,8 +15,19 @@ import time
 import warnings
 from pathlib import Path
 
-from lstmkit.cli.options import (Opt, RunClock, add_job_options, check_model_dir, fit_kwargs, job_constructor_kwargs,
-                                 job_kwargs, resolved_config, size_options, training_options, write_run_json)
+from lstmkit.cli.options import (
+    Opt,
+    RunClock,
+    add_job_options,
+    check_model_dir,
+    fit_kwargs,
+    job_constructor_kwargs,
+    job_kwargs,
+    resolved_config,
+    size_options,
+    training_options,
+    write_run_json,
+)
 from lstmkit.errors import ConfigError
 
 __all__ = ["register", "run", "add_sampling_options", "generate_text"]
@@ -125,7 +136,11 @@ def _report(lm, config: dict, data: dict, metrics: dict, sample: str, args, seed
     import pandas as pd
 
     from lstmkit.report.html import Section, write_report
-    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+    from lstmkit.report.run_report import (
+        config_table,
+        plot_training_curves,
+        summary_table,
+    )
 
     sections = [Section("Data", tables=[summary_table({**data, "tokens": lm.config.level})]),
                 Section("Configuration", tables=[config_table(config)])]

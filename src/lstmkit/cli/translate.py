@@ -15,8 +15,19 @@ import random
 import time
 from pathlib import Path
 
-from lstmkit.cli.options import (Opt, RunClock, add_job_options, check_model_dir, fit_kwargs, job_constructor_kwargs,
-                                 job_kwargs, resolved_config, size_options, training_options, write_run_json)
+from lstmkit.cli.options import (
+    Opt,
+    RunClock,
+    add_job_options,
+    check_model_dir,
+    fit_kwargs,
+    job_constructor_kwargs,
+    job_kwargs,
+    resolved_config,
+    size_options,
+    training_options,
+    write_run_json,
+)
 from lstmkit.errors import ConfigError
 
 __all__ = ["register", "run", "read_inputs"]
@@ -151,7 +162,11 @@ def _report(model, config: dict, data: dict, metrics: dict, predictions, transla
     import pandas as pd
 
     from lstmkit.report.html import Section, write_report
-    from lstmkit.report.run_report import config_table, plot_training_curves, summary_table
+    from lstmkit.report.run_report import (
+        config_table,
+        plot_training_curves,
+        summary_table,
+    )
 
     sections = [Section("Data", tables=[summary_table(data)]),
                 Section("Configuration", tables=[config_table(config)])]

@@ -8,13 +8,45 @@
 """
 
 from lstmkit.data import datasets
-from lstmkit.data.calendar import CALENDAR_FEATURES, add_calendar_features, calendar_features, default_calendar_features
-from lstmkit.data.frequency import first_irregular_step, future_timestamps, infer_frequency, infer_seasonal_period
+from lstmkit.data.calendar import (
+    CALENDAR_FEATURES,
+    add_calendar_features,
+    calendar_features,
+    default_calendar_features,
+)
+from lstmkit.data.frequency import (
+    first_irregular_step,
+    future_timestamps,
+    infer_frequency,
+    infer_seasonal_period,
+)
 from lstmkit.data.io import SUPPORTED_EXTENSIONS, read_table
-from lstmkit.data.scaling import MinMaxScaler, RobustScaler, SeriesScaler, StandardScaler, scaler_from_dict
-from lstmkit.data.splits import BacktestWindow, backtest_windows, rolling_origin_splits, split_by_time, train_val_split
-from lstmkit.data.validation import FILL_METHODS, ValidatedSeries, check_series_length, validate_series
-from lstmkit.data.windows import PredictionInputs, Windows, make_prediction_inputs, make_windows
+from lstmkit.data.scaling import (
+    MinMaxScaler,
+    RobustScaler,
+    SeriesScaler,
+    StandardScaler,
+    scaler_from_dict,
+)
+from lstmkit.data.splits import (
+    BacktestWindow,
+    backtest_windows,
+    rolling_origin_splits,
+    split_by_time,
+    train_val_split,
+)
+from lstmkit.data.validation import (
+    FILL_METHODS,
+    ValidatedSeries,
+    check_series_length,
+    validate_series,
+)
+from lstmkit.data.windows import (
+    PredictionInputs,
+    Windows,
+    make_prediction_inputs,
+    make_windows,
+)
 
 __all__ = [
     # files and validation

@@ -24,7 +24,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstmkit.data.validation import FILL_METHODS, ValidatedSeries, check_series_length, validate_series
+from lstmkit.data.validation import (
+    FILL_METHODS,
+    ValidatedSeries,
+    check_series_length,
+    validate_series,
+)
 from lstmkit.errors import DataError
 
 __all__ = [

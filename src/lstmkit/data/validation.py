@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from lstmkit.data.frequency import describe_step, first_irregular_step, infer_frequency, infer_seasonal_period
+from lstmkit.data.frequency import (
+    describe_step,
+    first_irregular_step,
+    infer_frequency,
+    infer_seasonal_period,
+)
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["ValidatedSeries", "validate_series", "check_series_length", "FILL_METHODS"]

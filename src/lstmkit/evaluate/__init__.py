@@ -9,6 +9,12 @@
 """
 
 from lstmkit.data.frequency import infer_seasonal_period
+from lstmkit.evaluate.anomaly import (
+    anomaly_metrics,
+    event_metrics,
+    point_metrics,
+    rolling_zscore,
+)
 from lstmkit.evaluate.backtest import BacktestResult, Forecast, backtest
 from lstmkit.evaluate.baselines import (
     auto_ets,
@@ -22,11 +28,23 @@ from lstmkit.evaluate.baselines import (
     seasonal_naive,
     theta_statsmodels,
 )
-from lstmkit.evaluate.anomaly import anomaly_metrics, event_metrics, point_metrics, rolling_zscore
 from lstmkit.evaluate.classification import ClassificationReport, classification_report
-from lstmkit.evaluate.metrics import coverage, mae, mase, mase_scale, pinball_loss, rmse, smape
+from lstmkit.evaluate.metrics import (
+    coverage,
+    mae,
+    mase,
+    mase_scale,
+    pinball_loss,
+    rmse,
+    smape,
+)
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
-from lstmkit.evaluate.text_metrics import BLEUScore, corpus_bleu, exact_match, token_accuracy
+from lstmkit.evaluate.text_metrics import (
+    BLEUScore,
+    corpus_bleu,
+    exact_match,
+    token_accuracy,
+)
 
 __all__ = [
     # metrics

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmkit.data.synthetic import inject_anomalies  # a data generator; kept importable from here
+from lstmkit.data.synthetic import (
+    inject_anomalies,  # a data generator; kept importable from here
+)
 
 __all__ = ["runs", "point_metrics", "event_metrics", "anomaly_metrics", "rolling_zscore", "inject_anomalies"]
 

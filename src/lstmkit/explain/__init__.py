@@ -1,7 +1,10 @@
 """Look inside an LSTM: its gates over time, and which inputs its outputs owe their value to."""
 
 from lstmkit.explain.attribution import (
-    classifier_attributions, captum_available, forecast_attributions, integrated_gradients,
+    captum_available,
+    classifier_attributions,
+    forecast_attributions,
+    integrated_gradients,
 )
 from lstmkit.explain.plots import plot_attributions, plot_gates
 from lstmkit.explain.recording import GATES, Recording, record_lstm

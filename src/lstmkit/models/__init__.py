@@ -3,7 +3,11 @@
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
 from lstmkit.models.classifier import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.forecaster import ForecastNet, ForecastNetConfig, quantile_loss
-from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, sample_next
+from lstmkit.models.language_model import (
+    LanguageModelNet,
+    LanguageModelNetConfig,
+    sample_next,
+)
 from lstmkit.models.next_step import NextStepNet
 from lstmkit.models.recurrent import CELLS, CellOptions
 from lstmkit.models.seq2seq import Seq2Seq, Seq2SeqConfig

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.models.recurrent import CellOptions
+from lstmkit.utils.checks import positive_int
 
 __all__ = ["LSTMAutoencoderConfig", "LSTMAutoencoder"]
 
@@ -44,9 +45,7 @@ class LSTMAutoencoderConfig:
     def __post_init__(self):
         object.__setattr__(self, "cell", CellOptions.coerce(self.cell))  # a dict when read back from JSON
         for name in ("n_features", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, getattr(self, name))
         self.cell.check_hidden_size(self.hidden_size)
 
     def to_dict(self) -> dict:

@@ -35,6 +35,7 @@ from torch import Tensor, nn
 
 from lstmkit.errors import ConfigError
 from lstmkit.models.recurrent import CellOptions, State
+from lstmkit.utils.checks import positive_int
 
 __all__ = ["LanguageModelNetConfig", "LanguageModelNet", "sample_next", "filter_logits", "stream_nll"]
 
@@ -73,9 +74,7 @@ class LanguageModelNetConfig:
     def __post_init__(self):
         object.__setattr__(self, "cell", CellOptions.coerce(self.cell))  # a dict when read back from JSON
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, getattr(self, name))
         if self.vocab_size < 2:
             raise ValueError(f"vocab_size must be at least 2, got {self.vocab_size}")
         for name in ("dropout", "embedding_dropout", "output_dropout", "recurrent_dropout"):

@@ -39,6 +39,7 @@ from torch import Tensor, nn
 
 from lstmkit.models.recurrent import CellOptions, State, map_state
 from lstmkit.nn import AdditiveAttention, MultiplicativeAttention
+from lstmkit.utils.checks import positive_int
 
 __all__ = ["Seq2SeqConfig", "Seq2Seq", "Memory", "Decoded", "ATTENTIONS"]
 
@@ -86,9 +87,7 @@ class Seq2SeqConfig:
         object.__setattr__(self, "cell", CellOptions.coerce(self.cell))  # a dict when read back from JSON
         for name in ("source_vocab_size", "target_vocab_size", "embedding_dim", "hidden_size",
                      "encoder_layers", "decoder_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, getattr(self, name))
         for name in ("bos_id", "eos_id", "pad_id"):
             value = getattr(self, name)
             if not 0 <= value < self.target_vocab_size:

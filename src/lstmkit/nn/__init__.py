@@ -1,7 +1,11 @@
 """The recurrent building blocks: cells, layers, the per-step driver, attention, ConvLSTM."""
 
 from lstmkit.nn.activations import Activation, activation
-from lstmkit.nn.attention import AdditiveAttention, AttentionPooling, MultiplicativeAttention
+from lstmkit.nn.attention import (
+    AdditiveAttention,
+    AttentionPooling,
+    MultiplicativeAttention,
+)
 from lstmkit.nn.cells import GRUCell, LSTMCell, RNNCell
 from lstmkit.nn.convlstm import ConvLSTM2d, ConvLSTMCell2d
 from lstmkit.nn.init import init_recurrent_

@@ -29,16 +29,24 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, _VF, nn
+from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from lstmkit.nn.activations import activations_for
 from lstmkit.nn.cells import (
-    GRU_ACTIVATIONS, LSTM_ACTIVATIONS, check_clip, gru_step, input_gates, lstm_step, rnn_nonlinearity, rnn_step,
+    GRU_ACTIVATIONS,
+    LSTM_ACTIVATIONS,
+    check_clip,
+    gru_step,
+    input_gates,
+    lstm_step,
+    rnn_nonlinearity,
+    rnn_step,
 )
 from lstmkit.nn.fused import lstm_sequence
 from lstmkit.nn.init import INIT_SCHEMES, init_recurrent_
 from lstmkit.nn.recurrent import length_mask, reverse_padded, run_direction
+from lstmkit.utils.checks import positive_int, rate
 
 __all__ = ["LSTM", "GRU", "RNN", "BACKENDS", "MERGE_MODES"]
 
@@ -46,18 +54,6 @@ BACKENDS = ("auto", "fused", "sequence", "reference")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 
 State = tuple[Tensor, ...]
-
-
-def _check_rate(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _check_positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 class _RecurrentLayer(nn.Module):
@@ -88,12 +84,12 @@ class _RecurrentLayer(nn.Module):
         dtype: torch.dtype | None = None,
     ):
         super().__init__()
-        self.input_size = _check_positive_int("input_size", input_size)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
-        self.num_layers = _check_positive_int("num_layers", num_layers)
-        self.dropout = _check_rate("dropout", dropout)
-        self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
-        self.zoneout = _check_rate("zoneout", zoneout)
+        self.input_size = positive_int("input_size", input_size)
+        self.hidden_size = positive_int("hidden_size", hidden_size)
+        self.num_layers = positive_int("num_layers", num_layers)
+        self.dropout = rate("dropout", dropout)
+        self.recurrent_dropout = rate("recurrent_dropout", recurrent_dropout)
+        self.zoneout = rate("zoneout", zoneout)
         if merge_mode not in MERGE_MODES:
             raise ValueError(f"merge_mode must be one of {MERGE_MODES}, got {merge_mode!r}")
         if backend not in BACKENDS:

@@ -17,7 +17,11 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 from lstmkit.onnx.export import DEFAULT_OPSET, check_exportable, export, export_layer
 from lstmkit.onnx.load import RECURRENT_OPS, OnnxRecurrent, load_recurrent
-from lstmkit.onnx.weights import ONNX_GATE_ORDER, layer_weights_to_onnx, load_onnx_weights_
+from lstmkit.onnx.weights import (
+    ONNX_GATE_ORDER,
+    layer_weights_to_onnx,
+    load_onnx_weights_,
+)
 
 __all__ = [
     "export", "export_layer", "check_exportable", "DEFAULT_OPSET",

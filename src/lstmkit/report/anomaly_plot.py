@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state changed on import
+from matplotlib.figure import (
+    Figure,  # no pyplot: no GUI backend, no global state changed on import
+)
 
 from lstmkit.utils.files import atomic_path
 

@@ -6,8 +6,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state changed on import
 import numpy as np
+from matplotlib.figure import (
+    Figure,  # no pyplot: no GUI backend, no global state changed on import
+)
 
 from lstmkit.errors import DataError
 from lstmkit.utils.files import atomic_path

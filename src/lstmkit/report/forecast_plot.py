@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state changed on import
 import pandas as pd
+from matplotlib.figure import (
+    Figure,  # no pyplot: no GUI backend, no global state changed on import
+)
 
 from lstmkit.utils.files import atomic_path
 

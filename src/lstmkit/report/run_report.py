@@ -9,7 +9,9 @@ from pathlib import Path
 
 import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state changed on import
+from matplotlib.figure import (
+    Figure,  # no pyplot: no GUI backend, no global state changed on import
+)
 from matplotlib.ticker import MaxNLocator
 
 from lstmkit.utils.files import atomic_path

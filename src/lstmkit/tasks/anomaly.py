@@ -44,9 +44,16 @@ from lstmkit.evaluate.anomaly import anomaly_metrics
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
 from lstmkit.models.next_step import NextStepNet
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
-from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.train import (
+    Trainer,
+    fingerprint,
+    load_model_dir,
+    save_model_dir,
+    seed_everything,
+)
 from lstmkit.train.callbacks import job_progress
 from lstmkit.train.devices import check_device
+from lstmkit.utils.checks import open_unit, positive_int
 
 __all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
 
@@ -97,17 +104,13 @@ class AnomalyDetectorConfig(CellFields, JobConfig):
         if self.method not in METHODS:
             raise ConfigError(f"method must be one of {METHODS}, got {self.method!r}")
         for name in ("window", "hidden_size", "max_epochs", "patience", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, getattr(self, name))
         if self.window < 2:
             raise ConfigError(f"window must be at least 2, got {self.window}")
-        if not 0 < self.quantile < 1:
-            raise ConfigError(f"quantile must be in (0, 1), got {self.quantile!r}")
+        open_unit("quantile", self.quantile)
         if self.false_alarm_rate is not None and not 0 < self.false_alarm_rate < 1:
             raise ConfigError(f"false_alarm_rate must be in (0, 1) or None, got {self.false_alarm_rate!r}")
-        if not 0 < self.lr < 1:
-            raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
+        open_unit("lr", self.lr)
         if self.fill not in (None, "interpolate", "ffill"):
             raise ConfigError(f"fill must be None, 'interpolate' or 'ffill', got {self.fill!r}")
 

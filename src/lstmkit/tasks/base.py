@@ -36,8 +36,8 @@ import difflib
 import importlib
 import os
 import warnings
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import torch

@@ -61,6 +61,7 @@ from lstmkit.train import (
 )
 from lstmkit.train.callbacks import job_progress
 from lstmkit.train.devices import check_device
+from lstmkit.utils.checks import open_unit, positive_int
 
 __all__ = ["BaseClassifier", "SCHEDULES", "check_classifier_config", "cross_entropy_loss"]
 
@@ -372,17 +373,12 @@ def cross_entropy_loss(net: ClassifierNet, batch) -> torch.Tensor:
 def check_classifier_config(config) -> None:
     object.__setattr__(config, "device", check_device(config.device))  # None, the old default, is "auto"
     for name in ("hidden_size", "num_layers", "max_epochs", "ensemble", "lr_patience"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(name, getattr(config, name))
     for name in ("batch_size", "patience"):
-        value = getattr(config, name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ConfigError(f"{name} must be a positive integer or None, got {value!r}")
+        positive_int(name, getattr(config, name), none_ok=True)
     if config.pooling not in POOLINGS:
         raise ConfigError(f"pooling must be one of {POOLINGS}, got {config.pooling!r}")
-    if not 0 < config.lr < 1:
-        raise ConfigError(f"lr must be in (0, 1), got {config.lr!r}")
+    open_unit("lr", config.lr)
     if not 0 <= config.dropout < 1:
         raise ConfigError(f"dropout must be in [0, 1), got {config.dropout!r}")
     if config.val_fraction is not None and not 0 <= config.val_fraction < 1:

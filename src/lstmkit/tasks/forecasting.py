@@ -48,9 +48,16 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
 from lstmkit.models import ForecastNet, ForecastNetConfig, quantile_loss
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
-from lstmkit.train import Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
-from lstmkit.train.devices import check_device
+from lstmkit.train import (
+    Trainer,
+    fingerprint,
+    load_model_dir,
+    save_model_dir,
+    seed_everything,
+)
 from lstmkit.train.callbacks import job_progress
+from lstmkit.train.devices import check_device
+from lstmkit.utils.checks import open_unit, positive_int
 
 __all__ = ["ForecasterConfig", "Forecaster"]
 
@@ -131,21 +138,16 @@ class ForecasterConfig(CellFields, JobConfig):
         self.cell_options()  # checks cell and its variants
         check_device(self.device)
         for name in ("horizon", "max_epochs", "max_windows", "hidden_size", "num_layers"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, getattr(self, name))
         for name in ("lookback", "seasonal_period", "ensemble", "batch_size"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"{name} must be a positive integer or None, got {value!r}")
+            positive_int(name, getattr(self, name), none_ok=True)
         if self.transform not in TRANSFORMS:
             raise ConfigError(f"transform must be one of {TRANSFORMS}, got {self.transform!r}")
         if self.base not in BASES:
             raise ConfigError(f"base must be one of {BASES}, got {self.base!r}")
         if self.strategy == "recursive" and self.base in ("seasonal", "drift"):
             raise ConfigError(f"base={self.base!r} needs strategy='direct': the recursive strategy feeds values back")
-        if not 0 < self.lr < 1:
-            raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
+        open_unit("lr", self.lr)
         # the network checks the rest (quantiles, strategy, covariates)
         ForecastNetConfig(quantiles=tuple(self.quantiles), strategy=self.strategy, dropout=self.dropout,
                           n_past=len(self.past_covariates))

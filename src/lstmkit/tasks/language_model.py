@@ -49,12 +49,23 @@ from lstmkit.data.corpora import split_tail
 from lstmkit.data.text import TOKENIZERS, Tokenizer, make_tokenizer, tokenizer_from_dict
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
-from lstmkit.models.language_model import LanguageModelNet, LanguageModelNetConfig, stream_nll
-from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
+from lstmkit.models.language_model import (
+    LanguageModelNet,
+    LanguageModelNetConfig,
+    stream_nll,
+)
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
-from lstmkit.utils.checks import positive_int
-from lstmkit.train.devices import check_device
+from lstmkit.train import (
+    Callback,
+    Trainer,
+    fingerprint,
+    load_model_dir,
+    save_model_dir,
+    seed_everything,
+)
 from lstmkit.train.callbacks import TrainingBudget, job_progress
+from lstmkit.train.devices import check_device
+from lstmkit.utils.checks import open_unit, positive_int
 
 __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 
@@ -161,8 +172,7 @@ class LanguageModelConfig(CellFields, JobConfig):
         if self.patience is not None and (isinstance(self.patience, bool) or self.patience < 0):
             raise ConfigError(f"patience must be a non-negative integer or None, got {self.patience!r}")
         positive_int("max_steps", self.max_steps, none_ok=True)
-        if not 0 < self.lr < 1:
-            raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
+        open_unit("lr", self.lr)
         if not 0 <= self.val_fraction < 0.5:
             raise ConfigError(f"val_fraction must be in [0, 0.5), got {self.val_fraction!r}")
         if self.time_budget is not None and not self.time_budget > 0:

@@ -38,16 +38,28 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lstmkit.data.text import TOKENIZERS, make_tokenizer, tokenizer_from_dict
-from lstmkit.data.text import Tokenizer, pad_ids
+from lstmkit.data.text import (
+    TOKENIZERS,
+    Tokenizer,
+    make_tokenizer,
+    pad_ids,
+    tokenizer_from_dict,
+)
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accuracy
 from lstmkit.models.seq2seq import ATTENTIONS, Decoded, Seq2Seq, Seq2SeqConfig
-from lstmkit.train import Callback, Trainer, fingerprint, load_model_dir, save_model_dir, seed_everything
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
-from lstmkit.train.devices import check_device
-from lstmkit.utils.checks import positive_int
+from lstmkit.train import (
+    Callback,
+    Trainer,
+    fingerprint,
+    load_model_dir,
+    save_model_dir,
+    seed_everything,
+)
 from lstmkit.train.callbacks import TrainingBudget, job_progress
+from lstmkit.train.devices import check_device
+from lstmkit.utils.checks import open_unit, positive_int
 
 __all__ = ["TranslatorConfig", "Translator", "Attention"]
 
@@ -132,17 +144,14 @@ class TranslatorConfig(CellFields, JobConfig):
             if getattr(self, name) not in TOKENIZERS:
                 raise ConfigError(f"{name} must be one of {list(TOKENIZERS)} (or 'bpe'), got {getattr(self, name)!r}")
         for name in ("max_epochs", "batch_size", "beam", "min_freq"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, getattr(self, name))
         positive_int("max_steps", self.max_steps, none_ok=True)
         for name in ("teacher_forcing", "teacher_forcing_final"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         if self.attention not in ATTENTIONS:
             raise ConfigError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
-        if not 0 < self.lr < 1:
-            raise ConfigError(f"lr must be in (0, 1), got {self.lr!r}")
+        open_unit("lr", self.lr)
         if not 0 <= self.val_fraction < 0.5:
             raise ConfigError(f"val_fraction must be in [0, 0.5), got {self.val_fraction!r}")
         if self.max_length is not None and (isinstance(self.max_length, bool) or self.max_length < 1):

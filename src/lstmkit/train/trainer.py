@@ -45,7 +45,13 @@ from lstmkit.train.batches import (
     split_sequence_batch,
     to_device,
 )
-from lstmkit.train.callbacks import Callback, EarlyStopping, MetricsLogger, progress_callback
+from lstmkit.train.callbacks import (
+    Callback,
+    EarlyStopping,
+    MetricsLogger,
+    progress_callback,
+)
+from lstmkit.train.config import TrainerConfig
 from lstmkit.train.distributed import (
     ShardedBatches,
     all_reduce_sum,
@@ -56,7 +62,6 @@ from lstmkit.train.distributed import (
     init_distributed,
     wrap_model,
 )
-from lstmkit.train.config import TrainerConfig
 from lstmkit.train.optim import PER_BATCH_SCHEDULES, build_optimizer, build_scheduler
 from lstmkit.train.seeding import get_rng_state, seed_everything, set_rng_state
 
