@@ -80,9 +80,17 @@ def run(name: str, seeds: list[int], options: dict, dtw: bool = True) -> dict:
         started = time.perf_counter()
         dtw_accuracy = float((dtw_1nn(train.X.astype(np.float64), train.y, test.X.astype(np.float64)) == test.y).mean())
         dtw_seconds = time.perf_counter() - started
-    return {"name": name, "n_train": len(train), "n_test": len(test), "shape": train.X.shape[1:],
-            "accuracy": np.array(accuracies), "fit_s": float(np.mean(fit_seconds)),
-            "predict_s": float(np.mean(predict_seconds)), "dtw": dtw_accuracy, "dtw_s": dtw_seconds}
+    return {
+        "name": name,
+        "n_train": len(train),
+        "n_test": len(test),
+        "shape": train.X.shape[1:],
+        "accuracy": np.array(accuracies),
+        "fit_s": float(np.mean(fit_seconds)),
+        "predict_s": float(np.mean(predict_seconds)),
+        "dtw": dtw_accuracy,
+        "dtw_s": dtw_seconds,
+    }
 
 
 def option(text: str) -> tuple[str, object]:
@@ -104,28 +112,41 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--max-epochs", type=int, help="override the default (for quick runs only)")
     parser.add_argument("--ensemble", type=int, help="override the default (for quick runs only)")
-    parser.add_argument("--set", nargs="+", type=option, default=[], metavar="NAME=VALUE",
-                        help="other SequenceClassifier options, e.g. lstm_input=time conv_channels=[64,64]")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        type=option,
+        default=[],
+        metavar="NAME=VALUE",
+        help="other SequenceClassifier options, e.g. lstm_input=time conv_channels=[64,64]",
+    )
     parser.add_argument("--no-dtw", action="store_true", help="skip the 1-NN DTW reference (quick runs)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     options = {k: v for k, v in (("max_epochs", args.max_epochs), ("ensemble", args.ensemble)) if v is not None}
     options.update(dict(args.set))
-    print(f"SequenceClassifier defaults{' with ' + str(options) if options else ''}; seeds {args.seeds}; "
-          f"{args.threads} thread(s)", flush=True)
+    print(
+        f"SequenceClassifier defaults{' with ' + str(options) if options else ''}; seeds {args.seeds}; "
+        f"{args.threads} thread(s)",
+        flush=True,
+    )
     rows = [run(name, args.seeds, options, dtw=not args.no_dtw) for name in args.datasets]
 
     print()
-    print("| dataset | train/test | (T, F) | lstmkit accuracy | LSTM-FCN (published) | 1-NN DTW (published) "
-          "| 1-NN DTW (here) | lstmkit / DTW here | fit s | predict s |")
+    print(
+        "| dataset | train/test | (T, F) | lstmkit accuracy | LSTM-FCN (published) | 1-NN DTW (published) "
+        "| 1-NN DTW (here) | lstmkit / DTW here | fit s | predict s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         acc = r["accuracy"]
         shown = f"{acc.mean():.3f}" + (f" ± {acc.std():.3f} (n={len(acc)})" if len(acc) > 1 else "")
         fcn, dtw_pub = PUBLISHED[r["name"]]
-        print(f"| {r['name']} | {r['n_train']}/{r['n_test']} | {r['shape']} | {shown} | "
-              f"{fcn if fcn is not None else 'n/a'} | {dtw_pub if dtw_pub is not None else 'n/a'} | {r['dtw']:.3f} | "
-              f"{acc.mean() / r['dtw']:.3f} | {r['fit_s']:.0f} | {r['predict_s']:.1f} |")
+        print(
+            f"| {r['name']} | {r['n_train']}/{r['n_test']} | {r['shape']} | {shown} | "
+            f"{fcn if fcn is not None else 'n/a'} | {dtw_pub if dtw_pub is not None else 'n/a'} | {r['dtw']:.3f} | "
+            f"{acc.mean() / r['dtw']:.3f} | {r['fit_s']:.0f} | {r['predict_s']:.1f} |"
+        )
 
 
 if __name__ == "__main__":

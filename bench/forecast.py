@@ -98,8 +98,15 @@ def neuralforecast_method(target: str, seed: int, max_steps: int) -> Callable:
     from neuralforecast.models import LSTM
 
     def fit_predict(train: pd.DataFrame, horizon: int) -> np.ndarray:
-        model = LSTM(h=horizon, input_size=INPUT_SIZE, max_steps=max_steps, scaler_type="robust",
-                     random_seed=seed, accelerator="cpu", **TRAINER_QUIET)
+        model = LSTM(
+            h=horizon,
+            input_size=INPUT_SIZE,
+            max_steps=max_steps,
+            scaler_type="robust",
+            random_seed=seed,
+            accelerator="cpu",
+            **TRAINER_QUIET,
+        )
         nf = NeuralForecast(models=[model], freq=FREQ)
         nf.fit(pd.DataFrame({"unique_id": target, "ds": train[TIME_COL], "y": train[target]}))
         return nf.predict()["LSTM"].to_numpy()
@@ -115,9 +122,14 @@ def darts_method(target: str, seed: int, n_epochs: int) -> Callable:
     def fit_predict(train: pd.DataFrame, horizon: int) -> np.ndarray:
         series = TimeSeries.from_dataframe(train, time_col=TIME_COL, value_cols=target, freq=FREQ).astype(np.float32)
         scaler = Scaler()  # fitted on this window's training part only
-        model = BlockRNNModel(model="LSTM", input_chunk_length=INPUT_SIZE, output_chunk_length=horizon,
-                              n_epochs=n_epochs, random_state=seed,
-                              pl_trainer_kwargs=dict(accelerator="cpu", **TRAINER_QUIET))
+        model = BlockRNNModel(
+            model="LSTM",
+            input_chunk_length=INPUT_SIZE,
+            output_chunk_length=horizon,
+            n_epochs=n_epochs,
+            random_state=seed,
+            pl_trainer_kwargs=dict(accelerator="cpu", **TRAINER_QUIET),
+        )
         model.fit(scaler.fit_transform(series), verbose=False)
         forecast = scaler.inverse_transform(model.predict(n=horizon, verbose=False))
         return forecast.values().reshape(-1)
@@ -132,8 +144,12 @@ def with_progress(name: str, library: str, n_windows: int, fit_predict: Callable
     def run(train: pd.DataFrame, horizon: int) -> np.ndarray:
         start = time.perf_counter()
         forecast = fit_predict(train, horizon)
-        print(f"  {name} window {next(window)}/{n_windows} ({len(train)} rows) {library}: "
-              f"{time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"  {name} window {next(window)}/{n_windows} ({len(train)} rows) {library}: "
+            f"{time.perf_counter() - start:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
         return forecast
 
     return run
@@ -173,15 +189,17 @@ def run_dataset(name: str, seed: int, args) -> tuple[pd.DataFrame, dict[str, str
     methods = {lib: with_progress(name, lib, args.windows, f) for lib, f in methods.items()}
     seed_all(seed)
     print(f"{name}, seed {seed}: {len(history)} months, backtesting {', '.join(methods)}", file=sys.stderr, flush=True)
-    result = backtest(history, methods, horizon=HORIZON, n_windows=args.windows, m=M, target=target,
-                      time_col=TIME_COL, baselines={})
+    result = backtest(
+        history, methods, horizon=HORIZON, n_windows=args.windows, m=M, target=target, time_col=TIME_COL, baselines={}
+    )
     return result.per_window.assign(seed=seed), missing
 
 
 def print_table(name: str, per_window: pd.DataFrame, missing: dict[str, str]) -> None:
     """One row per library: MASE per seed, mean MASE, mean total and median per-window seconds, ratios."""
-    per_seed = per_window.groupby(["method", "seed"], observed=True).agg(mase=("mase", "mean"),
-                                                                         seconds=("seconds", "sum"))
+    per_seed = per_window.groupby(["method", "seed"], observed=True).agg(
+        mase=("mase", "mean"), seconds=("seconds", "sum")
+    )
     means = per_seed.groupby("method", observed=True).mean()
     medians = per_window.groupby("method", observed=True)["seconds"].median()  # over windows and seeds
     for library in LIBRARIES:
@@ -196,8 +214,10 @@ def print_table(name: str, per_window: pd.DataFrame, missing: dict[str, str]) ->
         if "lstmkit" in means.index:
             ref = means.loc["lstmkit"]
             ratios = (f"{seconds / ref['seconds']:.2f}", f"{mase / ref['mase']:.2f}")
-        print(f"| {name} | {library} | {seeds} | {mase:.3f} | {seconds:.1f} | {medians[library]:.1f} "
-              f"| {ratios[0]} | {ratios[1]} |")
+        print(
+            f"| {name} | {library} | {seeds} | {mase:.3f} | {seconds:.1f} | {medians[library]:.1f} "
+            f"| {ratios[0]} | {ratios[1]} |"
+        )
 
 
 def main() -> None:
@@ -206,8 +226,9 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--libraries", nargs="+", default=list(LIBRARIES), choices=LIBRARIES)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
-    parser.add_argument("--nf-max-steps", type=int, default=1000,
-                        help="NeuralForecast LSTM max_steps (default 1000, its own default)")
+    parser.add_argument(
+        "--nf-max-steps", type=int, default=1000, help="NeuralForecast LSTM max_steps (default 1000, its own default)"
+    )
     parser.add_argument("--darts-epochs", type=int, default=100, help="Darts BlockRNNModel n_epochs (default 100)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds, each a full run (default 0)")
     args = parser.parse_args()
@@ -220,12 +241,18 @@ def main() -> None:
     for name in args.datasets:
         runs = [run_dataset(name, seed, args) for seed in args.seeds]
         results.append((name, pd.concat([r[0] for r in runs], ignore_index=True), runs[0][1]))
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU core(s); "
-          f"horizon {HORIZON}, {args.windows} window(s), m={M}, seeds {args.seeds}")
-    print("Timings are wall seconds of fit + forecast on this machine's CPU, one run per window; "
-          "a machine shared with other jobs makes them noisy.\n")
-    print("| dataset | library | MASE per seed | mean MASE | mean total s | median s/window "
-          "| time ratio (peer / lstmkit) | MASE ratio (peer / lstmkit) |")
+    print(
+        f"\ntorch {torch.__version__}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU core(s); "
+        f"horizon {HORIZON}, {args.windows} window(s), m={M}, seeds {args.seeds}"
+    )
+    print(
+        "Timings are wall seconds of fit + forecast on this machine's CPU, one run per window; "
+        "a machine shared with other jobs makes them noisy.\n"
+    )
+    print(
+        "| dataset | library | MASE per seed | mean MASE | mean total s | median s/window "
+        "| time ratio (peer / lstmkit) | MASE ratio (peer / lstmkit) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for result in results:
         print_table(*result)

@@ -96,8 +96,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore")  # statsmodels' convergence chatter on short series
 
-    print("| series | frequency | length | H x K | lstmkit | naive | seasonal naive | drift | ETS | Theta "
-          "| lstmkit / best of ETS, Theta | s |")
+    print(
+        "| series | frequency | length | H x K | lstmkit | naive | seasonal naive | drift | ETS | Theta "
+        "| lstmkit / best of ETS, Theta | s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     ratios = []
     for name, freq, frame, horizon, windows in panel():
@@ -111,13 +113,17 @@ def main() -> None:
         ratios.append(ratio)
         cells = [mase.get(m, np.nan) for m in ("lstmkit", "naive", "seasonal_naive", "drift")] + [ets, theta]
         shown = " | ".join("-" if np.isnan(v) else f"{v:.3f}" for v in cells)
-        print(f"| {name} | {freq} | {len(frame)} | {horizon} x {windows} | {shown} | {ratio:.2f} | {seconds:.0f} |",
-              flush=True)
+        print(
+            f"| {name} | {freq} | {len(frame)} | {horizon} x {windows} | {shown} | {ratio:.2f} | {seconds:.0f} |",
+            flush=True,
+        )
     ratios = np.asarray([r for r in ratios if np.isfinite(r)])
     if len(ratios):
-        print(f"\nGeometric mean of lstmkit / best statistical over {len(ratios)} series: "
-              f"{np.exp(np.log(ratios).mean()):.3f}; lstmkit more accurate on {int((ratios < 1).sum())}. "
-              f"Seeds {args.seeds}, torch {torch.__version__}, {torch.get_num_threads()} thread(s).")
+        print(
+            f"\nGeometric mean of lstmkit / best statistical over {len(ratios)} series: "
+            f"{np.exp(np.log(ratios).mean()):.3f}; lstmkit more accurate on {int((ratios < 1).sum())}. "
+            f"Seeds {args.seeds}, torch {torch.__version__}, {torch.get_num_threads()} thread(s)."
+        )
 
 
 if __name__ == "__main__":

@@ -68,9 +68,15 @@ def generate(points: int, series: int, seed: int = 0) -> tuple[pd.DataFrame, dic
         t = np.arange(n)
         key = f"s{s:03d}"
         seasons[key] = season
-        frames.append(pd.DataFrame({
-            "id": key, "time": pd.date_range("2020-01-01", periods=n, freq="h"), "value": season(t) + e,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "id": key,
+                    "time": pd.date_range("2020-01-01", periods=n, freq="h"),
+                    "value": season(t) + e,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True), seasons
 
 
@@ -94,24 +100,37 @@ def run_case(points: int, series: int, windows: int, seed: int, options: dict | 
     fitted: list[Forecaster] = []
 
     def lstmkit(train: pd.DataFrame, horizon: int) -> dict:
-        model = Forecaster(horizon=horizon, target="value", time_col="time", id_col="id", seed=seed,
-                           **(options or {})).fit(train)
+        model = Forecaster(
+            horizon=horizon, target="value", time_col="time", id_col="id", seed=seed, **(options or {})
+        ).fit(train)
         pred = model.predict()
         fitted.append(model)
         return {key: part["forecast"].to_numpy() for key, part in pred.groupby("id", sort=False)}
 
     result = backtest(
-        frame, {"lstmkit": lstmkit, "oracle": oracle(seasons)}, horizon=HORIZON, n_windows=windows, m=24,
-        target="value", id_col="id", time_col="time",
+        frame,
+        {"lstmkit": lstmkit, "oracle": oracle(seasons)},
+        horizon=HORIZON,
+        n_windows=windows,
+        m=24,
+        target="value",
+        id_col="id",
+        time_col="time",
         baselines={"seasonal_naive": lambda y, h: seasonal_naive(y, h, 24)},
     )
     mae = result.summary["mae"]  # summary["seconds"]: each method's total over the windows
     model = fitted[-1]
     train_windows = sum(len(part) - model.lookback - HORIZON + 1 for _, part in frame.groupby("id"))
     return {
-        "points": points, "series": series, "windows": train_windows, "lookback": model.lookback,
-        "members": model._fitted.members, "seconds": result.summary.loc["lstmkit", "seconds"] / windows,
-        "lstmkit": mae["lstmkit"], "seasonal_naive": mae["seasonal_naive"], "oracle": mae["oracle"],
+        "points": points,
+        "series": series,
+        "windows": train_windows,
+        "lookback": model.lookback,
+        "members": model._fitted.members,
+        "seconds": result.summary.loc["lstmkit", "seconds"] / windows,
+        "lstmkit": mae["lstmkit"],
+        "seasonal_naive": mae["seasonal_naive"],
+        "oracle": mae["oracle"],
         "closed": (mae["seasonal_naive"] - mae["lstmkit"]) / (mae["seasonal_naive"] - mae["oracle"]),
     }
 
@@ -123,24 +142,35 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=2, help="backtest windows K (default 2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
-    parser.add_argument("--options", type=json.loads, default={},
-                        help='Forecaster options as JSON, e.g. \'{"calendar": true}\' (default: none)')
+    parser.add_argument(
+        "--options",
+        type=json.loads,
+        default={},
+        help="Forecaster options as JSON, e.g. '{\"calendar\": true}' (default: none)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    print("| points | series | windows (all series) | lookback | members | s per fit | MAE lstmkit "
-          "| MAE seasonal naive | MAE oracle | gap closed |")
+    print(
+        "| points | series | windows (all series) | lookback | members | s per fit | MAE lstmkit "
+        "| MAE seasonal naive | MAE oracle | gap closed |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for points in args.points:
         for series in args.series:
             if points // series < 24 * 14:
                 continue  # under two weeks per series: the weekly season cannot be seen
             r = run_case(points, series, args.windows, args.seed, args.options)
-            print(f"| {r['points']:,} | {r['series']} | {r['windows']:,} | {r['lookback']} | {r['members']} "
-                  f"| {r['seconds']:.1f} | {r['lstmkit']:.3f} | {r['seasonal_naive']:.3f} | {r['oracle']:.3f} "
-                  f"| {r['closed']:.2f} |", flush=True)
-    print(f"\nH = {HORIZON}, K = {args.windows} windows, seed {args.seed}, options {args.options or 'none'}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} thread(s).")
+            print(
+                f"| {r['points']:,} | {r['series']} | {r['windows']:,} | {r['lookback']} | {r['members']} "
+                f"| {r['seconds']:.1f} | {r['lstmkit']:.3f} | {r['seasonal_naive']:.3f} | {r['oracle']:.3f} "
+                f"| {r['closed']:.2f} |",
+                flush=True,
+            )
+    print(
+        f"\nH = {HORIZON}, K = {args.windows} windows, seed {args.seed}, options {args.options or 'none'}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)."
+    )
 
 
 if __name__ == "__main__":

@@ -67,8 +67,8 @@ def bench_shape(shape, repeats: int, device: str) -> dict[str, dict[str, float]]
             train_step(model)
     for _ in range(repeats):
         for name, model in models.items():
-            times[name]["inference"].append(timed(lambda: inference(model)))
-            times[name]["fwd+bwd"].append(timed(lambda: train_step(model)))
+            times[name]["inference"].append(timed(lambda model=model: inference(model)))
+            times[name]["fwd+bwd"].append(timed(lambda model=model: train_step(model)))
     return {name: {k: statistics.median(v) for k, v in d.items()} for name, d in times.items()}
 
 
@@ -80,9 +80,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
-          f"median of {args.repeats}")
-    header = f"{'(B, T, I, H)':>20} {'pass':>10} {'torch ms':>9} {'auto ms':>9} {'auto/torch':>10} {'ref ms':>9} {'ref/torch':>9}"
+    print(
+        f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, median of {args.repeats}"
+    )
+    header = (
+        f"{'(B, T, I, H)':>20} {'pass':>10} {'torch ms':>9} {'auto ms':>9} {'auto/torch':>10} "
+        f"{'ref ms':>9} {'ref/torch':>9}"
+    )
     print(header)
     print("-" * len(header))
     for shape in SHAPES:

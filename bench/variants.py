@@ -58,7 +58,9 @@ def _timer(device: str, clock: str):
     return timed
 
 
-def bench_shape(shape, repeats: int, device: str, reference: bool, clock: str = "wall") -> tuple[dict[str, float], dict[str, str]]:
+def bench_shape(
+    shape, repeats: int, device: str, reference: bool, clock: str = "wall"
+) -> tuple[dict[str, float], dict[str, str]]:
     B, T, I, H = shape  # batch, time, input, hidden
     torch.manual_seed(0)
     models = {"torch.nn.LSTM": torch.nn.LSTM(I, H, batch_first=True).to(device)}
@@ -81,7 +83,7 @@ def bench_shape(shape, repeats: int, device: str, reference: bool, clock: str = 
     times = {name: [] for name in models}
     for _ in range(repeats):
         for name, model in models.items():
-            times[name].append(timed(lambda: train_step(model)))
+            times[name].append(timed(lambda model=model: train_step(model)))
     return {name: statistics.median(v) for name, v in times.items()}, paths
 
 
@@ -91,16 +93,22 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--reference", action="store_true", help="also time the per-step reference driver")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                        help="wall time, or the process's CPU time (use with --threads 1 on a busy machine)")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall time, or the process's CPU time (use with --threads 1 on a busy machine)",
+    )
     args = parser.parse_args()
     if args.clock == "cpu" and args.device == "cuda":
         parser.error("--clock cpu measures the host only; use the wall clock on cuda")
     if args.threads:
         torch.set_num_threads(args.threads)
     loops = "C++" if args.device == "cpu" and native.available() else "Python"
-    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
-          f"forward+backward, {args.clock} clock, median of {args.repeats}, {loops} loops")
+    print(
+        f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
+        f"forward+backward, {args.clock} clock, median of {args.repeats}, {loops} loops"
+    )
     header = f"{'(B, T, I, H)':>20} {'variant':>22} {'path':>10} {'ms':>9} {'torch ms':>9} {'ratio':>6} {'goal':>5}"
     print(header)
     print("-" * len(header))
@@ -110,8 +118,10 @@ def main() -> None:
         for name, seconds in result.items():
             if name == "torch.nn.LSTM":
                 continue
-            print(f"{str(shape):>20} {name:>22} {paths[name]:>10} {seconds * 1e3:9.2f} {base * 1e3:9.2f} "
-                  f"{seconds / base:6.2f} {GOALS[shape]:5.1f}")
+            print(
+                f"{str(shape):>20} {name:>22} {paths[name]:>10} {seconds * 1e3:9.2f} {base * 1e3:9.2f} "
+                f"{seconds / base:6.2f} {GOALS[shape]:5.1f}"
+            )
 
 
 if __name__ == "__main__":

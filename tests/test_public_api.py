@@ -7,8 +7,18 @@ import sys
 
 import pytest
 
-PACKAGES = ["lstmkit", "lstmkit.nn", "lstmkit.data", "lstmkit.train", "lstmkit.evaluate", "lstmkit.models",
-            "lstmkit.tasks", "lstmkit.onnx", "lstmkit.explain", "lstmkit.report"]
+PACKAGES = [
+    "lstmkit",
+    "lstmkit.nn",
+    "lstmkit.data",
+    "lstmkit.train",
+    "lstmkit.evaluate",
+    "lstmkit.models",
+    "lstmkit.tasks",
+    "lstmkit.onnx",
+    "lstmkit.explain",
+    "lstmkit.report",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

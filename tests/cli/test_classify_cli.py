@@ -52,9 +52,33 @@ def test_sequences_from_long_csv_with_ids_in_the_predictions(tmp_path, capsys):
     train = _long_csv(tmp_path / "train.csv", 24, 0)
     test = _long_csv(tmp_path / "test.csv", 10, 1)
     out_csv, model_dir = tmp_path / "out" / "p.csv", tmp_path / "models" / "seq"
-    code = main(["classify", "--data", str(train), "--test", str(test), "--id-col", "series", "--time-col", "step",
-                 "--label-col", "class", "--output", str(out_csv), "--model-dir", str(model_dir),
-                 "--run-dir", str(tmp_path / "run"), "--epochs", "30", "--ensemble", "1", "--hidden-size", "8"])
+    code = main(
+        [
+            "classify",
+            "--data",
+            str(train),
+            "--test",
+            str(test),
+            "--id-col",
+            "series",
+            "--time-col",
+            "step",
+            "--label-col",
+            "class",
+            "--output",
+            str(out_csv),
+            "--model-dir",
+            str(model_dir),
+            "--run-dir",
+            str(tmp_path / "run"),
+            "--epochs",
+            "30",
+            "--ensemble",
+            "1",
+            "--hidden-size",
+            "8",
+        ]
+    )
     assert code == 0
     predictions = pd.read_csv(out_csv)
     assert predictions["id"].tolist() == [f"s{i}" for i in range(10)]
@@ -66,8 +90,19 @@ def test_sequences_from_long_csv_with_ids_in_the_predictions(tmp_path, capsys):
 
 def test_sequences_from_ts_files(tmp_path, capsys):
     run = tmp_path / "run"
-    code = main(["classify", "--data", str(ucr_path("ItalyPowerDemand", "train")),
-                 "--test", str(ucr_path("ItalyPowerDemand", "test")), "--run-dir", str(run), "--no-conv", *FAST])
+    code = main(
+        [
+            "classify",
+            "--data",
+            str(ucr_path("ItalyPowerDemand", "train")),
+            "--test",
+            str(ucr_path("ItalyPowerDemand", "test")),
+            "--run-dir",
+            str(run),
+            "--no-conv",
+            *FAST,
+        ]
+    )
     assert code == 0
     predictions = pd.read_csv(run / "predictions.csv")
     assert len(predictions) == 1029 and predictions.columns.tolist() == ["id", "prediction", "prob_1", "prob_2"]
@@ -81,13 +116,28 @@ def test_sequences_from_ts_files(tmp_path, capsys):
 
 def test_texts_with_an_unlabelled_test_file_are_only_predicted(tmp_path, capsys):
     train = tmp_path / "train.csv"
-    pd.DataFrame({"review": ["good", "fine", "bad", "awful"] * 3, "label": ["pos", "pos", "neg", "neg"] * 3}
-                 ).to_csv(train, index=False)
+    pd.DataFrame({"review": ["good", "fine", "bad", "awful"] * 3, "label": ["pos", "pos", "neg", "neg"] * 3}).to_csv(
+        train, index=False
+    )
     test = tmp_path / "test.csv"
     pd.DataFrame({"review": ["good", "awful", ""]}).to_csv(test, index=False)
     run = tmp_path / "run"
-    code = main(["classify", "--data", str(train), "--test", str(test), "--text-col", "review", "--level", "char",
-                 "--run-dir", str(run), *FAST])
+    code = main(
+        [
+            "classify",
+            "--data",
+            str(train),
+            "--test",
+            str(test),
+            "--text-col",
+            "review",
+            "--level",
+            "char",
+            "--run-dir",
+            str(run),
+            *FAST,
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert "the test data have no labels, so nothing is scored" in captured.out
@@ -104,25 +154,42 @@ def test_unknown_test_labels_are_a_warning_not_a_crash(tmp_path, capsys):
     pd.DataFrame({"text": ["aa", "bb"] * 4, "label": ["a", "b"] * 4}).to_csv(train, index=False)
     test = tmp_path / "test.csv"
     pd.DataFrame({"text": ["aa", "cc"], "label": ["a", "c"]}).to_csv(test, index=False)
-    code = main(["classify", "--data", str(train), "--test", str(test), "--text-col", "text",
-                 "--run-dir", str(tmp_path / "run"), *FAST])
+    code = main(
+        [
+            "classify",
+            "--data",
+            str(train),
+            "--test",
+            str(test),
+            "--text-col",
+            "text",
+            "--run-dir",
+            str(tmp_path / "run"),
+            *FAST,
+        ]
+    )
     assert code == 0
     err = capsys.readouterr().err
     assert "label(s) ['c'] that were not in training" in err
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["labels"] == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--data", "{tmp}/plain.csv"], "cannot tell texts from sequences; give --text-col"),
-    (["--data", "{tmp}/missing.csv", "--text-col", "t"], "missing.csv: no such file"),
-    (["--data", "{tmp}/plain.csv", "--text-col", "nope"], "column(s) ['nope'] not found"),
-    (["--data", "{tmp}/plain.csv", "--id-col", "x", "--label-col", "y", "--features", "v"],
-     "1 id(s) have mixed labels (id 1: ['a', 'b'])"),
-    (["--data", "{tmp}/plain.csv", "--id-col", "x", "--label-col", "y"], "feature column 't' must be numeric"),
-    (["--epochs", "0"], "--epochs must be >= 1, got 0"),
-    (["--test", "{tmp}/plain.csv"], "give --data too"),
-    (["--data", "{tmp}/plain.csv", "--id-col", "x", "--level", "char"], "--level/--embeddings are for texts"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--data", "{tmp}/plain.csv"], "cannot tell texts from sequences; give --text-col"),
+        (["--data", "{tmp}/missing.csv", "--text-col", "t"], "missing.csv: no such file"),
+        (["--data", "{tmp}/plain.csv", "--text-col", "nope"], "column(s) ['nope'] not found"),
+        (
+            ["--data", "{tmp}/plain.csv", "--id-col", "x", "--label-col", "y", "--features", "v"],
+            "1 id(s) have mixed labels (id 1: ['a', 'b'])",
+        ),
+        (["--data", "{tmp}/plain.csv", "--id-col", "x", "--label-col", "y"], "feature column 't' must be numeric"),
+        (["--epochs", "0"], "--epochs must be >= 1, got 0"),
+        (["--test", "{tmp}/plain.csv"], "give --data too"),
+        (["--data", "{tmp}/plain.csv", "--id-col", "x", "--level", "char"], "--level/--embeddings are for texts"),
+    ],
+)
 def test_user_errors_exit_2_with_a_message(tmp_path, capsys, args, message):
     frame = pd.DataFrame({"x": [1, 1, 2], "y": ["a", "b", "b"], "t": ["p", "q", "r"], "v": [0.5, 1.5, 2.5]})
     frame.to_csv(tmp_path / "plain.csv", index=False)

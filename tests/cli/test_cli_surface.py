@@ -78,16 +78,19 @@ def test_no_two_options_of_a_command_differ_by_one_letter():
     for name, sub in _subparsers(build_parser()).items():
         flags = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
         for i, a in enumerate(flags):
-            for b in flags[i + 1:]:
+            for b in flags[i + 1 :]:
                 near = difflib.SequenceMatcher(None, a, b).ratio() > 0.9 and abs(len(a) - len(b)) <= 1
                 assert not near, f"lstmkit {name}: {a} and {b}"
 
 
-@pytest.mark.parametrize("argv", [
-    ["detect", "--threads", "2", "--device", "cpu", "--quiet"],
-    ["--threads", "2", "--device", "cpu", "--quiet", "detect"],
-    ["--threads", "2", "detect", "--device", "cpu", "--quiet"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["detect", "--threads", "2", "--device", "cpu", "--quiet"],
+        ["--threads", "2", "--device", "cpu", "--quiet", "detect"],
+        ["--threads", "2", "detect", "--device", "cpu", "--quiet"],
+    ],
+)
 def test_global_options_before_or_after_the_command(argv):
     args = build_parser().parse_args(argv)
     assert (args.threads, args.device, args.quiet) == (2, "cpu", True)
@@ -98,8 +101,13 @@ def test_defaults_of_the_global_options_and_the_aliases():
     args = parser.parse_args(["classify"])
     assert (args.threads, args.device, args.quiet, args.config) == (1, "auto", False, None)
     assert not hasattr(args, "hidden_size")  # not given: not passed, the job's default applies
-    for command, alias in [("forecast", "--train"), ("classify", "--train"), ("detect", "--train"),
-                           ("generate", "--corpus"), ("translate", "--pairs")]:
+    for command, alias in [
+        ("forecast", "--train"),
+        ("classify", "--train"),
+        ("detect", "--train"),
+        ("generate", "--corpus"),
+        ("translate", "--pairs"),
+    ]:
         assert parser.parse_args([command, alias, "x.csv"]).data == "x.csv"
 
 
@@ -110,11 +118,14 @@ def test_old_detect_spellings_are_gone(capsys):
     assert "unrecognized arguments" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["detect", "--device", "tpu"], "--device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
-    (["detect", "--threads", "0"], "--threads must be >= 1, got 0"),
-    (["detect", "--window-length", "0"], "--window-length must be >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["detect", "--device", "tpu"], "--device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
+        (["detect", "--threads", "0"], "--threads must be >= 1, got 0"),
+        (["detect", "--window-length", "0"], "--window-length must be >= 1, got 0"),
+    ],
+)
 def test_bad_global_and_job_numbers_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -132,11 +143,31 @@ def _series_csv(path, n=160):
 def test_config_file_with_command_line_override_run_json_and_quiet(tmp_path, capsys):
     csv = _series_csv(tmp_path / "s.csv")
     config = tmp_path / "run.toml"
-    config.write_text('target = "y"\ntime-col = "day"\nwindow_length = 8\nhidden-size = 4\nepochs = 3\n'
-                      'threshold-quantile = 0.9\nquiet = true\n')
+    config.write_text(
+        'target = "y"\ntime-col = "day"\nwindow_length = 8\nhidden-size = 4\nepochs = 3\n'
+        "threshold-quantile = 0.9\nquiet = true\n"
+    )
     run = tmp_path / "run"
-    assert main(["detect", "--config", str(config), "--data", str(csv), "--epochs", "1", "--run-dir", str(run),
-                 "--device", "cpu", "--threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                "--config",
+                str(config),
+                "--data",
+                str(csv),
+                "--epochs",
+                "1",
+                "--run-dir",
+                str(run),
+                "--device",
+                "cpu",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "epoch" not in out.lower()  # --quiet from the file: no training progress
     record = json.loads((run / "run.json").read_text())
@@ -149,13 +180,16 @@ def test_config_file_with_command_line_override_run_json_and_quiet(tmp_path, cap
     assert "<th></th>" not in page  # no pandas RangeIndex column in the tables
 
 
-@pytest.mark.parametrize("content, message", [
-    ("hiden-size = 4\n", "unknown key 'hiden-size' for lstmkit detect"),
-    ("hidden-size = \"four\"\n", "hidden-size must be an integer, got 'four'"),
-    ("quiet = 1\n", "quiet must be true or false, got 1"),
-    ("method = \"spline\"\n", "method must be one of ['autoencoder', 'forecast']"),
-    ("hidden-size = [\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("hiden-size = 4\n", "unknown key 'hiden-size' for lstmkit detect"),
+        ('hidden-size = "four"\n', "hidden-size must be an integer, got 'four'"),
+        ("quiet = 1\n", "quiet must be true or false, got 1"),
+        ('method = "spline"\n', "method must be one of ['autoencoder', 'forecast']"),
+        ("hidden-size = [\n", "not valid TOML"),
+    ],
+)
 def test_bad_config_files_name_the_file_and_the_key(tmp_path, capsys, content, message):
     config = tmp_path / "bad.toml"
     config.write_text(content)
@@ -168,8 +202,10 @@ def test_predict_with_a_saved_detector(tmp_path, capsys):
     csv = _series_csv(tmp_path / "s.csv")
     run = tmp_path / "run"
     assert main(["detect", "--data", str(csv), "--target", "y", "--run-dir", str(run), *DETECT_FAST]) == 0
-    assert main(["predict", "--model-dir", str(run / "model"), "--data", str(csv),
-                 "--output", str(tmp_path / "p.csv")]) == 0
+    assert (
+        main(["predict", "--model-dir", str(run / "model"), "--data", str(csv), "--output", str(tmp_path / "p.csv")])
+        == 0
+    )
     predicted, trained = pd.read_csv(tmp_path / "p.csv"), pd.read_csv(run / "detections.csv")
     assert predicted.columns.tolist() == ["day", "y", "score", "is_anomaly"]
     pd.testing.assert_frame_equal(predicted, trained)
@@ -177,14 +213,37 @@ def test_predict_with_a_saved_detector(tmp_path, capsys):
 
 def test_predict_with_a_saved_classifier(tmp_path, capsys):
     train, test = tmp_path / "train.csv", tmp_path / "test.csv"
-    pd.DataFrame({"text": ["good", "fine", "bad", "awful"] * 3, "label": ["pos", "pos", "neg", "neg"] * 3}
-                 ).to_csv(train, index=False)
+    pd.DataFrame({"text": ["good", "fine", "bad", "awful"] * 3, "label": ["pos", "pos", "neg", "neg"] * 3}).to_csv(
+        train, index=False
+    )
     pd.DataFrame({"text": ["good", "awful"]}).to_csv(test, index=False)
     run = tmp_path / "run"
-    assert main(["classify", "--data", str(train), "--test", str(test), "--text-col", "text", "--level", "char",
-                 "--run-dir", str(run), "--epochs", "1", "--hidden-size", "4"]) == 0
-    assert main(["predict", "--model-dir", str(run / "model"), "--data", str(test),
-                 "--output", str(tmp_path / "p.csv")]) == 0
+    assert (
+        main(
+            [
+                "classify",
+                "--data",
+                str(train),
+                "--test",
+                str(test),
+                "--text-col",
+                "text",
+                "--level",
+                "char",
+                "--run-dir",
+                str(run),
+                "--epochs",
+                "1",
+                "--hidden-size",
+                "4",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["predict", "--model-dir", str(run / "model"), "--data", str(test), "--output", str(tmp_path / "p.csv")])
+        == 0
+    )
     predicted = pd.read_csv(tmp_path / "p.csv")
     assert predicted.columns.tolist() == ["id", "prediction", "prob_neg", "prob_pos"]
     pd.testing.assert_frame_equal(predicted, pd.read_csv(run / "predictions.csv"))
@@ -198,8 +257,31 @@ def test_forecast_report_and_run_json_show_the_chosen_values(tmp_path, capsys):
     csv = tmp_path / "air.csv"
     datasets.load("air_passengers").to_csv(csv, index=False)
     run = tmp_path / "run"
-    assert main(["forecast", "--data", str(csv), "--target", "passengers", "--time-col", "month", "--windows", "0",
-                 "--horizon", "3", "--epochs", "1", "--ensemble", "1", "--run-dir", str(run), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                "--data",
+                str(csv),
+                "--target",
+                "passengers",
+                "--time-col",
+                "month",
+                "--windows",
+                "0",
+                "--horizon",
+                "3",
+                "--epochs",
+                "1",
+                "--ensemble",
+                "1",
+                "--run-dir",
+                str(run),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     config = json.loads((run / "run.json").read_text())["config"]
     assert isinstance(config["lookback"], int) and config["horizon"] == 3 and config["ensemble"] == 1
     page = (run / "report.html").read_text()
@@ -253,8 +335,9 @@ def _saved_inputs(job, tmp_path):
     return ["--prompt", "the cat", "--length", "5"], None  # language model: sampled, checked by shape
 
 
-@pytest.mark.parametrize("job", ["forecaster", "sequence_classifier", "text_classifier", "language_model",
-                                 "translator", "anomaly"])
+@pytest.mark.parametrize(
+    "job", ["forecaster", "sequence_classifier", "text_classifier", "language_model", "translator", "anomaly"]
+)
 def test_predict_reads_the_job_from_any_saved_folder(job, tmp_path, capsys):
     args, read = _saved_inputs(job, tmp_path)
     output = tmp_path / "out.csv"

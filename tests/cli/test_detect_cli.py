@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstmkit.data.synthetic import anomaly_demo
 from lstmkit.cli.main import main
+from lstmkit.data.synthetic import anomaly_demo
 
 FAST = ["--epochs", "2", "--window-length", "8", "--hidden-size", "4"]
 
@@ -17,8 +17,14 @@ def _series(n=240, seed=0):
     for t in (150, 190, 220):
         y[t] += 4.0
         labels[t] = 1
-    return pd.DataFrame({"day": pd.date_range("2020-01-01", periods=n, freq="D"), "y": y,
-                         "z": np.cos(np.arange(n) / 5.0), "label": labels})
+    return pd.DataFrame(
+        {
+            "day": pd.date_range("2020-01-01", periods=n, freq="D"),
+            "y": y,
+            "z": np.cos(np.arange(n) / 5.0),
+            "label": labels,
+        }
+    )
 
 
 @pytest.fixture
@@ -30,8 +36,24 @@ def csv(tmp_path):
 
 def test_detect_writes_scores_plot_and_metric_table(csv, tmp_path, capsys):
     run = tmp_path / "run"
-    code = main(["detect", "--data", str(csv), "--target", "y,z", "--time-col", "day", "--label-col", "label",
-                 "--train-until", "2020-04-29", "--run-dir", str(run), *FAST])
+    code = main(
+        [
+            "detect",
+            "--data",
+            str(csv),
+            "--target",
+            "y,z",
+            "--time-col",
+            "day",
+            "--label-col",
+            "label",
+            "--train-until",
+            "2020-04-29",
+            "--run-dir",
+            str(run),
+            *FAST,
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "training on the first 120 of 240 rows" in out
@@ -56,8 +78,25 @@ def test_threshold_ignores_rows_after_training(tmp_path, capsys):
         path = tmp_path / f"s{k}.csv"
         frame.to_csv(path, index=False)
         out = tmp_path / f"out{k}.csv"
-        assert main(["detect", "--data", str(path), "--target", "y", "--train-until", "120",
-                     "--output", str(out), "--run-dir", str(tmp_path / f"run{k}"), *FAST]) == 0
+        assert (
+            main(
+                [
+                    "detect",
+                    "--data",
+                    str(path),
+                    "--target",
+                    "y",
+                    "--train-until",
+                    "120",
+                    "--output",
+                    str(out),
+                    "--run-dir",
+                    str(tmp_path / f"run{k}"),
+                    *FAST,
+                ]
+            )
+            == 0
+        )
         threshold = [line for line in capsys.readouterr().out.splitlines() if line.startswith("threshold")]
         outputs.append((threshold[0].split(":")[0], pd.read_csv(out)))
     assert outputs[0][0] == outputs[1][0]
@@ -104,8 +143,23 @@ def test_missing_values_need_fill(tmp_path, capsys):
     frame.to_csv(path, index=False)
     assert main(["detect", "--data", str(path), "--target", "y", "--run-dir", str(tmp_path / "r"), *FAST]) == 2
     assert "missing" in capsys.readouterr().err
-    assert main(["detect", "--data", str(path), "--target", "y", "--fill", "interpolate",
-                 "--run-dir", str(tmp_path / "r"), *FAST]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                "--data",
+                str(path),
+                "--target",
+                "y",
+                "--fill",
+                "interpolate",
+                "--run-dir",
+                str(tmp_path / "r"),
+                *FAST,
+            ]
+        )
+        == 0
+    )
 
 
 def test_target_without_data_is_an_error(capsys):

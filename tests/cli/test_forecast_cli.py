@@ -21,8 +21,24 @@ def csv(tmp_path):
 
 def test_forecast_writes_csv_plot_model_and_backtest(csv, tmp_path, capsys):
     run = tmp_path / "run"
-    code = main(["forecast", "--data", str(csv), "--target", "passengers", "--time-col", "month",
-                 "--windows", "1", "--horizon", "6", "--run-dir", str(run), *FAST])
+    code = main(
+        [
+            "forecast",
+            "--data",
+            str(csv),
+            "--target",
+            "passengers",
+            "--time-col",
+            "month",
+            "--windows",
+            "1",
+            "--horizon",
+            "6",
+            "--run-dir",
+            str(run),
+            *FAST,
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "seasonal_naive" in out and "lstmkit" in out
@@ -52,8 +68,26 @@ def test_forecast_writes_csv_plot_model_and_backtest(csv, tmp_path, capsys):
 
 
 def test_backtest_json(csv, capsys):
-    assert main(["backtest", "--data", str(csv), "--target", "passengers", "--time-col", "month",
-                 "--windows", "1", "--horizon", "3", "--json", *FAST]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                "--data",
+                str(csv),
+                "--target",
+                "passengers",
+                "--time-col",
+                "month",
+                "--windows",
+                "1",
+                "--horizon",
+                "3",
+                "--json",
+                *FAST,
+            ]
+        )
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert [r["method"] for r in rows][:3] == ["lstmkit", "naive", "seasonal_naive"]
 

@@ -6,8 +6,22 @@ import pytest
 
 from lstmkit.cli.main import main
 
-FAST = ["--epochs", "2", "--hidden-size", "16", "--embedding-dim", "8", "--bptt", "16", "--batch-size", "4",
-        "--time-budget", "0", "--length", "30"]
+FAST = [
+    "--epochs",
+    "2",
+    "--hidden-size",
+    "16",
+    "--embedding-dim",
+    "8",
+    "--bptt",
+    "16",
+    "--batch-size",
+    "4",
+    "--time-budget",
+    "0",
+    "--length",
+    "30",
+]
 TEXT = "In the beginning God created the heaven and the earth.\nAnd the earth was without form, and void.\n" * 15
 
 
@@ -38,8 +52,22 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
 
     # the saved model generates the same text from the same seed, without training: lstmkit predict
     capsys.readouterr()
-    assert main(["predict", "--model-dir", str(run / "model"), "--prompt", "And the", "--length", "30",
-                 "--output", str(tmp_path / "again.csv")]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model-dir",
+                str(run / "model"),
+                "--prompt",
+                "And the",
+                "--length",
+                "30",
+                "--output",
+                str(tmp_path / "again.csv"),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.count("generated char tokens") == 1
     import pandas as pd
 
@@ -47,8 +75,22 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
     assert again.columns.tolist() == ["prompt", "text"] and again["text"][0] + "\n" == sample
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("And the\n\nIn the\n", encoding="utf-8")
-    assert main(["predict", "--model-dir", str(run / "model"), "--data", str(prompts), "--length", "5",
-                 "--output", str(tmp_path / "two.csv")]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "--model-dir",
+                str(run / "model"),
+                "--data",
+                str(prompts),
+                "--length",
+                "5",
+                "--output",
+                str(tmp_path / "two.csv"),
+            ]
+        )
+        == 0
+    )
     two = pd.read_csv(tmp_path / "two.csv", dtype=str, keep_default_na=False)
     assert two["prompt"].tolist() == ["And the", "In the"] and two["text"][1].startswith("In the")
 
@@ -58,8 +100,23 @@ def test_other_levels_write_the_model_where_asked(level, tmp_path, capsys):
     path = tmp_path / "tune.txt"  # for symbols: a tune, one whitespace-separated note per token
     path.write_text(TEXT if level == "word" else "C4 E4 G4 C#5 G4 E4\n" * 40, encoding="utf-8")
     model_dir = tmp_path / "model"
-    assert main(["generate", "--data", str(path), "--level", level, "--model-dir", str(model_dir),
-                 "--run-dir", str(tmp_path / "run"), *FAST]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--data",
+                str(path),
+                "--level",
+                level,
+                "--model-dir",
+                str(model_dir),
+                "--run-dir",
+                str(tmp_path / "run"),
+                *FAST,
+            ]
+        )
+        == 0
+    )
     assert (model_dir / "manifest.json").exists()
     out = capsys.readouterr().out
     assert f"{level} tokens" in out
@@ -70,20 +127,24 @@ def test_other_levels_write_the_model_where_asked(level, tmp_path, capsys):
 
 def test_unknown_characters_and_a_long_prompt_are_notes_not_crashes(corpus, tmp_path, capsys):
     long_prompt = "And the earth " * 10  # 140 characters, more than bptt 16
-    code = main(["generate", "--data", str(corpus), "--run-dir", str(tmp_path / "r"),
-                 "--prompt", "Zebra " + long_prompt, *FAST])
+    code = main(
+        ["generate", "--data", str(corpus), "--run-dir", str(tmp_path / "r"), "--prompt", "Zebra " + long_prompt, *FAST]
+    )
     assert code == 0
     err = capsys.readouterr().err
     assert "never saw in training: 'Z'" in err
     assert "more than the 16-token training chunk" in err
 
 
-@pytest.mark.parametrize("content,args,message", [
-    ("", [], "the corpus is empty"),
-    ("too short", [], "fewer than one chunk of bptt \\+ 1 = 17"),
-    (TEXT, ["--length", "-1"], "--length must be >= 0"),
-    (TEXT, ["--top-p", "0"], "top_p must be in \\(0, 1\\]"),
-])
+@pytest.mark.parametrize(
+    "content,args,message",
+    [
+        ("", [], "the corpus is empty"),
+        ("too short", [], "fewer than one chunk of bptt \\+ 1 = 17"),
+        (TEXT, ["--length", "-1"], "--length must be >= 0"),
+        (TEXT, ["--top-p", "0"], "top_p must be in \\(0, 1\\]"),
+    ],
+)
 def test_user_mistakes_exit_2_with_a_message(tmp_path, capsys, content, args, message):
     path = tmp_path / "c.txt"
     path.write_text(content, encoding="utf-8")

@@ -43,10 +43,25 @@ def test_trains_on_pairs_scores_plots_and_reloads(pairs_tsv, tmp_path, capsys):
     # the saved model translates without training: lstmkit predict gives the training run's translations
     import ast
 
-    printed = dict(tuple(ast.literal_eval(side) for side in line.strip().split(" -> "))
-                   for line in out.splitlines() if line.startswith("  '") and " -> " in line)
-    assert main(["predict", "--model-dir", str(run / "model"), "--data", str(inputs),
-                 "--output", str(tmp_path / "again.csv")]) == 0
+    printed = dict(
+        tuple(ast.literal_eval(side) for side in line.strip().split(" -> "))
+        for line in out.splitlines()
+        if line.startswith("  '") and " -> " in line
+    )
+    assert (
+        main(
+            [
+                "predict",
+                "--model-dir",
+                str(run / "model"),
+                "--data",
+                str(inputs),
+                "--output",
+                str(tmp_path / "again.csv"),
+            ]
+        )
+        == 0
+    )
     again = pd.read_csv(tmp_path / "again.csv", dtype=str, keep_default_na=False)
     assert again.columns.tolist() == ["input", "output"]
     assert dict(zip(again["input"], again["output"])) == printed
@@ -61,12 +76,15 @@ def test_csv_pairs_with_header(tmp_path, capsys):
     assert "4 held-out pairs" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("content,name,message", [
-    ("", "empty.tsv", "holds no pairs"),
-    ("only a source\n", "one.tsv", "line 1 has 1 field"),
-    ("a\tb\n\t c\n", "blank.tsv", "line 2 has an empty source text"),
-    ("a,b\n", "pairs.json", "unsupported file type"),
-])
+@pytest.mark.parametrize(
+    "content,name,message",
+    [
+        ("", "empty.tsv", "holds no pairs"),
+        ("only a source\n", "one.tsv", "line 1 has 1 field"),
+        ("a\tb\n\t c\n", "blank.tsv", "line 2 has an empty source text"),
+        ("a,b\n", "pairs.json", "unsupported file type"),
+    ],
+)
 def test_bad_pairs_files_exit_2_with_a_message(tmp_path, capsys, content, name, message):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")

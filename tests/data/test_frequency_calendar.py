@@ -18,8 +18,25 @@ from lstmkit.errors import ConfigError, DataError
 
 @pytest.mark.parametrize(
     "freq, m",
-    [("MS", 12), ("ME", 12), ("QS", 4), ("QE-DEC", 4), ("D", 7), ("h", 24), ("W-SUN", 52), ("W", 52),
-     ("B", 5), ("2h", 12), ("6h", 4), ("5h", 1), ("YS", 1), ("min", 1), ("s", 1), (None, 1), (2.0, 1)],
+    [
+        ("MS", 12),
+        ("ME", 12),
+        ("QS", 4),
+        ("QE-DEC", 4),
+        ("D", 7),
+        ("h", 24),
+        ("W-SUN", 52),
+        ("W", 52),
+        ("B", 5),
+        ("2h", 12),
+        ("6h", 4),
+        ("5h", 1),
+        ("YS", 1),
+        ("min", 1),
+        ("s", 1),
+        (None, 1),
+        (2.0, 1),
+    ],
 )
 def test_infer_seasonal_period(freq, m):
     assert infer_seasonal_period(freq) == m
@@ -53,7 +70,8 @@ def test_first_irregular_step_numeric():
 
 def test_future_timestamps():
     assert future_timestamps(pd.Timestamp("2021-12-01"), "MS", 2).tolist() == [
-        pd.Timestamp("2022-01-01"), pd.Timestamp("2022-02-01"),
+        pd.Timestamp("2022-01-01"),
+        pd.Timestamp("2022-02-01"),
     ]
     assert future_timestamps(pd.Timestamp("2021-03-05 23:00"), "h", 1)[0] == pd.Timestamp("2021-03-06 00:00")
     assert future_timestamps(3, 0.5, 2).tolist() == [3.5, 4.0]
@@ -73,8 +91,13 @@ def test_calendar_feature_values_by_hand():
     # 2024-04-03 is a Wednesday (weekday 2), day 94 of a leap year, 18:00
     t = pd.to_datetime(["2024-04-03 18:00"])
     f = calendar_features(t, ["hour_of_day", "day_of_week", "day_of_month", "day_of_year", "month_of_year"])
-    phase = {"hour_of_day": 18 / 24, "day_of_week": 2 / 7, "day_of_month": 2 / 30,
-             "day_of_year": 93 / 366, "month_of_year": 3 / 12}
+    phase = {
+        "hour_of_day": 18 / 24,
+        "day_of_week": 2 / 7,
+        "day_of_month": 2 / 30,
+        "day_of_year": 93 / 366,
+        "month_of_year": 3 / 12,
+    }
     for name, p in phase.items():
         assert f[f"{name}_sin"].iloc[0] == pytest.approx(np.sin(2 * np.pi * p))
         assert f[f"{name}_cos"].iloc[0] == pytest.approx(np.cos(2 * np.pi * p))

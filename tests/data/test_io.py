@@ -75,7 +75,9 @@ def test_header_only_file(tmp_path):
 
 
 def test_repeated_column_name(tmp_path):
-    with pytest.raises(DataError, match=r"d\.csv: column name 'y' appears twice in the header on line 1 \(fields 2 and 3\)"):
+    with pytest.raises(
+        DataError, match=r"d\.csv: column name 'y' appears twice in the header on line 1 \(fields 2 and 3\)"
+    ):
         read_table(write(tmp_path, "d.csv", "t,y,y\n1,2,3\n"))
 
 

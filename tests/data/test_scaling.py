@@ -11,11 +11,13 @@ from lstmkit.errors import ConfigError, DataError
 
 
 def two_series():
-    return pd.DataFrame({
-        "id": ["a", "a", "a", "b", "b", "b"],
-        "y": [1.0, 2.0, 3.0, 10.0, 20.0, 60.0],
-        "x": [5.0, 5.0, 5.0, 0.0, 1.0, 2.0],
-    })
+    return pd.DataFrame(
+        {
+            "id": ["a", "a", "a", "b", "b", "b"],
+            "y": [1.0, 2.0, 3.0, 10.0, 20.0, 60.0],
+            "x": [5.0, 5.0, 5.0, 0.0, 1.0, 2.0],
+        }
+    )
 
 
 def test_standard_scaler_statistics_per_series_by_hand():
@@ -25,8 +27,9 @@ def test_standard_scaler_statistics_per_series_by_hand():
     # std (ddof 0): a.y sqrt(2/3); b.y sqrt((400 + 100 + 900) / 3); a.x constant -> scale 1
     assert s.scale == pytest.approx(np.array([[np.sqrt(2 / 3), 1.0], [np.sqrt(1400 / 3), np.sqrt(2 / 3)]]))
     out = s.transform(two_series())
-    assert out["y"].tolist() == pytest.approx([-np.sqrt(1.5), 0.0, np.sqrt(1.5), -20 / np.sqrt(1400 / 3),
-                                               -10 / np.sqrt(1400 / 3), 30 / np.sqrt(1400 / 3)])
+    assert out["y"].tolist() == pytest.approx(
+        [-np.sqrt(1.5), 0.0, np.sqrt(1.5), -20 / np.sqrt(1400 / 3), -10 / np.sqrt(1400 / 3), 30 / np.sqrt(1400 / 3)]
+    )
     assert out["x"].tolist()[:3] == [0.0, 0.0, 0.0]  # constant column: shifted, not blown up
 
 
@@ -87,7 +90,9 @@ def test_errors():
     with pytest.raises(ConfigError, match="StandardScaler is not fitted"):
         StandardScaler().transform(df)
     s = StandardScaler().fit(df, ["y"], id_col="id")
-    with pytest.raises(DataError, match=r"series \['c'\] of 'id' were not in the training frame.*fitted ids: \['a', 'b'\]"):
+    with pytest.raises(
+        DataError, match=r"series \['c'\] of 'id' were not in the training frame.*fitted ids: \['a', 'b'\]"
+    ):
         s.transform(pd.DataFrame({"id": ["c"], "y": [1.0]}))
     with pytest.raises(DataError, match="pass series="):
         s.inverse_transform_array(np.zeros((2, 1)), ["y"])

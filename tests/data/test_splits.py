@@ -16,8 +16,13 @@ from lstmkit.errors import ConfigError, DataError
 
 
 def panel():
-    return pd.DataFrame({"id": ["a"] * 10 + ["b"] * 6, "t": list(range(10)) + list(range(6)),
-                         "y": np.r_[np.arange(10.0), 100 + np.arange(6.0)]})
+    return pd.DataFrame(
+        {
+            "id": ["a"] * 10 + ["b"] * 6,
+            "t": list(range(10)) + list(range(6)),
+            "y": np.r_[np.arange(10.0), 100 + np.arange(6.0)],
+        }
+    )
 
 
 def test_train_val_split_per_series_last_rows():
@@ -60,7 +65,9 @@ def test_backtest_window_origins_by_hand():
 
 
 def test_backtest_windows_too_short_says_what_is_needed():
-    with pytest.raises(DataError, match="a series of 8 rows is too short for 3 backtest windows of horizon 3 .*needs 10 rows"):
+    with pytest.raises(
+        DataError, match="a series of 8 rows is too short for 3 backtest windows of horizon 3 .*needs 10 rows"
+    ):
         backtest_windows(8, horizon=3, n_windows=3)
     with pytest.raises(ConfigError, match="n_windows must be a positive integer, got 0"):
         backtest_windows(8, horizon=3, n_windows=0)

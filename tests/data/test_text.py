@@ -17,7 +17,6 @@ from lstmkit.data.text import (
 )
 from lstmkit.errors import ConfigError, DataError
 
-
 # ---- Vocabulary ----------------------------------------------------------------------
 
 
@@ -97,7 +96,19 @@ def test_char_lowercase_option():
 
 def test_word_tokenize_keeps_contractions_and_splits_punctuation():
     tok = WordTokenizer()
-    assert tok.tokenize("It's 3.5 km, l'eau (Paris)!") == ["it's", "3", ".", "5", "km", ",", "l'eau", "(", "paris", ")", "!"]
+    assert tok.tokenize("It's 3.5 km, l'eau (Paris)!") == [
+        "it's",
+        "3",
+        ".",
+        "5",
+        "km",
+        ",",
+        "l'eau",
+        "(",
+        "paris",
+        ")",
+        "!",
+    ]
     assert WordTokenizer(lowercase=False).tokenize("Hi there") == ["Hi", "there"]
 
 
@@ -128,8 +139,9 @@ def test_unfitted_and_bad_input_errors():
 
 # ---- subword level ----------------------------------------------------------------------
 
-needs_tokenizers = pytest.mark.skipif(importlib.util.find_spec("tokenizers") is None,
-                                      reason="subword tokenisation needs the 'tokenizers' package")
+needs_tokenizers = pytest.mark.skipif(
+    importlib.util.find_spec("tokenizers") is None, reason="subword tokenisation needs the 'tokenizers' package"
+)
 
 TRAIN = ["the quick brown fox jumps over the lazy dog"] * 20 + ["the lazy cat sleeps"] * 10
 
@@ -201,8 +213,9 @@ def test_bpe_without_the_package_names_it(monkeypatch):
 # ---- choosing by name, saving, padding -------------------------------------------------
 
 
-@pytest.mark.parametrize("level, cls", [("char", CharTokenizer), ("word", WordTokenizer),
-                                        ("subword", BPETokenizer), ("bpe", BPETokenizer)])
+@pytest.mark.parametrize(
+    "level, cls", [("char", CharTokenizer), ("word", WordTokenizer), ("subword", BPETokenizer), ("bpe", BPETokenizer)]
+)
 def test_make_tokenizer_by_level_and_round_trip(level, cls):
     if cls is BPETokenizer and importlib.util.find_spec("tokenizers") is None:
         pytest.skip("subword tokenisation needs the 'tokenizers' package")

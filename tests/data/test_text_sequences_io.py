@@ -1,6 +1,5 @@
 """Classification inputs: long tables, .npz, .ts, text tables and folders, padding, buckets, scaling."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +20,6 @@ from lstmkit.data.sequences import (
 from lstmkit.data.text_io import read_texts, texts_from_frame
 from lstmkit.errors import ConfigError, DataError
 
-
 # ---- arrays ----------------------------------------------------------------------------
 
 
@@ -37,7 +35,9 @@ def test_from_arrays_pads_lists_and_reads_trailing_nan_as_padding():
 
 
 def test_from_arrays_errors_name_the_place():
-    with pytest.raises(DataError, match=r"sequence 1 \(0-based\) has an infinite value \(inf\) at step 0, channel 'x0'"):
+    with pytest.raises(
+        DataError, match=r"sequence 1 \(0-based\) has an infinite value \(inf\) at step 0, channel 'x0'"
+    ):
         from_arrays(np.array([[1.0], [np.inf]]))
     with pytest.raises(DataError, match=r"lengths must be in \[1, 2\].*sequence 0 \(0-based\) has length 3"):
         from_arrays(np.zeros((1, 2, 1)), lengths=np.array([3]))
@@ -53,13 +53,15 @@ def test_from_arrays_errors_name_the_place():
 
 
 def _long_frame():
-    return pd.DataFrame({
-        "id": ["s1"] * 3 + ["s2"] * 2 + ["s3"] * 4,
-        "t": [3, 1, 2, 1, 2, 4, 3, 2, 1],
-        "a": [3.0, 1.0, 2.0, 10.0, 20.0, 4.0, 3.0, 2.0, 1.0],
-        "b": [0.3, 0.1, 0.2, 1.0, 2.0, 0.4, 0.3, 0.2, 0.1],
-        "label": ["up", "up", "up", "flat", "flat", "up", "up", "up", "up"],
-    })
+    return pd.DataFrame(
+        {
+            "id": ["s1"] * 3 + ["s2"] * 2 + ["s3"] * 4,
+            "t": [3, 1, 2, 1, 2, 4, 3, 2, 1],
+            "a": [3.0, 1.0, 2.0, 10.0, 20.0, 4.0, 3.0, 2.0, 1.0],
+            "b": [0.3, 0.1, 0.2, 1.0, 2.0, 0.4, 0.3, 0.2, 0.1],
+            "label": ["up", "up", "up", "flat", "flat", "up", "up", "up", "up"],
+        }
+    )
 
 
 def test_long_frame_orders_by_time_and_pads_unequal_lengths():
@@ -74,7 +76,9 @@ def test_long_frame_orders_by_time_and_pads_unequal_lengths():
 def test_long_frame_mixed_labels_repeated_times_and_bad_values_are_clear_errors():
     frame = _long_frame()
     frame.loc[4, "label"] = "up"
-    with pytest.raises(DataError, match=r"constant within each id, but 1 id\(s\) have mixed labels \(id 's2': \['flat', 'up'\]\)"):
+    with pytest.raises(
+        DataError, match=r"constant within each id, but 1 id\(s\) have mixed labels \(id 's2': \['flat', 'up'\]\)"
+    ):
         from_long_frame(frame, id_col="id", label_col="label")
     frame = _long_frame()
     frame.loc[1, "t"] = 3
@@ -138,12 +142,15 @@ def test_read_ts_multivariate_unequal_lengths(tmp_path):
     np.testing.assert_array_equal(s.X[2], [[1, 3], [2, 4], [0, 0]])
 
 
-@pytest.mark.parametrize("line, message", [
-    ("1,2:3,4:maybe", r"line 10: class label 'maybe' is not among the @classLabel labels \['yes', 'no'\]"),
-    ("1,?,3:4,5,6:yes", r"line 10: missing value at step 1 of dimension 0 \(0-based\)"),
-    ("1,2,3:4,5:yes", r"line 10: the dimensions of one case have different lengths \[3, 2\]"),
-    ("1,x:4,5:yes", r"line 10, dimension 0: 'x' is not a number"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("1,2:3,4:maybe", r"line 10: class label 'maybe' is not among the @classLabel labels \['yes', 'no'\]"),
+        ("1,?,3:4,5,6:yes", r"line 10: missing value at step 1 of dimension 0 \(0-based\)"),
+        ("1,2,3:4,5:yes", r"line 10: the dimensions of one case have different lengths \[3, 2\]"),
+        ("1,x:4,5:yes", r"line 10, dimension 0: 'x' is not a number"),
+    ],
+)
 def test_read_ts_errors_name_the_line(tmp_path, line, message):
     path = tmp_path / "bad.ts"
     path.write_text(TS.split("@data")[0] + "@data\n" + line + "\n")
@@ -152,8 +159,11 @@ def test_read_ts_errors_name_the_line(tmp_path, line, message):
 
 
 def test_bundled_ucr_sets_read_as_published():
-    expected = {"ItalyPowerDemand": ((67, 24, 1), (1029, 24, 1), 2), "ArrowHead": ((36, 251, 1), (175, 251, 1), 3),
-                "BasicMotions": ((40, 100, 6), (40, 100, 6), 4)}
+    expected = {
+        "ItalyPowerDemand": ((67, 24, 1), (1029, 24, 1), 2),
+        "ArrowHead": ((36, 251, 1), (175, 251, 1), 3),
+        "BasicMotions": ((40, 100, 6), (40, 100, 6), 4),
+    }
     for name in UCR_DATASETS:
         train, test = load_ucr(name, "train"), load_ucr(name, "test")
         assert (train.X.shape, test.X.shape, len(set(train.y))) == expected[name]
@@ -206,7 +216,7 @@ def test_length_buckets_cover_everything_once_and_keep_lengths_together():
     batches = length_buckets(lengths, 3, shuffle=True, seed=4)
     assert sorted(np.concatenate(batches).tolist()) == list(range(8))
     spans = sorted(int(np.ptp(lengths[b])) for b in batches)
-    assert spans == sorted(int(np.ptp(np.sort(lengths)[i:i + 3])) for i in range(0, 8, 3))
+    assert spans == sorted(int(np.ptp(np.sort(lengths)[i : i + 3])) for i in range(0, 8, 3))
     assert [b.tolist() for b in length_buckets(lengths, 3, seed=4)] == [b.tolist() for b in batches]
     assert [b.tolist() for b in length_buckets(lengths, 3, seed=5)] != [b.tolist() for b in batches]
 

@@ -36,7 +36,11 @@ def test_clean_multi_series_sorted_by_id_then_time_with_row_map():
     assert vs.freq == "D" and vs.seasonal_period == 7
     assert vs.lengths == {"a": 3, "b": 3}
     assert vs.roles == {
-        "target": ["y"], "id_col": "id", "time_col": "t", "past_covariates": ["temp"], "future_covariates": [],
+        "target": ["y"],
+        "id_col": "id",
+        "time_col": "t",
+        "past_covariates": ["temp"],
+        "future_covariates": [],
     }
 
 
@@ -106,8 +110,13 @@ def test_inf_is_an_error_even_with_fill():
 
 
 def test_fill_interpolate_is_linear_per_series_and_nearest_at_edges():
-    df = pd.DataFrame({"id": ["a"] * 4 + ["b"] * 4, "t": [0, 1, 2, 3] * 2,
-                       "y": [np.nan, 1.0, np.nan, 5.0, 10.0, np.nan, np.nan, 40.0]})
+    df = pd.DataFrame(
+        {
+            "id": ["a"] * 4 + ["b"] * 4,
+            "t": [0, 1, 2, 3] * 2,
+            "y": [np.nan, 1.0, np.nan, 5.0, 10.0, np.nan, np.nan, 40.0],
+        }
+    )
     vs = validate_series(df, "y", time_col="t", id_col="id", fill="interpolate")
     assert vs.frame["y"].tolist() == [1.0, 1.0, 3.0, 5.0, 10.0, 20.0, 30.0, 40.0]
     assert vs.filled == {"y": 4}
@@ -138,7 +147,9 @@ def test_unknown_fill_method():
 
 def test_unparsable_timestamp_names_row_and_value():
     df = monthly(4).assign(t=["2020-01", "2020-02", "March 2020?", "2020-04"])
-    with pytest.raises(DataError, match=r"time column 't' has a value that is not a timestamp: 'March 2020\?' at row 2"):
+    with pytest.raises(
+        DataError, match=r"time column 't' has a value that is not a timestamp: 'March 2020\?' at row 2"
+    ):
         validate_series(df, "y", time_col="t")
 
 
@@ -190,7 +201,9 @@ def test_gap_in_monthly_series_names_where():
 
 def test_gap_in_numeric_time_names_series_and_rows():
     df = pd.DataFrame({"id": ["a"] * 5, "t": [0.0, 0.5, 1.0, 2.0, 2.5], "y": range(5)})
-    with pytest.raises(DataError, match=r"in series id='a': between row 2 \(1\.0\) and row 3 \(2\.0\).*usual step of 0\.5"):
+    with pytest.raises(
+        DataError, match=r"in series id='a': between row 2 \(1\.0\) and row 3 \(2\.0\).*usual step of 0\.5"
+    ):
         validate_series(df, "y", time_col="t", id_col="id")
 
 
@@ -206,9 +219,13 @@ def test_series_with_different_steps_are_rejected():
 
 
 def test_two_row_series_must_follow_the_common_frequency():
-    df = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 2,
-                       "t": pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01", "2020-01-01", "2020-03-01"]),
-                       "y": range(5)})
+    df = pd.DataFrame(
+        {
+            "id": ["a"] * 3 + ["b"] * 2,
+            "t": pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01", "2020-01-01", "2020-03-01"]),
+            "y": range(5),
+        }
+    )
     with pytest.raises(DataError, match=r"series id='b': rows 3 and 4 \(0-based data rows\) are not 1 month"):
         validate_series(df, "y", time_col="t", id_col="id")
 

@@ -62,9 +62,16 @@ def test_windows_never_cross_series():
 
 def test_series_order_is_first_appearance_and_time_is_reported():
     vs = validate_series(
-        pd.DataFrame({"id": [2, 2, 2, 1, 1, 1], "t": pd.date_range("2021-01-01", periods=3, freq="D").tolist() * 2,
-                      "y": np.arange(6.0)}),
-        "y", time_col="t", id_col="id",
+        pd.DataFrame(
+            {
+                "id": [2, 2, 2, 1, 1, 1],
+                "t": pd.date_range("2021-01-01", periods=3, freq="D").tolist() * 2,
+                "y": np.arange(6.0),
+            }
+        ),
+        "y",
+        time_col="t",
+        id_col="id",
     )
     w = make_windows(vs.frame, lookback=2, horizon=1, **vs.roles)
     assert w.series.dtype == np.int64 and w.series.tolist() == [1, 2]  # validated frames are sorted by id
@@ -102,5 +109,6 @@ def test_prediction_inputs_take_the_tail_and_future_covariates():
     assert p.past.tolist() == [[[3, 2], [4, 3]], [[20, 5], [30, 6]]]
     assert p.future[..., 0].tolist() == [[50, 51], [70, 71]]
     with pytest.raises(DataError, match="series 'b' has 1 rows of future covariates, expected horizon 2"):
-        make_prediction_inputs(hist, "y", lookback=2, horizon=2, future=fut.iloc[1:], id_col="id",
-                               future_covariates=["f"])
+        make_prediction_inputs(
+            hist, "y", lookback=2, horizon=2, future=fut.iloc[1:], id_col="id", future_covariates=["f"]
+        )

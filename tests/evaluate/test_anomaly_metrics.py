@@ -61,5 +61,3 @@ def test_inject_anomalies_is_reproducible_and_labels_what_it_changed():
     assert la.sum() == 10 and la[:150].sum() == 0
     np.testing.assert_array_equal(la.astype(bool), a != y)
     assert len(runs(la)) == 5  # no two anomalies touch
-
-

@@ -32,16 +32,29 @@ def test_univariate_scores_by_hand():
 
 
 def test_multi_series_methods_see_only_the_past_and_baselines_follow():
-    df = pd.DataFrame({"id": ["a"] * 8 + ["b"] * 6, "t": list(range(8)) + list(range(6)),
-                       "y": np.r_[np.arange(8.0), 10 * np.arange(6.0)]})
+    df = pd.DataFrame(
+        {
+            "id": ["a"] * 8 + ["b"] * 6,
+            "t": list(range(8)) + list(range(6)),
+            "y": np.r_[np.arange(8.0), 10 * np.arange(6.0)],
+        }
+    )
 
     def global_model(train, horizon):
         assert isinstance(train, pd.DataFrame) and list(train.columns) == ["id", "t", "y"]
         last = train.groupby("id", sort=False)["y"].last()
         return np.stack([np.full(horizon, last["a"] + 1), np.full(horizon, last["b"] + 10)])  # (S, H)
 
-    res = backtest(df, {"model": global_model}, horizon=2, n_windows=2, target="y", id_col="id",
-                   time_col="t", baselines={"naive": naive, "drift": drift})
+    res = backtest(
+        df,
+        {"model": global_model},
+        horizon=2,
+        n_windows=2,
+        target="y",
+        id_col="id",
+        time_col="t",
+        baselines={"naive": naive, "drift": drift},
+    )
     assert res.series == ["a", "b"]
     assert res.summary.index.tolist() == ["model", "naive", "drift"]  # model first, then baselines
     assert res.summary["kind"].tolist() == ["model", "baseline", "baseline"]
@@ -78,8 +91,15 @@ def test_quantile_forecasts_add_pinball_and_coverage():
 
 def test_dict_output_per_series_is_accepted():
     df = pd.DataFrame({"id": ["x"] * 4 + ["y"] * 4, "v": np.arange(8.0)})
-    res = backtest(df, {"d": lambda train, h: {"y": np.zeros(h), "x": np.ones(h)}}, horizon=1, n_windows=1,
-                   target="v", id_col="id", baselines={})
+    res = backtest(
+        df,
+        {"d": lambda train, h: {"y": np.zeros(h), "x": np.ones(h)}},
+        horizon=1,
+        n_windows=1,
+        target="v",
+        id_col="id",
+        baselines={},
+    )
     assert res.forecasts["forecast"].tolist() == [1.0, 0.0]
 
 

@@ -43,7 +43,7 @@ def test_evaluate_is_the_mean_negative_log_probability():
     ids = [rng.randrange(2, 8) for _ in range(200)]
     lm = NGramLM(order=3).fit(ids[:150])
     held = ids[150:]
-    expected = -np.mean([math.log(lm.prob(w, held[max(0, i - 2):i])) for i, w in enumerate(held)][1:])
+    expected = -np.mean([math.log(lm.prob(w, held[max(0, i - 2) : i])) for i, w in enumerate(held)][1:])
     result = lm.evaluate(held, start=1)
     assert result["tokens"] == len(held) - 1
     assert result["cross_entropy"] == pytest.approx(expected)
@@ -70,7 +70,8 @@ def test_discounts_formula_and_fallback():
     n1, n2, n3, n4 = 100, 40, 20, 10
     y = n1 / (n1 + 2 * n2)
     assert kneser_ney_discounts([n1, n2, n3, n4]) == pytest.approx(
-        (1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3))
+        (1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3)
+    )
     assert kneser_ney_discounts([0, 0, 0, 0]) == (0.5, 1.0, 1.5)
 
 

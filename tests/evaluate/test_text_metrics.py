@@ -63,7 +63,24 @@ def test_closest_reference_length_prefers_the_shorter_on_ties():
 
 def test_tokenize_13a():
     assert tokenize_13a("Hello, world! 3.14 and 1,000; (x) 1998-03-03 a-b") == [
-        "Hello", ",", "world", "!", "3.14", "and", "1,000", ";", "(", "x", ")", "1998", "-", "03", "-", "03", "a-b"]
+        "Hello",
+        ",",
+        "world",
+        "!",
+        "3.14",
+        "and",
+        "1,000",
+        ";",
+        "(",
+        "x",
+        ")",
+        "1998",
+        "-",
+        "03",
+        "-",
+        "03",
+        "a-b",
+    ]
     assert tokenize_13a("Tom &amp; Jerry") == ["Tom", "&", "Jerry"]
 
 

@@ -6,7 +6,12 @@ import torch
 from lstmkit.explain import captum_available, classifier_attributions, forecast_attributions, integrated_gradients
 from lstmkit.models import ClassifierNet, ClassifierNetConfig, ForecastNet, ForecastNetConfig
 
-BACKENDS = ["builtin", pytest.param("captum", marks=pytest.mark.skipif(not captum_available(), reason="captum is not installed (optional extra)"))]
+BACKENDS = [
+    "builtin",
+    pytest.param(
+        "captum", marks=pytest.mark.skipif(not captum_available(), reason="captum is not installed (optional extra)")
+    ),
+]
 
 
 def _forecaster():

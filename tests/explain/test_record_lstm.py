@@ -62,7 +62,9 @@ def test_every_step_matches_the_fused_layer_run_step_by_step():
         torch.testing.assert_close(rec.cell[:, 0, :, t], c, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("options", [{}, {"peephole": True}, {"bidirectional": True}], ids=["plain", "peephole", "bidirectional"])
+@pytest.mark.parametrize(
+    "options", [{}, {"peephole": True}, {"bidirectional": True}], ids=["plain", "peephole", "bidirectional"]
+)
 def test_gates_obey_the_cell_equations(options):
     layer = _layer(**options)
     x = _input(layer)
@@ -76,7 +78,9 @@ def test_gates_obey_the_cell_equations(options):
         order = range(x.shape[1]) if d == 0 else reversed(range(x.shape[1]))
         c_prev = torch.zeros(x.shape[0], layer.hidden_size)
         for t in order:
-            i, f, g, o = (getattr(rec, n)[0, d, :, t] for n in ("input_gate", "forget_gate", "candidate", "output_gate"))
+            i, f, g, o = (
+                getattr(rec, n)[0, d, :, t] for n in ("input_gate", "forget_gate", "candidate", "output_gate")
+            )
             c = f * c_prev + i * g
             torch.testing.assert_close(rec.cell[0, d, :, t], c)
             torch.testing.assert_close(rec.hidden[0, d, :, t], o * torch.tanh(c))

@@ -57,5 +57,3 @@ def test_learns_to_reconstruct_sine_windows():
         loss.backward()
         opt.step()
     assert loss.item() < 0.2 * first
-
-

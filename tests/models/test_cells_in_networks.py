@@ -7,8 +7,18 @@ import torch
 
 from lstmkit.errors import ConfigError
 from lstmkit.models import (
-    CellOptions, ClassifierNet, ClassifierNetConfig, ForecastNet, ForecastNetConfig, LanguageModelNet,
-    LanguageModelNetConfig, LSTMAutoencoder, LSTMAutoencoderConfig, NextStepNet, Seq2Seq, Seq2SeqConfig,
+    CellOptions,
+    ClassifierNet,
+    ClassifierNetConfig,
+    ForecastNet,
+    ForecastNetConfig,
+    LanguageModelNet,
+    LanguageModelNetConfig,
+    LSTMAutoencoder,
+    LSTMAutoencoderConfig,
+    NextStepNet,
+    Seq2Seq,
+    Seq2SeqConfig,
 )
 from lstmkit.models.recurrent import hidden_of, map_state
 from lstmkit.nn import GRU, LSTM, RNN
@@ -22,41 +32,89 @@ SRC, SRC_LENGTHS = torch.tensor([[4, 5, 6, 4], [5, 4, 0, 0]]), torch.tensor([4, 
 
 
 def seq2seq_config(cell, **options):
-    return Seq2SeqConfig(source_vocab_size=7, target_vocab_size=6, bos_id=2, eos_id=3, hidden_size=8,
-                         embedding_dim=4, decoder_layers=2, cell=cell, **options)
+    return Seq2SeqConfig(
+        source_vocab_size=7,
+        target_vocab_size=6,
+        bos_id=2,
+        eos_id=3,
+        hidden_size=8,
+        embedding_dim=4,
+        decoder_layers=2,
+        cell=cell,
+        **options,
+    )
 
 
 # name: (config, network, inputs -> output tensor, output shape); inputs come from torch.manual_seed(1)
 NETWORKS = {
     "forecast_direct": (
-        lambda cell: ForecastNetConfig(horizon=3, n_future=1, hidden_size=8, num_layers=2, cell=cell), ForecastNet,
-        lambda net: net(torch.randn(2, 6, 2), torch.randn(2, 3, 1)), (2, 3, 1, 3)),
+        lambda cell: ForecastNetConfig(horizon=3, n_future=1, hidden_size=8, num_layers=2, cell=cell),
+        ForecastNet,
+        lambda net: net(torch.randn(2, 6, 2), torch.randn(2, 3, 1)),
+        (2, 3, 1, 3),
+    ),
     "forecast_recursive": (
         lambda cell: ForecastNetConfig(horizon=3, n_future=1, hidden_size=8, strategy="recursive", cell=cell),
-        ForecastNet, lambda net: net(torch.randn(2, 6, 2), torch.randn(2, 3, 1)), (2, 3, 1, 3)),
+        ForecastNet,
+        lambda net: net(torch.randn(2, 6, 2), torch.randn(2, 3, 1)),
+        (2, 3, 1, 3),
+    ),
     "classifier_attention": (
-        lambda cell: ClassifierNetConfig(n_classes=3, n_features=2, hidden_size=8, cell=cell), ClassifierNet,
-        lambda net: net(torch.randn(2, 5, 2), torch.tensor([5, 3])), (2, 3)),
+        lambda cell: ClassifierNetConfig(n_classes=3, n_features=2, hidden_size=8, cell=cell),
+        ClassifierNet,
+        lambda net: net(torch.randn(2, 5, 2), torch.tensor([5, 3])),
+        (2, 3),
+    ),
     "classifier_last": (
-        lambda cell: ClassifierNetConfig(n_classes=3, n_features=2, hidden_size=8, num_layers=2, pooling="last",
-                                         cell=cell), ClassifierNet,
-        lambda net: net(torch.randn(2, 5, 2), torch.tensor([5, 3])), (2, 3)),
+        lambda cell: ClassifierNetConfig(
+            n_classes=3, n_features=2, hidden_size=8, num_layers=2, pooling="last", cell=cell
+        ),
+        ClassifierNet,
+        lambda net: net(torch.randn(2, 5, 2), torch.tensor([5, 3])),
+        (2, 3),
+    ),
     "classifier_shuffle": (
-        lambda cell: ClassifierNetConfig(n_classes=3, n_features=2, hidden_size=8, pooling="max", lstm_input="shuffle",
-                                         max_length=6, conv_channels=(4,), conv_kernels=(3,), cell=cell),
-        ClassifierNet, lambda net: net(torch.randn(2, 5, 2), torch.tensor([5, 3])), (2, 3)),
+        lambda cell: ClassifierNetConfig(
+            n_classes=3,
+            n_features=2,
+            hidden_size=8,
+            pooling="max",
+            lstm_input="shuffle",
+            max_length=6,
+            conv_channels=(4,),
+            conv_kernels=(3,),
+            cell=cell,
+        ),
+        ClassifierNet,
+        lambda net: net(torch.randn(2, 5, 2), torch.tensor([5, 3])),
+        (2, 3),
+    ),
     "language_model": (
-        lambda cell: LanguageModelNetConfig(vocab_size=10, embedding_dim=6, hidden_size=8, num_layers=2,
-                                            tie_weights=True, cell=cell), LanguageModelNet,
-        lambda net: net(torch.randint(0, 10, (2, 5)))[0], (2, 5, 10)),
+        lambda cell: LanguageModelNetConfig(
+            vocab_size=10, embedding_dim=6, hidden_size=8, num_layers=2, tie_weights=True, cell=cell
+        ),
+        LanguageModelNet,
+        lambda net: net(torch.randint(0, 10, (2, 5)))[0],
+        (2, 5, 10),
+    ),
     "seq2seq": (
-        seq2seq_config, Seq2Seq, lambda net: net(SRC, SRC_LENGTHS, torch.tensor([[2, 4, 5], [2, 5, 0]])), (2, 3, 6)),
+        seq2seq_config,
+        Seq2Seq,
+        lambda net: net(SRC, SRC_LENGTHS, torch.tensor([[2, 4, 5], [2, 5, 0]])),
+        (2, 3, 6),
+    ),
     "autoencoder": (
-        lambda cell: LSTMAutoencoderConfig(n_features=2, hidden_size=8, num_layers=2, cell=cell), LSTMAutoencoder,
-        lambda net: net(torch.randn(2, 5, 2)), (2, 5, 2)),
+        lambda cell: LSTMAutoencoderConfig(n_features=2, hidden_size=8, num_layers=2, cell=cell),
+        LSTMAutoencoder,
+        lambda net: net(torch.randn(2, 5, 2)),
+        (2, 5, 2),
+    ),
     "next_step": (
-        lambda cell: cell, lambda cell: NextStepNet(2, 8, cell=cell), lambda net: net(torch.randn(2, 5, 2))[0],
-        (2, 5, 2)),
+        lambda cell: cell,
+        lambda cell: NextStepNet(2, 8, cell=cell),
+        lambda net: net(torch.randn(2, 5, 2))[0],
+        (2, 5, 2),
+    ),
 }
 
 
@@ -176,16 +234,23 @@ def test_map_state_keeps_the_form():
 
 
 LSTM_VARIANTS = [
-    {"peephole": True}, {"layer_norm": True}, {"coupled_gates": True}, {"proj_size": 4},
-    {"zoneout": 0.3}, {"recurrent_dropout": 0.3}, {"peephole": True, "layer_norm": True, "proj_size": 4},
+    {"peephole": True},
+    {"layer_norm": True},
+    {"coupled_gates": True},
+    {"proj_size": 4},
+    {"zoneout": 0.3},
+    {"recurrent_dropout": 0.3},
+    {"peephole": True, "layer_norm": True, "proj_size": 4},
 ]
-ANY_CELL_VARIANTS = [{"cell": cell, **options} for cell in ("gru", "rnn")
-                     for options in ({"zoneout": 0.3}, {"recurrent_dropout": 0.3})]
+ANY_CELL_VARIANTS = [
+    {"cell": cell, **options} for cell in ("gru", "rnn") for options in ({"zoneout": 0.3}, {"recurrent_dropout": 0.3})
+]
 LAYER_OPTION = {"coupled_gates": "input_forget"}  # where the layer's name differs
 
 
-@pytest.mark.parametrize("options", LSTM_VARIANTS + ANY_CELL_VARIANTS,
-                         ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+@pytest.mark.parametrize(
+    "options", LSTM_VARIANTS + ANY_CELL_VARIANTS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items())
+)
 @pytest.mark.parametrize("name", ["forecast_direct", "forecast_recursive", "classifier_last", "classifier_shuffle"])
 def test_variants_reach_the_layer_and_run(name, options):
     net = build(name, CellOptions(**options))
@@ -254,8 +319,20 @@ def test_default_lstm_numbers_are_those_of_the_networks_before_cell_options():
     x = torch.linspace(-1, 1, 12).view(2, 6, 1)
     torch.manual_seed(0)
     forecast = ForecastNet(ForecastNetConfig(horizon=2, hidden_size=4)).eval()
-    expected = [-0.444351, -0.043069, -0.335962, -0.512374, -0.126190, -0.011216,
-                -0.438203, 0.007367, -0.430546, -0.307027, 0.032977, 0.131809]
+    expected = [
+        -0.444351,
+        -0.043069,
+        -0.335962,
+        -0.512374,
+        -0.126190,
+        -0.011216,
+        -0.438203,
+        0.007367,
+        -0.430546,
+        -0.307027,
+        0.032977,
+        0.131809,
+    ]
     torch.testing.assert_close(forecast(x).flatten(), torch.tensor(expected), atol=1e-5, rtol=0)
     torch.manual_seed(0)
     classifier = ClassifierNet(ClassifierNetConfig(n_classes=2, n_features=1, hidden_size=4)).eval()
@@ -263,17 +340,20 @@ def test_default_lstm_numbers_are_those_of_the_networks_before_cell_options():
     torch.testing.assert_close(classifier(x).flatten(), torch.tensor(expected), atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"cell": "lstmx"}, r"cell must be one of \('lstm', 'gru', 'rnn'\), got 'lstmx'"),
-    ({"cell": "gru", "peephole": True}, r"peephole=True needs cell='lstm', got cell='gru'"),
-    ({"cell": "rnn", "layer_norm": True}, r"layer_norm=True needs cell='lstm', got cell='rnn'"),
-    ({"cell": "gru", "coupled_gates": True}, r"coupled_gates=True needs cell='lstm', got cell='gru'"),
-    ({"cell": "rnn", "proj_size": 2}, r"proj_size=2 needs cell='lstm', got cell='rnn'"),
-    ({"proj_size": -1}, r"proj_size must be a non-negative integer, got -1"),
-    ({"zoneout": 1.0}, r"zoneout must be a number in \[0, 1\), got 1.0"),
-    ({"recurrent_dropout": -0.1}, r"recurrent_dropout must be a number in \[0, 1\), got -0.1"),
-    ({"peephole": "yes"}, r"peephole must be True or False, got 'yes'"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"cell": "lstmx"}, r"cell must be one of \('lstm', 'gru', 'rnn'\), got 'lstmx'"),
+        ({"cell": "gru", "peephole": True}, r"peephole=True needs cell='lstm', got cell='gru'"),
+        ({"cell": "rnn", "layer_norm": True}, r"layer_norm=True needs cell='lstm', got cell='rnn'"),
+        ({"cell": "gru", "coupled_gates": True}, r"coupled_gates=True needs cell='lstm', got cell='gru'"),
+        ({"cell": "rnn", "proj_size": 2}, r"proj_size=2 needs cell='lstm', got cell='rnn'"),
+        ({"proj_size": -1}, r"proj_size must be a non-negative integer, got -1"),
+        ({"zoneout": 1.0}, r"zoneout must be a number in \[0, 1\), got 1.0"),
+        ({"recurrent_dropout": -0.1}, r"recurrent_dropout must be a number in \[0, 1\), got -0.1"),
+        ({"peephole": "yes"}, r"peephole must be True or False, got 'yes'"),
+    ],
+)
 def test_bad_cell_options_are_refused_up_front(options, message):
     with pytest.raises(ConfigError, match=message):
         CellOptions(**options)
@@ -297,6 +377,8 @@ def test_bad_cell_values_in_network_configs():
 
 
 def test_language_model_recurrent_dropout_from_either_place():
-    for config in (LanguageModelNetConfig(vocab_size=5, recurrent_dropout=0.25),
-                   LanguageModelNetConfig(vocab_size=5, cell=CellOptions(cell="gru", recurrent_dropout=0.25))):
+    for config in (
+        LanguageModelNetConfig(vocab_size=5, recurrent_dropout=0.25),
+        LanguageModelNetConfig(vocab_size=5, cell=CellOptions(cell="gru", recurrent_dropout=0.25)),
+    ):
         assert LanguageModelNet(config).lstm.recurrent_dropout == 0.25

@@ -21,8 +21,14 @@ def _net(**options):
 @pytest.mark.parametrize("bidirectional", [True, False])
 @pytest.mark.parametrize("conv", [(), (4, 3)])
 def test_a_padded_sequence_gets_the_logits_it_gets_alone(lstm_input, pooling, bidirectional, conv):
-    net = _net(pooling=pooling, bidirectional=bidirectional, conv_channels=conv, conv_kernels=(4, 3)[: len(conv)],
-               lstm_input=lstm_input, max_length=9 if lstm_input == "shuffle" else 0)
+    net = _net(
+        pooling=pooling,
+        bidirectional=bidirectional,
+        conv_channels=conv,
+        conv_kernels=(4, 3)[: len(conv)],
+        lstm_input=lstm_input,
+        max_length=9 if lstm_input == "shuffle" else 0,
+    )
     torch.manual_seed(1)
     short, long = torch.randn(1, 4, 2), torch.randn(1, 7, 2)
     batch = torch.cat([F.pad(short, (0, 0, 0, 3), value=123.0), long])  # garbage after the short one's end
@@ -80,8 +86,11 @@ def test_dimension_shuffle_learns_and_gets_gradients_at_every_input():
     y = torch.arange(N) % 2
     x = torch.randn(N, T, 1) * 0.1
     x[:, :, 0] += torch.where(y[:, None] == 1, torch.linspace(-1, 1, T), torch.linspace(1, -1, T))  # up or down
-    net = ClassifierNet(ClassifierNetConfig(n_classes=2, n_features=1, hidden_size=4, dropout=0.0, pooling="last",
-                                            lstm_input="shuffle", max_length=T))
+    net = ClassifierNet(
+        ClassifierNetConfig(
+            n_classes=2, n_features=1, hidden_size=4, dropout=0.0, pooling="last", lstm_input="shuffle", max_length=T
+        )
+    )
     x.requires_grad_(True)
     F.cross_entropy(net(x), y).backward()
     assert (x.grad.abs().sum(dim=0) > 0).all()  # every step of the series reaches the single LSTM step
@@ -121,19 +130,25 @@ def test_masked_mean():
     torch.testing.assert_close(masked_mean(x, mask), torch.tensor([[1.5], [4.0]]))
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"n_classes": 1, "n_features": 1}, "n_classes must be at least 2"),
-    ({"n_classes": 2}, "give exactly one of n_features"),
-    ({"n_classes": 2, "n_features": 1, "vocab_size": 5}, "give exactly one of n_features"),
-    ({"n_classes": 2, "n_features": 1, "pooling": "sum"}, "pooling must be one of"),
-    ({"n_classes": 2, "n_features": 1, "conv_channels": (4, 4), "conv_kernels": (3,)}, "one kernel size per conv"),
-    ({"n_classes": 2, "vocab_size": 5, "pad_id": 5}, r"pad_id must be in \[0, vocab_size=5\)"),
-    ({"n_classes": 2, "n_features": 1, "lstm_input": "channels"}, r"lstm_input must be one of \('time', 'shuffle'\)"),
-    ({"n_classes": 2, "n_features": 1, "lstm_input": "shuffle"}, "needs max_length.*got 0"),
-    ({"n_classes": 2, "n_features": 1, "lstm_input": "shuffle", "max_length": 2.5}, "needs max_length.*got 2.5"),
-    ({"n_classes": 2, "n_features": 1, "max_length": 10}, "max_length is only used with lstm_input='shuffle'"),
-    ({"n_classes": 2, "vocab_size": 5, "lstm_input": "shuffle", "max_length": 4}, "token input needs lstm_input"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"n_classes": 1, "n_features": 1}, "n_classes must be at least 2"),
+        ({"n_classes": 2}, "give exactly one of n_features"),
+        ({"n_classes": 2, "n_features": 1, "vocab_size": 5}, "give exactly one of n_features"),
+        ({"n_classes": 2, "n_features": 1, "pooling": "sum"}, "pooling must be one of"),
+        ({"n_classes": 2, "n_features": 1, "conv_channels": (4, 4), "conv_kernels": (3,)}, "one kernel size per conv"),
+        ({"n_classes": 2, "vocab_size": 5, "pad_id": 5}, r"pad_id must be in \[0, vocab_size=5\)"),
+        (
+            {"n_classes": 2, "n_features": 1, "lstm_input": "channels"},
+            r"lstm_input must be one of \('time', 'shuffle'\)",
+        ),
+        ({"n_classes": 2, "n_features": 1, "lstm_input": "shuffle"}, "needs max_length.*got 0"),
+        ({"n_classes": 2, "n_features": 1, "lstm_input": "shuffle", "max_length": 2.5}, "needs max_length.*got 2.5"),
+        ({"n_classes": 2, "n_features": 1, "max_length": 10}, "max_length is only used with lstm_input='shuffle'"),
+        ({"n_classes": 2, "vocab_size": 5, "lstm_input": "shuffle", "max_length": 4}, "token input needs lstm_input"),
+    ],
+)
 def test_config_errors(options, message):
     with pytest.raises(ValueError, match=message):
         ClassifierNetConfig(**options)

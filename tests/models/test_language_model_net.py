@@ -82,7 +82,7 @@ def _generate_by_rereading(net, prompt, n, generator, temperature):
     for _ in range(n):
         logits, _ = net(torch.tensor([ids]))
         ids.append(sample_next(logits[0, -1], temperature=temperature, generator=generator, banned=[0]))
-    return ids[len(prompt):]
+    return ids[len(prompt) :]
 
 
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
@@ -91,8 +91,9 @@ def test_stream_equals_rereading_the_prefix_but_reads_each_token_once(temperatur
     steps = []
     net.lstm.register_forward_hook(lambda module, args, out: steps.append(args[0].shape[1]))
     prompt = [1, 2, 3, 4, 5, 6, 2, 3]
-    streamed = list(net.stream(prompt, 12, temperature=temperature, generator=torch.Generator().manual_seed(3),
-                               banned=[0], chunk=3))
+    streamed = list(
+        net.stream(prompt, 12, temperature=temperature, generator=torch.Generator().manual_seed(3), banned=[0], chunk=3)
+    )
     # the prompt in chunks of 3, then one step per new token but the last
     assert steps == [3, 3, 2] + [1] * 11
     steps.clear()

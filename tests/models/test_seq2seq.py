@@ -13,8 +13,16 @@ PAD, BOS, EOS = 0, 1, 2
 
 def _net(**options):
     torch.manual_seed(0)
-    config = dict(source_vocab_size=9, target_vocab_size=6, bos_id=BOS, eos_id=EOS, pad_id=PAD, embedding_dim=5,
-                  hidden_size=6, dropout=0.0)
+    config = dict(
+        source_vocab_size=9,
+        target_vocab_size=6,
+        bos_id=BOS,
+        eos_id=EOS,
+        pad_id=PAD,
+        embedding_dim=5,
+        hidden_size=6,
+        dropout=0.0,
+    )
     return Seq2Seq(Seq2SeqConfig(**{**config, **options})).eval()
 
 
@@ -121,7 +129,9 @@ def test_scheduled_sampling_feeds_the_models_own_predictions():
     net.train()  # scheduled sampling only happens in training; dropout is 0 here
     src, lengths = torch.tensor([[3, 4, 5]]), torch.tensor([3])
     tgt_in = torch.tensor([[BOS, 3, 4, 5, PAD]])
-    torch.testing.assert_close(net(src, lengths, tgt_in, teacher_forcing=1.0), net.decode(tgt_in, net.encode(src, lengths))[0])
+    torch.testing.assert_close(
+        net(src, lengths, tgt_in, teacher_forcing=1.0), net.decode(tgt_in, net.encode(src, lengths))[0]
+    )
     with torch.no_grad():
         guess = net.decode(tgt_in, net.encode(src, lengths))[0].argmax(-1)
     own = torch.tensor([[BOS, *guess[0, :3].tolist(), PAD]])  # predictions in, padding kept

@@ -86,8 +86,11 @@ def test_attention_pooling_by_hand():
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: AdditiveAttention(3, 4), lambda: MultiplicativeAttention(3, 4, score="general"),
-     lambda: MultiplicativeAttention(4, score="scaled_dot")],
+    [
+        lambda: AdditiveAttention(3, 4),
+        lambda: MultiplicativeAttention(3, 4, score="general"),
+        lambda: MultiplicativeAttention(4, score="scaled_dot"),
+    ],
 )
 def test_attention_gradcheck(make):
     torch.manual_seed(5)

@@ -21,7 +21,7 @@ def test_cell_equations_gate_by_gate(peephole):
     cell = _randomise(ConvLSTMCell2d(2, 3, kernel_size=(3, 1), peephole=peephole, frame_size=(5, 4)))
     x, h, c = torch.randn(2, 2, 5, 4), torch.randn(2, 3, 5, 4), torch.randn(2, 3, 5, 4)
     Wx, Wh, b = cell.weight_ih.chunk(4), cell.weight_hh.chunk(4), cell.bias.chunk(4)
-    conv = lambda k: F.conv2d(x, Wx[k], b[k], padding=(1, 0)) + F.conv2d(h, Wh[k], padding=(1, 0))  # noqa: E731
+    conv = lambda k: F.conv2d(x, Wx[k], b[k], padding=(1, 0)) + F.conv2d(h, Wh[k], padding=(1, 0))
     a_i, a_f, a_g, a_o = (conv(k) for k in range(4))
     with torch.no_grad():
         if peephole:  # one weight per unit: Hadamard products with the cell state
@@ -77,8 +77,14 @@ def _step_by_hand(layer, x, lengths, state):
     return layer_input, tuple(torch.stack(parts) for parts in zip(*finals))
 
 
-@pytest.mark.parametrize("options", [{"num_layers": 2}, {"bidirectional": True, "peephole": True, "frame_size": (4, 3)},
-                                     {"num_layers": 2, "bidirectional": True, "kernel_size": (1, 3)}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"num_layers": 2},
+        {"bidirectional": True, "peephole": True, "frame_size": (4, 3)},
+        {"num_layers": 2, "bidirectional": True, "kernel_size": (1, 3)},
+    ],
+)
 def test_layer_equals_cells_stepped_by_hand(options):
     torch.manual_seed(2)
     layer = _randomise(ConvLSTM2d(2, 3, **{"kernel_size": 3, **options}))
@@ -125,7 +131,9 @@ def test_convlstm_errors_say_what_was_expected():
     with pytest.raises(ValueError, match="kernel_size must be a positive integer or a pair of them, got 0"):
         ConvLSTM2d(1, 2, kernel_size=0)
     layer = ConvLSTM2d(2, 3, peephole=True, frame_size=(4, 4))
-    with pytest.raises(ValueError, match=r"expects a 5-D input \(batch, time, channels, height, width\), got shape \(2, 4, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"expects a 5-D input \(batch, time, channels, height, width\), got shape \(2, 4, 4\)"
+    ):
         layer(torch.randn(2, 4, 4))
     with pytest.raises(ValueError, match=r"x must have 2 channels, got shape \(1, 3, 1, 4, 4\)"):
         layer(torch.randn(1, 3, 1, 4, 4))

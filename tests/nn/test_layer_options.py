@@ -6,13 +6,22 @@ import torch
 from lstmkit.nn import GRU, LSTM, RNN
 
 GRADCHECK_CASES = [
-    (LSTM, {}), (LSTM, {"num_layers": 2, "bidirectional": True}), (LSTM, {"proj_size": 2}),
-    (LSTM, {"go_backwards": True}), (LSTM, {"bidirectional": True, "merge_mode": "mul"}),
-    (LSTM, {"recurrent_dropout": 0.3}), (LSTM, {"zoneout": 0.3}), (LSTM, {"num_layers": 2, "dropout": 0.3}),
-    (GRU, {"bidirectional": True}), (GRU, {"reset_after": False}), (GRU, {"recurrent_dropout": 0.3, "zoneout": 0.2}),
-    (RNN, {"num_layers": 2}), (RNN, {"nonlinearity": "relu", "zoneout": 0.2}),
+    (LSTM, {}),
+    (LSTM, {"num_layers": 2, "bidirectional": True}),
+    (LSTM, {"proj_size": 2}),
+    (LSTM, {"go_backwards": True}),
+    (LSTM, {"bidirectional": True, "merge_mode": "mul"}),
+    (LSTM, {"recurrent_dropout": 0.3}),
+    (LSTM, {"zoneout": 0.3}),
+    (LSTM, {"num_layers": 2, "dropout": 0.3}),
+    (GRU, {"bidirectional": True}),
+    (GRU, {"reset_after": False}),
+    (GRU, {"recurrent_dropout": 0.3, "zoneout": 0.2}),
+    (RNN, {"num_layers": 2}),
+    (RNN, {"nonlinearity": "relu", "zoneout": 0.2}),
     # the variants
-    (LSTM, {"peephole": True, "bidirectional": True}), (LSTM, {"layer_norm": True, "num_layers": 2}),
+    (LSTM, {"peephole": True, "bidirectional": True}),
+    (LSTM, {"layer_norm": True, "num_layers": 2}),
     (LSTM, {"peephole": True, "layer_norm": True, "zoneout": 0.3, "recurrent_dropout": 0.3, "go_backwards": True}),
     (LSTM, {"input_forget": True, "clip": 0.8, "bidirectional": True}),
     (LSTM, {"activations": ("hard_sigmoid", "softsign", ("scaled_tanh", 1.5, 0.7)), "proj_size": 2}),

@@ -21,8 +21,16 @@ def _cell_for(layer, sfx):
     in_size = getattr(layer, "weight_ih" + sfx).shape[1]
     common = {"clip": layer.clip, "activations": layer.activations}
     if isinstance(layer, LSTM):
-        cell = LSTMCell(in_size, layer.hidden_size, layer.bias, proj_size=layer.proj_size, peephole=layer.peephole,
-                        layer_norm=layer.layer_norm, input_forget=layer.input_forget, **common)
+        cell = LSTMCell(
+            in_size,
+            layer.hidden_size,
+            layer.bias,
+            proj_size=layer.proj_size,
+            peephole=layer.peephole,
+            layer_norm=layer.layer_norm,
+            input_forget=layer.input_forget,
+            **common,
+        )
     elif isinstance(layer, GRU):
         cell = GRUCell(in_size, layer.hidden_size, layer.bias, reset_after=layer.reset_after, **common)
     else:
@@ -65,10 +73,15 @@ def _step_by_hand(layer, x, lengths, state=None):
 
 
 CASES = [
-    ("lstm", {}), ("lstm", {"num_layers": 2, "bidirectional": True}), ("lstm", {"proj_size": 2, "num_layers": 2}),
-    ("lstm", {"go_backwards": True}), ("lstm", {"bias": False, "bidirectional": True}),
-    ("gru", {"num_layers": 2, "bidirectional": True}), ("gru", {"reset_after": False, "bidirectional": True}),
-    ("rnn", {"num_layers": 2, "bidirectional": True}), ("rnn", {"nonlinearity": "relu", "go_backwards": True}),
+    ("lstm", {}),
+    ("lstm", {"num_layers": 2, "bidirectional": True}),
+    ("lstm", {"proj_size": 2, "num_layers": 2}),
+    ("lstm", {"go_backwards": True}),
+    ("lstm", {"bias": False, "bidirectional": True}),
+    ("gru", {"num_layers": 2, "bidirectional": True}),
+    ("gru", {"reset_after": False, "bidirectional": True}),
+    ("rnn", {"num_layers": 2, "bidirectional": True}),
+    ("rnn", {"nonlinearity": "relu", "go_backwards": True}),
 ]
 # the variants, each in the layer options: stacked, bidirectional, backwards, projected
 VARIANT_CASES = [
@@ -78,7 +91,16 @@ VARIANT_CASES = [
     ("lstm", {"layer_norm": True, "peephole": True, "bias": False, "go_backwards": True}),
     ("lstm", {"input_forget": True, "clip": 0.6, "bidirectional": True}),
     ("lstm", {"activations": ("hard_sigmoid", "softsign", ("scaled_tanh", 1.5, 0.7)), "num_layers": 2}),
-    ("lstm", {"peephole": True, "layer_norm": True, "input_forget": True, "clip": 2.0, "activations": ("sigmoid", "relu", "elu")}),
+    (
+        "lstm",
+        {
+            "peephole": True,
+            "layer_norm": True,
+            "input_forget": True,
+            "clip": 2.0,
+            "activations": ("sigmoid", "relu", "elu"),
+        },
+    ),
     ("lstm", {"layer_norm": True, "proj_size": 2, "bidirectional": True}),
     ("gru", {"clip": 0.5, "activations": [("leaky_relu", 0.3), "softsign"], "bidirectional": True}),
     ("gru", {"reset_after": False, "activations": ["hard_sigmoid", "tanh"], "num_layers": 2}),

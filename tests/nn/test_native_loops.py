@@ -75,17 +75,38 @@ def test_native_loops_gradcheck_every_input():
     T, B, I, H = 4, 3, 2, 19
     dt = torch.float64
     lengths = torch.tensor([2, 4, 3])
-    leaf = lambda *shape: torch.randn(*shape, dtype=dt, requires_grad=True)  # noqa: E731
-    gain = lambda n: torch.rand(n, dtype=dt).add(0.5).requires_grad_()  # noqa: E731
-    x, h0, c0, w_ih, w_hh, bias, w_ch = leaf(T, B, I), leaf(B, H), leaf(B, H), leaf(4 * H, I), leaf(4 * H, H), leaf(4 * H), leaf(3 * H)
+    leaf = lambda *shape: torch.randn(*shape, dtype=dt, requires_grad=True)
+    gain = lambda n: torch.rand(n, dtype=dt).add(0.5).requires_grad_()
+    x, h0, c0, w_ih, w_hh, bias, w_ch = (
+        leaf(T, B, I),
+        leaf(B, H),
+        leaf(B, H),
+        leaf(4 * H, I),
+        leaf(4 * H, H),
+        leaf(4 * H),
+        leaf(3 * H),
+    )
     ln_ih, ln_hh, ln_cw, ln_cb = gain(4 * H), gain(4 * H), gain(H), leaf(H)
     recurrent_mask = torch.bernoulli(torch.full((B, H), 0.7, dtype=dt)) / 0.7
     masks = tuple(torch.rand(B, T, H) < 0.3 for _ in range(2))
 
     def run(x, h0, c0, w_ih, w_hh, bias, w_ch, ln_ih, ln_hh, ln_cw, ln_cb):  # every norm inside the C++ loops
         out, (h, c) = sequence_module.lstm_sequence(
-            x, h0, c0, w_ih, w_hh, bias, lengths, ln_ih=ln_ih, w_ch=w_ch, ln_hh=ln_hh, ln_c=(ln_cw, ln_cb),
-            recurrent_mask=recurrent_mask, zoneout=0.3, zoneout_masks=masks)
+            x,
+            h0,
+            c0,
+            w_ih,
+            w_hh,
+            bias,
+            lengths,
+            ln_ih=ln_ih,
+            w_ch=w_ch,
+            ln_hh=ln_hh,
+            ln_c=(ln_cw, ln_cb),
+            recurrent_mask=recurrent_mask,
+            zoneout=0.3,
+            zoneout_masks=masks,
+        )
         return out, h, c
 
     assert torch.autograd.gradcheck(run, (x, h0, c0, w_ih, w_hh, bias, w_ch, ln_ih, ln_hh, ln_cw, ln_cb))

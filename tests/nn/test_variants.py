@@ -19,8 +19,12 @@ def _by_hand_gates(cell, x, h):
     U_i, U_f, U_g, U_o = cell.weight_hh.chunk(4)
     b = cell.bias_ih + cell.bias_hh
     b_i, b_f, b_g, b_o = b.chunk(4)
-    return (x @ W_i.T + h @ U_i.T + b_i, x @ W_f.T + h @ U_f.T + b_f,
-            x @ W_g.T + h @ U_g.T + b_g, x @ W_o.T + h @ U_o.T + b_o)
+    return (
+        x @ W_i.T + h @ U_i.T + b_i,
+        x @ W_f.T + h @ U_f.T + b_f,
+        x @ W_g.T + h @ U_g.T + b_g,
+        x @ W_o.T + h @ U_o.T + b_o,
+    )
 
 
 def test_peephole_cell_equations():
@@ -49,7 +53,7 @@ def test_peephole_golden_values_with_constant_weights():
         cell.bias_ih.zero_()
         cell.bias_hh.zero_()
     _, (h, c) = cell(torch.tensor([[1.0, 2.0]]), (torch.full((1, 3), 0.5), torch.ones(1, 3)))
-    sig = lambda v: 1 / (1 + math.exp(-v))  # noqa: E731
+    sig = lambda v: 1 / (1 + math.exp(-v))
     i = f = sig(0.45 + 0.1 * 1.0)
     c_expected = f * 1.0 + i * math.tanh(0.45)
     h_expected = sig(0.45 + 0.1 * c_expected) * math.tanh(c_expected)
@@ -75,8 +79,12 @@ def test_layer_norm_cell_equations():
         cell.ln_bias_c.uniform_(-0.5, 0.5)
     x, h, c = torch.randn(2, 3), torch.randn(2, 4), torch.randn(2, 4)
     with torch.no_grad():
-        a = (_layer_norm_by_hand(x @ cell.weight_ih.T, cell.ln_weight_ih) + cell.bias_ih
-             + _layer_norm_by_hand(h @ cell.weight_hh.T, cell.ln_weight_hh) + cell.bias_hh)
+        a = (
+            _layer_norm_by_hand(x @ cell.weight_ih.T, cell.ln_weight_ih)
+            + cell.bias_ih
+            + _layer_norm_by_hand(h @ cell.weight_hh.T, cell.ln_weight_hh)
+            + cell.bias_hh
+        )
         a_i, a_f, a_g, a_o = a.chunk(4, dim=-1)
         c_new = _sigmoid(a_f) * c + _sigmoid(a_i) * torch.tanh(a_g)
         h_new = _sigmoid(a_o) * torch.tanh(_layer_norm_by_hand(c_new, cell.ln_weight_c, cell.ln_bias_c))
@@ -120,7 +128,7 @@ def test_clip_bounds_every_pre_activation():
     x, h, c = 5 * torch.randn(2, 3), torch.randn(2, 4), torch.randn(2, 4)
     a_i, a_f, a_g, a_o = _by_hand_gates(cell, x, h)
     w_ci, w_cf, w_co = cell.weight_ch.detach().chunk(3)
-    clip = lambda v: v.clamp(-0.5, 0.5)  # noqa: E731  # after the peephole, before the activation (ONNX)
+    clip = lambda v: v.clamp(-0.5, 0.5)  # after the peephole, before the activation (ONNX)
     i, f = _sigmoid(clip(a_i + w_ci * c)), _sigmoid(clip(a_f + w_cf * c))
     c_new = f * c + i * torch.tanh(clip(a_g))
     h_new = _sigmoid(clip(a_o + w_co * c_new)) * torch.tanh(c_new)  # the cell state itself is not clipped
@@ -160,7 +168,9 @@ def test_activation_names_defaults_and_errors():
     assert activation("tanh", alpha=3.0) == Activation("Tanh")  # tanh takes no alpha
     with pytest.raises(ValueError, match="unknown activation 'gelu'; expected one of Sigmoid, Tanh"):
         activation("gelu")
-    with pytest.raises(ValueError, match=r"activations must list 3 functions \(Sigmoid, Tanh, Tanh by default\), got 2"):
+    with pytest.raises(
+        ValueError, match=r"activations must list 3 functions \(Sigmoid, Tanh, Tanh by default\), got 2"
+    ):
         LSTMCell(3, 4, activations=("sigmoid", "tanh"))
     with pytest.raises(ValueError, match="activations must be a sequence of 2 activations, got 'tanh'"):
         GRU(3, 4, activations="tanh")
@@ -172,7 +182,7 @@ def test_lstm_cell_with_custom_activations():
     cell = LSTMCell(3, 4, activations=(f_act, g_act, h_act))
     x, h, c = torch.randn(2, 3), torch.randn(2, 4), torch.randn(2, 4)
     a_i, a_f, a_g, a_o = _by_hand_gates(cell, x, h)
-    hs = lambda v: torch.clamp(0.2 * v + 0.5, 0, 1)  # noqa: E731
+    hs = lambda v: torch.clamp(0.2 * v + 0.5, 0, 1)
     c_new = hs(a_f) * c + hs(a_i) * (a_g / (1 + a_g.abs()))
     h_new = hs(a_o) * 1.5 * torch.tanh(0.7 * c_new)
     _, (h_out, c_out) = cell(x, (h, c))
@@ -189,9 +199,9 @@ def test_gru_cell_with_clip_and_activations(reset_after):
     U_r, U_z, U_n = cell.weight_hh.chunk(3)
     b_ir, b_iz, b_in = cell.bias_ih.chunk(3)
     b_hr, b_hz, b_hn = cell.bias_hh.chunk(3)
-    clip = lambda v: v.clamp(-0.4, 0.4)  # noqa: E731
-    f = lambda v: torch.where(v >= 0, v, 0.3 * v)  # noqa: E731
-    g = lambda v: v / (1 + v.abs())  # noqa: E731
+    clip = lambda v: v.clamp(-0.4, 0.4)
+    f = lambda v: torch.where(v >= 0, v, 0.3 * v)
+    g = lambda v: v / (1 + v.abs())
     r = f(clip(x @ W_r.T + b_ir + h @ U_r.T + b_hr))
     z = f(clip(x @ W_z.T + b_iz + h @ U_z.T + b_hz))
     if reset_after:
@@ -232,8 +242,10 @@ def test_variant_cell_gradcheck(make):
             if name.startswith(("weight_ch", "ln_")):
                 p.uniform_(0.5, 1.5)
     x = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
-    state = tuple(torch.randn(2, n, dtype=torch.float64, requires_grad=True)
-                  for n in ((getattr(cell, "proj_size", 0) or 4, 4) if isinstance(cell, LSTMCell) else (4,)))
+    state = tuple(
+        torch.randn(2, n, dtype=torch.float64, requires_grad=True)
+        for n in ((getattr(cell, "proj_size", 0) or 4, 4) if isinstance(cell, LSTMCell) else (4,))
+    )
 
     def run(x, *state):
         out, new = cell(x, state if len(state) > 1 else state[0])

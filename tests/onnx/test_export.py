@@ -4,11 +4,10 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from onnx.reference import ReferenceEvaluator
 from torch import nn
 
 from lstmkit.nn import GRU, LSTM, RNN
-from onnx.reference import ReferenceEvaluator
-
 from lstmkit.onnx import export, export_layer, layer_weights_to_onnx, load_onnx_weights_, load_recurrent
 
 LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
@@ -30,9 +29,15 @@ EXPORT_CASES = [
     ("lstm", {"bidirectional": True, "merge_mode": "mul"}),
     ("lstm", {"bidirectional": True, "merge_mode": "ave", "batch_first": False}),
     ("lstm", {"input_forget": True, "clip": 0.9, "activations": ("hard_sigmoid", ("leaky_relu", 0.2), "softsign")}),
-    ("lstm", {"bias": False, "recurrent_dropout": 0.3, "dropout": 0.2, "num_layers": 2}),  # training-only options vanish
+    (
+        "lstm",
+        {"bias": False, "recurrent_dropout": 0.3, "dropout": 0.2, "num_layers": 2},
+    ),  # training-only options vanish
     ("gru", {"num_layers": 2, "bidirectional": True}),
-    ("gru", {"reset_after": False, "clip": 0.7, "activations": [("affine", 0.5, 0.2), "softsign"], "go_backwards": True}),
+    (
+        "gru",
+        {"reset_after": False, "clip": 0.7, "activations": [("affine", 0.5, 0.2), "softsign"], "go_backwards": True},
+    ),
     ("rnn", {"nonlinearity": "relu", "bidirectional": True}),
     ("rnn", {"activations": [("scaled_tanh", 1.5, 0.5)], "num_layers": 2, "batch_first": False}),
 ]
@@ -104,8 +109,13 @@ def test_a_whole_model_exports_with_standard_operators(options, run_ort):
     _randomise(model.body)
     model.train()  # export switches to evaluation and back
     x, lengths = torch.randn(3, 7, 3), torch.tensor([7, 3, 5])
-    exported = export(model, (x, lengths), input_names=["x", "lengths"], output_names=["y", "h"],
-                      dynamic_axes={"x": {0: "batch", 1: "time"}, "lengths": {0: "batch"}})
+    exported = export(
+        model,
+        (x, lengths),
+        input_names=["x", "lengths"],
+        output_names=["y", "h"],
+        dynamic_axes={"x": {0: "batch", 1: "time"}, "lengths": {0: "batch"}},
+    )
     assert model.training and "forward" not in model.body.__dict__
     assert [n.op_type for n in exported.graph.node].count("LSTM") == 2
     model.eval()
@@ -138,7 +148,9 @@ def test_weights_round_trip_through_the_onnx_layout():
     for layer in (LSTM(3, 4, bidirectional=True, peephole=True), GRU(3, 4, bidirectional=True), RNN(3, 4)):
         _randomise(layer)
         weights = layer_weights_to_onnx(layer)
-        copy = type(layer)(3, 4, bidirectional=layer.bidirectional, **({"peephole": True} if isinstance(layer, LSTM) else {}))
+        copy = type(layer)(
+            3, 4, bidirectional=layer.bidirectional, **({"peephole": True} if isinstance(layer, LSTM) else {})
+        )
         load_onnx_weights_(copy, **weights)
         for (name, a), b in zip(layer.state_dict().items(), copy.state_dict().values()):
             torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
@@ -164,14 +176,21 @@ def test_export_then_load_gives_back_the_layer(kind, options):
         torch.testing.assert_close(value, layer.state_dict()[name], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("kind,options", [("lstm", {"peephole": True, "bidirectional": True, "num_layers": 2}),
-                                          ("gru", {"go_backwards": True, "batch_first": False}),
-                                          ("rnn", {"bidirectional": True, "merge_mode": "sum"})])
+@pytest.mark.parametrize(
+    "kind,options",
+    [
+        ("lstm", {"peephole": True, "bidirectional": True, "num_layers": 2}),
+        ("gru", {"go_backwards": True, "batch_first": False}),
+        ("rnn", {"bidirectional": True, "merge_mode": "sum"}),
+    ],
+)
 def test_batch_major_layout_export(kind, options):
     torch.manual_seed(4)
     layer = _randomise(LAYERS[kind](3, 5, **options)).eval()
     model = export_layer(layer, layout=1, with_state=True)
-    assert all(a.i == 1 for n in model.graph.node if n.op_type == kind.upper() for a in n.attribute if a.name == "layout")
+    assert all(
+        a.i == 1 for n in model.graph.node if n.op_type == kind.upper() for a in n.attribute if a.name == "layout"
+    )
     x = torch.randn(2, 4, 3) if layer.batch_first else torch.randn(4, 2, 3)
     rows = layer.num_layers * layer.num_directions
     state = tuple(torch.randn(rows, 2, 5) for _ in range(2 if kind == "lstm" else 1))

@@ -31,7 +31,9 @@ def _node_cases():
     for module, cls in ((lstm_cases, lstm_cases.LSTM), (gru_cases, gru_cases.GRU), (rnn_cases, rnn_cases.RNN)):
         captured = []
         original = module.expect
-        module.expect = lambda node, inputs, outputs, name, **kw: captured.append((name, node, inputs, outputs))
+        module.expect = lambda node, inputs, outputs, name, captured=captured, **kw: captured.append(
+            (name, node, inputs, outputs)
+        )
         try:
             for attribute in sorted(vars(cls)):
                 if attribute.startswith("export"):
@@ -50,8 +52,12 @@ def _as_model(node, inputs):
     """The test case's one-node graph, every present input a graph input."""
     present = [name for name in node.input if name]
     graph = helper.make_graph(
-        [node], "case",
-        [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape) for n, a in zip(present, inputs)],
+        [node],
+        "case",
+        [
+            helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape)
+            for n, a in zip(present, inputs)
+        ],
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in node.output if n],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
@@ -62,20 +68,30 @@ def _call(module, feeds):
     names = module.inputs
     args = {k: feeds.get(names[k]) for k in ("sequence_lens", "initial_h", "initial_c") if names.get(k)}
     results = module(feeds[names["X"]], **args)
-    return {module.outputs[k]: v.detach().numpy() for k, v in zip(("Y", "Y_h", "Y_c"), results) if module.outputs.get(k)}
+    return {
+        module.outputs[k]: v.detach().numpy() for k, v in zip(("Y", "Y_h", "Y_c"), results) if module.outputs.get(k)
+    }
 
 
 def test_every_onnx_node_test_case_is_collected():
     names = {name for name, *_ in NODE_CASES}
-    assert {"test_lstm_with_peepholes", "test_lstm_batchwise", "test_gru_seq_length", "test_simple_rnn_bidirectional"} <= names
+    assert {
+        "test_lstm_with_peepholes",
+        "test_lstm_batchwise",
+        "test_gru_seq_length",
+        "test_simple_rnn_bidirectional",
+    } <= names
     assert len(NODE_CASES) >= 18
 
 
 @pytest.mark.parametrize("name,node,inputs,outputs", NODE_CASES, ids=[c[0] for c in NODE_CASES])
 def test_onnx_node_conformance(name, node, inputs, outputs):
     feeds = dict(zip([n for n in node.input if n], inputs))
-    weights = {feeds_name: feeds[feeds_name] for arg, feeds_name in zip(("X", "W", "R", "B", "", "", "", "P"), node.input)
-               if arg in ("W", "R", "B", "P") and feeds_name}
+    weights = {
+        feeds_name: feeds[feeds_name]
+        for arg, feeds_name in zip(("X", "W", "R", "B", "", "", "", "P"), node.input)
+        if arg in ("W", "R", "B", "P") and feeds_name
+    }
     (module,) = load_recurrent(_as_model(node, inputs), values=weights)
     got = _call(module, feeds)
     expected = dict(zip([n for n in node.output if n], outputs))
@@ -85,9 +101,17 @@ def test_onnx_node_conformance(name, node, inputs, outputs):
 
 
 ORT_ACTIVATIONS = {  # (name, takes alpha, takes beta), as ONNX Runtime implements them
-    "Sigmoid": (0, 0), "Tanh": (0, 0), "Relu": (0, 0), "Affine": (1, 1), "LeakyRelu": (1, 0),
-    "ThresholdedRelu": (1, 0), "ScaledTanh": (1, 1), "HardSigmoid": (1, 1), "Elu": (1, 0),
-    "Softsign": (0, 0), "Softplus": (0, 0),
+    "Sigmoid": (0, 0),
+    "Tanh": (0, 0),
+    "Relu": (0, 0),
+    "Affine": (1, 1),
+    "LeakyRelu": (1, 0),
+    "ThresholdedRelu": (1, 0),
+    "ScaledTanh": (1, 1),
+    "HardSigmoid": (1, 1),
+    "Elu": (1, 0),
+    "Softsign": (0, 0),
+    "Softplus": (0, 0),
 }
 
 
@@ -130,10 +154,13 @@ def _random_node(op, seed):
     node_inputs = [n if n in available else "" for n in order]
     while node_inputs[-1] == "":
         node_inputs.pop()
-    node = helper.make_node(op, node_inputs, ["Y", "Y_h", "Y_c"][: 3 if op == "LSTM" else 2], name=f"{op.lower()}{seed}", **attrs)
+    node = helper.make_node(
+        op, node_inputs, ["Y", "Y_h", "Y_c"][: 3 if op == "LSTM" else 2], name=f"{op.lower()}{seed}", **attrs
+    )
     feeds = {k: (v if v.dtype == np.int32 else v.astype(np.float32)) for k, v in runtime.items()}
     graph = helper.make_graph(
-        [node], "random",
+        [node],
+        "random",
         [helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for k, v in feeds.items()],
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in node.output],
         [numpy_helper.from_array(v.astype(np.float32), k) for k, v in initializers.items()],
@@ -179,8 +206,15 @@ def test_batch_major_layout(op, run_ort):
     time_major = run_ort(model, full)
     batch_model, batch_feeds = _batch_major(model, feeds)
     (module,) = load_recurrent(batch_model)
-    got = [t.detach().numpy() for t in module(batch_feeds["X"], None, batch_feeds.get("initial_h"), batch_feeds.get("initial_c"))]
-    assert got[0].shape == (4, 5, 2, 3) and got[1].shape == (4, 2, 3)  # (batch, seq, dirs, hidden), (batch, dirs, hidden)
+    got = [
+        t.detach().numpy()
+        for t in module(batch_feeds["X"], None, batch_feeds.get("initial_h"), batch_feeds.get("initial_c"))
+    ]
+    assert got[0].shape == (4, 5, 2, 3) and got[1].shape == (
+        4,
+        2,
+        3,
+    )  # (batch, seq, dirs, hidden), (batch, dirs, hidden)
     np.testing.assert_allclose(got[0], time_major[0].transpose(2, 0, 1, 3), rtol=1e-4, atol=3e-5)
     for ours, theirs in zip(got[1:], time_major[1:], strict=True):
         np.testing.assert_allclose(ours, theirs.transpose(1, 0, 2), rtol=1e-4, atol=3e-5)
@@ -195,7 +229,11 @@ def test_batch_major_layout(op, run_ort):
 
 def test_torch_exported_models_load_and_match_torch():
     torch.manual_seed(4)
-    for ref in (torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True), torch.nn.GRU(3, 4), torch.nn.RNN(3, 4, nonlinearity="relu")):
+    for ref in (
+        torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True),
+        torch.nn.GRU(3, 4),
+        torch.nn.RNN(3, 4, nonlinearity="relu"),
+    ):
         buffer = io.BytesIO()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -214,16 +252,23 @@ def test_torch_exported_models_load_and_match_torch():
 def _lstm_node(**attrs):
     W, R = np.ones((1, 8, 3), np.float32), np.ones((1, 8, 2), np.float32)
     node = helper.make_node("LSTM", ["X", "W", "R"], ["Y"], name="bad", **attrs)
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, None)],
-                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
-                              [numpy_helper.from_array(W, "W"), numpy_helper.from_array(R, "R")])
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, None)],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(W, "W"), numpy_helper.from_array(R, "R")],
+    )
     return helper.make_model(graph)
 
 
 @pytest.mark.parametrize(
     "attrs,match",
     [
-        ({"direction": "sideways"}, "LSTM node 'bad': direction must be 'forward', 'reverse' or 'bidirectional', got 'sideways'"),
+        (
+            {"direction": "sideways"},
+            "LSTM node 'bad': direction must be 'forward', 'reverse' or 'bidirectional', got 'sideways'",
+        ),
         ({"hidden_size": 3}, "LSTM node 'bad': hidden_size=3 disagrees with R of shape"),
         ({"layout": 2}, "LSTM node 'bad': layout must be 0 or 1, got 2"),
         ({"activations": ["Sigmoid", "Tanh"]}, r"LSTM node 'bad': activations must list 3 function\(s\) per direction"),
@@ -240,7 +285,9 @@ def test_unsupported_attributes_are_named(attrs, match):
 def test_unsupported_combinations_are_named():
     model = _lstm_node()
     model.graph.node[0].attribute.append(helper.make_attribute("direction", "bidirectional"))
-    model.graph.node[0].attribute.append(helper.make_attribute("activations", ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Relu", "Tanh"]))
+    model.graph.node[0].attribute.append(
+        helper.make_attribute("activations", ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Relu", "Tanh"])
+    )
     model.graph.initializer[0].CopyFrom(numpy_helper.from_array(np.ones((2, 8, 3), np.float32), "W"))
     model.graph.initializer[1].CopyFrom(numpy_helper.from_array(np.ones((2, 8, 2), np.float32), "R"))
     with pytest.raises(ValueError, match="activations differ between the directions"):
@@ -252,9 +299,13 @@ def test_unsupported_combinations_are_named():
     (module,) = load_recurrent(weights_as_input, values={"W": np.ones((1, 8, 3), np.float32)})
     with pytest.raises(ValueError, match=r"sequence_lens must hold 2 lengths in \[0, 4\], got \[5, 1\]"):
         module(np.zeros((4, 2, 3), np.float32), np.array([5, 1]))
-    with pytest.raises(ValueError, match=r"initial_h must be \(num_directions, batch, hidden_size\) = \(1, 2, 2\), got \(2, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"initial_h must be \(num_directions, batch, hidden_size\) = \(1, 2, 2\), got \(2, 2\)"
+    ):
         module(np.zeros((4, 2, 3), np.float32), initial_h=np.zeros((2, 2), np.float32))
-    with pytest.raises(ValueError, match=r"X must be \(seq_length, batch, input_size\) with input_size=3, got shape \(4, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"X must be \(seq_length, batch, input_size\) with input_size=3, got shape \(4, 2\)"
+    ):
         module(np.zeros((4, 2), np.float32))
     with pytest.raises(TypeError, match="model must be an onnx.ModelProto, a path or bytes, got int"):
         load_recurrent(3)

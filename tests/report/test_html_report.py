@@ -8,11 +8,11 @@ import subprocess
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend, before pyplot loads
+import pandas as pd  # noqa: E402 - after choosing the backend, before pyplot loads
+import pytest  # noqa: E402 - after choosing the backend, before pyplot loads
 
-from lstmkit.report import Section, write_report  # noqa: E402
+from lstmkit.report import Section, write_report  # noqa: E402 - after choosing the backend, before pyplot loads
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and shutil.os.path.exists(p)), None)
@@ -31,10 +31,14 @@ def _figure(path, color):
 def report(tmp_path):
     images = [_figure(tmp_path / "forecast.png", "tab:blue"), _figure(tmp_path / "gates.png", "tab:red")]
     metrics = pd.DataFrame({"method": ["lstm", "naive"], "MASE": [0.81234567, 1.0]})
-    path = write_report(tmp_path / "run" / "report.html", "Forecast <run>", [
-        Section("Summary", text=["24 steps ahead", "trained 3 epochs & stopped"], tables=[metrics]),
-        {"heading": "Figures", "images": images},
-    ])
+    path = write_report(
+        tmp_path / "run" / "report.html",
+        "Forecast <run>",
+        [
+            Section("Summary", text=["24 steps ahead", "trained 3 epochs & stopped"], tables=[metrics]),
+            {"heading": "Figures", "images": images},
+        ],
+    )
     return path
 
 
@@ -69,8 +73,15 @@ def test_bad_sections_are_reported(tmp_path):
 
 
 def _chromium(tmp_path, *args):
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
-               "--virtual-time-budget=5000", *args]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=5000",
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
 
 
@@ -78,10 +89,18 @@ def _chromium(tmp_path, *args):
 def test_chromium_opens_the_report_with_its_images(report, tmp_path):
     # a copy with a probe: after loading, the page writes each image's decoded size into the DOM
     probe = tmp_path / "probe.html"
-    probe.write_text(report.read_text(encoding="utf-8").replace("</body>", (
-        "<script>window.addEventListener('load', () => { document.body.dataset.images = "
-        "[...document.images].map(i => i.complete ? i.naturalWidth + 'x' + i.naturalHeight : 'pending').join(','); "
-        "});</script></body>")), encoding="utf-8")
+    probe.write_text(
+        report.read_text(encoding="utf-8").replace(
+            "</body>",
+            (
+                "<script>window.addEventListener('load', () => { document.body.dataset.images = "
+                "[...document.images].map(i => i.complete ? i.naturalWidth + 'x' + i.naturalHeight "
+                ": 'pending').join(','); "
+                "});</script></body>"
+            ),
+        ),
+        encoding="utf-8",
+    )
     dom = _chromium(tmp_path, "--dump-dom", probe.as_uri()).stdout
     assert "<h1>Forecast &lt;run&gt;</h1>" in dom and "<th>MASE</th>" in dom
     sizes = re.search(r'data-images="([^"]*)"', dom).group(1).split(",")
@@ -105,8 +124,10 @@ def test_a_default_index_is_not_a_column_but_a_named_one_is(tmp_path):
 def test_importing_the_cli_keeps_the_users_matplotlib_backend():
     import sys
 
-    code = ("import matplotlib; matplotlib.use('svg')\n"
-            "import lstmkit.cli.main, lstmkit.cli.detect, lstmkit.cli.classify\n"
-            "print(matplotlib.get_backend())\n")
+    code = (
+        "import matplotlib; matplotlib.use('svg')\n"
+        "import lstmkit.cli.main, lstmkit.cli.detect, lstmkit.cli.classify\n"
+        "print(matplotlib.get_backend())\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "svg"

@@ -12,16 +12,21 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _log(epochs, val=True):
-    return [{"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.2 / e if val else None, "lr": 0.01}
-            for e in range(1, epochs + 1)]
+    return [
+        {"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.2 / e if val else None, "lr": 0.01}
+        for e in range(1, epochs + 1)
+    ]
 
 
-@pytest.mark.parametrize("history", [
-    _log(5),  # one training log
-    [_log(5), _log(3)],  # one per ensemble member, of different lengths
-    [_log(4, val=False)],  # no validation data
-    [_log(1)],  # a single epoch
-])
+@pytest.mark.parametrize(
+    "history",
+    [
+        _log(5),  # one training log
+        [_log(5), _log(3)],  # one per ensemble member, of different lengths
+        [_log(4, val=False)],  # no validation data
+        [_log(1)],  # a single epoch
+    ],
+)
 def test_training_curves_are_a_png(tmp_path, history):
     path = plot_training_curves(history, tmp_path / "sub" / "training.png")
     assert path == tmp_path / "sub" / "training.png"
@@ -55,7 +60,10 @@ def test_config_table_from_a_task_config_a_dataclass_or_a_mapping():
         extra: object = None
 
     assert config_table(Plain()).to_dict("records") == [
-        {"option": "size", "value": "3"}, {"option": "names", "value": "(none)"}, {"option": "extra", "value": "-"}]
+        {"option": "size", "value": "3"},
+        {"option": "names", "value": "(none)"},
+        {"option": "extra", "value": "-"},
+    ]
     assert config_table({"lr": 0.01})["value"].tolist() == ["0.01"]
     with pytest.raises(TypeError, match="to_dict"):
         config_table(42)
@@ -65,9 +73,14 @@ def test_tables_and_curves_go_into_a_report(tmp_path):
     curves = plot_training_curves([_log(3), _log(3)], tmp_path / "training.png")
     summary = summary_table({"rows": 144, "series": 1, "targets": ["passengers"], "frequency": "MS"})
     assert summary.to_dict("records")[2] == {"item": "targets", "value": "passengers"}
-    page = write_report(tmp_path / "report.html", "run", [
-        Section("Data", tables=[summary]), Section("Configuration", tables=[config_table({"horizon": 12})]),
-        Section("Training", images=[curves]),
-    ]).read_text()
+    page = write_report(
+        tmp_path / "report.html",
+        "run",
+        [
+            Section("Data", tables=[summary]),
+            Section("Configuration", tables=[config_table({"horizon": 12})]),
+            Section("Training", images=[curves]),
+        ],
+    ).read_text()
     assert "<td>frequency</td>" in page and "<td>MS</td>" in page and "<td>horizon</td>" in page
     assert page.count("data:image/png;base64,") == 1

@@ -25,8 +25,9 @@ def forecaster():
 def multivariate():
     y = _sine()
     frame = pd.DataFrame({"t": np.arange(len(y)), "a": y, "b": np.cos(np.arange(len(y)) / 5.0)})
-    det = AnomalyDetector(method="autoencoder", target=("a", "b"), time_col="t", window=8, hidden_size=8,
-                          max_epochs=2, seed=0)
+    det = AnomalyDetector(
+        method="autoencoder", target=("a", "b"), time_col="t", window=8, hidden_size=8, max_epochs=2, seed=0
+    )
     return det.fit(frame.iloc[:250]), frame
 
 
@@ -127,5 +128,3 @@ def test_public_api_is_exported():
     assert {"AnomalyDetector", "AnomalyDetectorConfig"} <= set(tasks.__all__)
     assert {"LSTMAutoencoder", "LSTMAutoencoderConfig"} <= set(models.__all__)
     assert all(hasattr(tasks, n) for n in tasks.__all__) and all(hasattr(models, n) for n in models.__all__)
-
-

@@ -9,10 +9,10 @@ import torch
 
 import lstmkit.tasks.classifier_base as classifier_base
 from lstmkit.data.sequences import SequenceSet, from_arrays
-from lstmkit.errors import CheckpointError, ConfigError, DataError
-from lstmkit.tasks import SequenceClassifier, TextClassifier
 from lstmkit.data.splits import stratified_split
+from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.classification import classification_report
+from lstmkit.tasks import SequenceClassifier, TextClassifier
 from lstmkit.train import load_model_dir, save_model_dir
 
 TINY = {"hidden_size": 8, "ensemble": 1, "dropout": 0.0}
@@ -115,7 +115,9 @@ def test_sequence_inputs_arrays_npz_and_errors(fitted_sequences, tmp_path):
     with pytest.raises(DataError, match=r"trained on 2 channel\(s\), the data has 1"):
         model.predict(np.zeros((2, 5)))
     with pytest.warns(UserWarning, match=r"1 example\(s\) have label\(s\) \['middle'\] that were not in training"):
-        report = model.evaluate(_bumps(n=4, seed=5).assign(label=lambda d: np.where(d["id"] == "s0", "middle", d["label"])))
+        report = model.evaluate(
+            _bumps(n=4, seed=5).assign(label=lambda d: np.where(d["id"] == "s0", "middle", d["label"]))
+        )
     assert "middle" in report.confusion.index and report.confusion.loc["middle"].sum() == 1
     assert report.accuracy <= 0.75
     rng = np.random.default_rng(0)
@@ -149,8 +151,16 @@ def test_sequence_label_problems_are_clear():
 @pytest.mark.parametrize("lstm_input", ["time", "shuffle"])
 def test_lstm_input_and_schedule_fit_save_and_load(lstm_input, tmp_path):
     frame = _bumps(n=32)
-    model = SequenceClassifier(id_col="id", time_col="t", max_epochs=6, lr=0.01, batch_size=16, schedule="cosine",
-                               lstm_input=lstm_input, **TINY_SEQ).fit(frame)
+    model = SequenceClassifier(
+        id_col="id",
+        time_col="t",
+        max_epochs=6,
+        lr=0.01,
+        batch_size=16,
+        schedule="cosine",
+        lstm_input=lstm_input,
+        **TINY_SEQ,
+    ).fit(frame)
     longest = int(frame.groupby("id").size().max())
     assert model._fitted.net["lstm_input"] == lstm_input
     assert model._fitted.net["max_length"] == (longest if lstm_input == "shuffle" else 0)
@@ -163,8 +173,11 @@ def test_lstm_input_and_schedule_fit_save_and_load(lstm_input, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(test), model.predict_proba(test), rtol=1e-6)
     too_long = pd.DataFrame({"id": "x", "t": np.arange(longest + 1), "a": 0.0, "b": 100.0})
     if lstm_input == "shuffle":
-        with pytest.raises(DataError, match=rf"'x' has {longest + 1} steps; with lstm_input='shuffle' the model "
-                                            rf"reads at most {longest}"):
+        with pytest.raises(
+            DataError,
+            match=rf"'x' has {longest + 1} steps; with lstm_input='shuffle' the model "
+            rf"reads at most {longest}",
+        ):
             loaded.predict(too_long)
     else:
         assert loaded.predict(too_long).shape == (1,)
@@ -208,12 +221,15 @@ def test_augment_scale_multiplies_each_series_and_channel_in_training_only():
     assert SequenceClassifier(augment_scale=0)._training_loss(seed=0) is classifier_base.cross_entropy_loss
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"augment_scale": 1.0}, r"augment_scale must be in \[0, 1\), got 1.0"),
-    ({"augment_scale": -0.1}, r"augment_scale must be in \[0, 1\), got -0.1"),
-    ({"lstm_input": "channels"}, r"lstm_input must be one of \('time', 'shuffle'\), got 'channels'"),
-    ({"schedule": "step"}, r"schedule must be one of \('plateau', 'cosine'\), got 'step'"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"augment_scale": 1.0}, r"augment_scale must be in \[0, 1\), got 1.0"),
+        ({"augment_scale": -0.1}, r"augment_scale must be in \[0, 1\), got -0.1"),
+        ({"lstm_input": "channels"}, r"lstm_input must be one of \('time', 'shuffle'\), got 'channels'"),
+        ({"schedule": "step"}, r"schedule must be one of \('plateau', 'cosine'\), got 'step'"),
+    ],
+)
 def test_sequence_config_errors(options, message):
     with pytest.raises(ConfigError, match=message):
         SequenceClassifier(**options)

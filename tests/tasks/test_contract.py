@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,6 @@ import torch
 import lstmkit
 from lstmkit.data import datasets
 from lstmkit.errors import CheckpointError, ConfigError, DataError
-from lstmkit.train import load_model_dir
 from lstmkit.tasks import (
     AnomalyDetector,
     Forecaster,
@@ -32,6 +32,7 @@ from lstmkit.tasks import (
     TextClassifier,
     Translator,
 )
+from lstmkit.train import load_model_dir
 
 sklearn_base = pytest.importorskip("sklearn.base")
 
@@ -71,19 +72,39 @@ def _sine():
 
 
 CASES = {
-    "forecaster": Case(Forecaster, dict(horizon=3, target="passengers", time_col="month", ensemble=1, max_epochs=2,
-                                        hidden_size=8), _air, lambda m: m.predict()["forecast"].to_numpy()),
-    "sequence_classifier": Case(SequenceClassifier, dict(hidden_size=4, conv_channels=(4,), conv_kernels=(3,),
-                                                         ensemble=1, max_epochs=2, batch_size=10),
-                                _waves, lambda m: m.predict_proba(_waves()[0])),
-    "text_classifier": Case(TextClassifier, dict(hidden_size=4, embedding_dim=4, max_epochs=2),
-                            _texts, lambda m: m.predict_proba(["great film", "bad film"])),
-    "language_model": Case(LanguageModel, dict(hidden_size=8, embedding_dim=4, bptt=8, batch_size=4, max_epochs=1),
-                           lambda: (CORPUS,), lambda m: m.evaluate(CORPUS[:200])["cross_entropy"]),
-    "translator": Case(Translator, dict(hidden_size=8, embedding_dim=4, max_epochs=1, batch_size=8),
-                       lambda: (PAIRS,), lambda m: m.translate(["1 jan", "3 mar"])),
-    "anomaly": Case(AnomalyDetector, dict(window=8, hidden_size=4, max_epochs=2),
-                    _sine, lambda m: m.score_samples(_sine()[0])),
+    "forecaster": Case(
+        Forecaster,
+        dict(horizon=3, target="passengers", time_col="month", ensemble=1, max_epochs=2, hidden_size=8),
+        _air,
+        lambda m: m.predict()["forecast"].to_numpy(),
+    ),
+    "sequence_classifier": Case(
+        SequenceClassifier,
+        dict(hidden_size=4, conv_channels=(4,), conv_kernels=(3,), ensemble=1, max_epochs=2, batch_size=10),
+        _waves,
+        lambda m: m.predict_proba(_waves()[0]),
+    ),
+    "text_classifier": Case(
+        TextClassifier,
+        dict(hidden_size=4, embedding_dim=4, max_epochs=2),
+        _texts,
+        lambda m: m.predict_proba(["great film", "bad film"]),
+    ),
+    "language_model": Case(
+        LanguageModel,
+        dict(hidden_size=8, embedding_dim=4, bptt=8, batch_size=4, max_epochs=1),
+        lambda: (CORPUS,),
+        lambda m: m.evaluate(CORPUS[:200])["cross_entropy"],
+    ),
+    "translator": Case(
+        Translator,
+        dict(hidden_size=8, embedding_dim=4, max_epochs=1, batch_size=8),
+        lambda: (PAIRS,),
+        lambda m: m.translate(["1 jan", "3 mar"]),
+    ),
+    "anomaly": Case(
+        AnomalyDetector, dict(window=8, hidden_size=4, max_epochs=2), _sine, lambda m: m.score_samples(_sine()[0])
+    ),
 }
 
 
@@ -292,8 +313,16 @@ def _with_promo(n=96):
 @pytest.fixture(scope="module")
 def promo_model():
     frame = _with_promo()
-    model = Forecaster(horizon=4, target="sales", time_col="month", future_covariates=("promo",), ensemble=1,
-                       max_epochs=2, hidden_size=4, device="cpu")
+    model = Forecaster(
+        horizon=4,
+        target="sales",
+        time_col="month",
+        future_covariates=("promo",),
+        ensemble=1,
+        max_epochs=2,
+        hidden_size=4,
+        device="cpu",
+    )
     return model.fit(frame), frame
 
 

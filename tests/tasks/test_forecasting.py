@@ -88,12 +88,25 @@ def test_many_series_with_covariates_and_calendar():
         d["promo"] = (np.arange(72) % 5 == 0).astype(float)
         parts.append(d)
     df = pd.concat(parts, ignore_index=True)
-    f = Forecaster(horizon=3, target="y", time_col="month", id_col="id", past_covariates=("price",),
-                   future_covariates=("promo",), calendar=True, **TINY).fit(df)
+    f = Forecaster(
+        horizon=3,
+        target="y",
+        time_col="month",
+        id_col="id",
+        past_covariates=("price",),
+        future_covariates=("promo",),
+        calendar=True,
+        **TINY,
+    ).fit(df)
     with pytest.raises(DataError, match="pass future= with their values"):
         f.predict()
-    future = pd.DataFrame({"id": ["s0"] * 3 + ["s1"] * 3, "promo": [1.0, 0, 0] * 2,
-                           "month": list(pd.date_range("2006-01", periods=3, freq="MS")) * 2})
+    future = pd.DataFrame(
+        {
+            "id": ["s0"] * 3 + ["s1"] * 3,
+            "promo": [1.0, 0, 0] * 2,
+            "month": list(pd.date_range("2006-01", periods=3, freq="MS")) * 2,
+        }
+    )
     out = f.predict(future=future)
     assert out["id"].tolist() == ["s0"] * 3 + ["s1"] * 3
     s0, s1 = out[out.id == "s0"]["forecast"].mean(), out[out.id == "s1"]["forecast"].mean()
@@ -182,10 +195,16 @@ def test_progress_prints_a_line_per_epoch_per_member_and_is_quiet_by_default(cap
     options = dict(horizon=3, target="y", time_col="month", **{**TINY, "ensemble": 2, "max_epochs": 2})
     Forecaster(**options).fit(_seasonal(60), progress=True)
     lines = capsys.readouterr().err.splitlines()
-    labels = [re.match(r"(member \d/2  epoch \d/2)  train_loss \d+\.\d{4}  val_loss \d+\.\d{4}  \d+\.\d s$", line)
-              for line in lines]
-    assert [m.group(1) for m in labels] == ["member 1/2  epoch 1/2", "member 1/2  epoch 2/2",
-                                           "member 2/2  epoch 1/2", "member 2/2  epoch 2/2"]
+    labels = [
+        re.match(r"(member \d/2  epoch \d/2)  train_loss \d+\.\d{4}  val_loss \d+\.\d{4}  \d+\.\d s$", line)
+        for line in lines
+    ]
+    assert [m.group(1) for m in labels] == [
+        "member 1/2  epoch 1/2",
+        "member 1/2  epoch 2/2",
+        "member 2/2  epoch 1/2",
+        "member 2/2  epoch 2/2",
+    ]
     Forecaster(**options).fit(_seasonal(60))  # progress=None: on only when stderr is a terminal
     Forecaster(**options).fit(_seasonal(60), progress=False)
     assert capsys.readouterr().err == ""

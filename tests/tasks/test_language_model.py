@@ -7,12 +7,21 @@ import pytest
 import torch
 
 from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.tasks.language_model import LanguageModel, UnknownTokensWarning, _Streams
 from lstmkit.train import callbacks
-from lstmkit.tasks.language_model import LanguageModel
-from lstmkit.tasks.language_model import UnknownTokensWarning, _Streams
 
-TINY = dict(hidden_size=24, embedding_dim=12, bptt=16, batch_size=4, max_epochs=4, lr=0.02, patience=None,
-            embedding_dropout=0.0, output_dropout=0.0, device="cpu")
+TINY = dict(
+    hidden_size=24,
+    embedding_dim=12,
+    bptt=16,
+    batch_size=4,
+    max_epochs=4,
+    lr=0.02,
+    patience=None,
+    embedding_dropout=0.0,
+    output_dropout=0.0,
+    device="cpu",
+)
 RHYME = "the cat sat on the mat. the dog sat on the log. " * 12
 
 
@@ -80,21 +89,28 @@ def test_save_and_load_round_trip(char_lm, tmp_path):
     loaded = LanguageModel.load(tmp_path / "lm")
     assert loaded.config == char_lm.config
     assert loaded.generate("the ", 30, seed=4) == char_lm.generate("the ", 30, seed=4)
-    assert loaded.evaluate(RHYME[:120])["cross_entropy"] == pytest.approx(char_lm.evaluate(RHYME[:120])["cross_entropy"])
+    assert loaded.evaluate(RHYME[:120])["cross_entropy"] == pytest.approx(
+        char_lm.evaluate(RHYME[:120])["cross_entropy"]
+    )
     with pytest.raises(CheckpointError, match="not a saved LanguageModel"):
         import json
+
         meta = json.loads((tmp_path / "lm" / "metadata.json").read_text())
         assert meta["metrics"] == {"perplexity": 1.5}
         from lstmkit.train import save_model_dir
+
         save_model_dir(tmp_path / "other", torch.nn.Linear(1, 1), {"x": 1}, {"task": "forecaster"})
         LanguageModel.load(tmp_path / "other")
 
 
-@pytest.mark.parametrize("level,text,prompt", [
-    ("word", "In the beginning God created the heaven and the earth. " * 10, "in the"),
-    ("symbol", "C4 E4 G4 C#5 G4 E4 " * 30, "C4 E4"),
-    ("bpe", "the lower lowest lowly slower " * 30, "the lo"),
-])
+@pytest.mark.parametrize(
+    "level,text,prompt",
+    [
+        ("word", "In the beginning God created the heaven and the earth. " * 10, "in the"),
+        ("symbol", "C4 E4 G4 C#5 G4 E4 " * 30, "C4 E4"),
+        ("bpe", "the lower lowest lowly slower " * 30, "the lo"),
+    ],
+)
 def test_other_levels_fit_generate_and_reload(level, text, prompt, tmp_path):
     options = {**TINY, "max_epochs": 2, "bptt": 8}
     if level == "bpe":
@@ -145,11 +161,14 @@ def test_time_budget_ends_training_early(monkeypatch):
         LanguageModel(max_steps=0)
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "the corpus is empty"),
-    ("   \n ", "the corpus is empty"),
-    ("short text", "fewer than one chunk of bptt \\+ 1 = 17"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "the corpus is empty"),
+        ("   \n ", "the corpus is empty"),
+        ("short text", "fewer than one chunk of bptt \\+ 1 = 17"),
+    ],
+)
 def test_corpus_errors_say_what_to_do(text, message):
     with pytest.raises(DataError, match=message):
         LanguageModel(level="char", **TINY).fit(text)

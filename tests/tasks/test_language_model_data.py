@@ -13,7 +13,8 @@ from lstmkit.errors import ConfigError, DataError
 def test_bundled_corpus_is_the_documented_file():
     text, source = bundled_corpus()
     assert hashlib.sha256(text.encode("utf-8")).hexdigest() == (
-        "037cbb491e232356eaa005801cd5a2676667952fda9dd6b2db3c37625eaf7784")  # as in datasets/README.md
+        "037cbb491e232356eaa005801cd5a2676667952fda9dd6b2db3c37625eaf7784"
+    )  # as in datasets/README.md
     assert len(text) == 196_867 and text.count("\n") == 1533 + 49  # verses and blank lines between chapters
     assert text.startswith("In the beginning God created the heaven and the earth.\n")
     assert text.rstrip().endswith("and he was put in a coffin in Egypt.")

@@ -9,8 +9,7 @@ import pytest
 from lstmkit.data.dates import date_pairs
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import corpus_bleu
-from lstmkit.tasks.translation import Translator
-from lstmkit.tasks.translation import _Batches, _Schedule
+from lstmkit.tasks.translation import Translator, _Batches, _Schedule
 
 TINY = dict(hidden_size=32, embedding_dim=16, batch_size=32, lr=0.01, dropout=0.0, device="cpu", patience=None)
 
@@ -74,13 +73,15 @@ def test_save_load_round_trip(reverser, tmp_path):
         from lstmkit.tasks.language_model import LanguageModel
 
         LanguageModel(level="char", hidden_size=8, embedding_dim=4, bptt=4, max_epochs=1).fit("abcabc" * 5).save(
-            tmp_path / "lm")
+            tmp_path / "lm"
+        )
         Translator.load(tmp_path / "lm")
 
 
 def test_dataframe_input_and_word_level():
-    frame = pd.DataFrame({"source": ["one two", "two one", "one one"] * 6,
-                          "target": ["Un Deux", "Deux Un", "Un Un"] * 6})
+    frame = pd.DataFrame(
+        {"source": ["one two", "two one", "one one"] * 6, "target": ["Un Deux", "Deux Un", "Un Un"] * 6}
+    )
     model = Translator(**{**TINY, "source_level": "word", "target_level": "word"}, max_epochs=1).fit(frame)
     out = model.translate(["one two"])
     assert isinstance(out[0], str)
@@ -124,20 +125,24 @@ def test_batches_pad_both_sides_and_shift_the_target():
 def test_date_normalisation_reaches_high_exact_match():
     pairs = date_pairs(3300, seed=0)
     # a fixed amount of training, whatever the machine's speed: 125 steps (43 batches an epoch)
-    model = Translator(hidden_size=64, embedding_dim=32, batch_size=64, lr=0.01, max_epochs=6, max_steps=125,
-                       device="cpu").fit(pairs[:3000])
+    model = Translator(
+        hidden_size=64, embedding_dim=32, batch_size=64, lr=0.01, max_epochs=6, max_steps=125, device="cpu"
+    ).fit(pairs[:3000])
     metrics = model.evaluate(pairs[3000:])
     assert metrics["exact_match"] > 0.7  # 0.81 when measured
     assert metrics["token_accuracy"] > 0.9  # 0.965
 
 
-@pytest.mark.parametrize("pairs,message", [
-    ([], "no pairs were given"),
-    ([("a", "")], "pair 0 \\(0-based\\): the target text is empty"),
-    ([("a", "b"), ("c",)], "pair 1 \\(0-based\\) is \\('c',\\)"),
-    ([("a", 3)], "the target is 3 of type int"),
-    (pd.DataFrame({"src": ["a"], "tgt": ["b"]}), "lacks column\\(s\\) \\['source', 'target'\\]"),
-])
+@pytest.mark.parametrize(
+    "pairs,message",
+    [
+        ([], "no pairs were given"),
+        ([("a", "")], "pair 0 \\(0-based\\): the target text is empty"),
+        ([("a", "b"), ("c",)], "pair 1 \\(0-based\\) is \\('c',\\)"),
+        ([("a", 3)], "the target is 3 of type int"),
+        (pd.DataFrame({"src": ["a"], "tgt": ["b"]}), "lacks column\\(s\\) \\['source', 'target'\\]"),
+    ],
+)
 def test_pair_errors_name_the_pair(pairs, message):
     with pytest.raises(DataError, match=message):
         Translator(**TINY, max_epochs=1).fit(pairs)

@@ -9,8 +9,26 @@ from lstmkit.data.corpora import read_pairs
 from lstmkit.data.dates import DATE_FORMATS, FIRST_DATE, LAST_DATE, date_pairs, format_date
 from lstmkit.errors import ConfigError, DataError
 
-MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
-                                      "september", "october", "november", "december"], start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 
 
 def _year(text: str) -> int:
@@ -35,8 +53,27 @@ def _read_back(source: str) -> datetime.date:
         month = next(v for k, v in MONTHS.items() if k.startswith(m[2]))
         return datetime.date(_year(m[3]), month, int(m[1]))
     words = s.replace("the ", "").replace(" of ", " ").split()
-    words = [w for w in words if w not in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                                           "sunday", "mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+    words = [
+        w
+        for w in words
+        if w
+        not in (
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "mon",
+            "tue",
+            "wed",
+            "thu",
+            "fri",
+            "sat",
+            "sun",
+        )
+    ]
     day = month = year = None
     for w in words:
         if w.isdigit() and len(w) == 4:

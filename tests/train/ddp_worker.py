@@ -97,8 +97,9 @@ def main(out: Path) -> None:
 
     _, val = global_batches()
     model = make_model()
-    trainer = Trainer(model, nn.MSELoss(), log_dir=out / f"logs_rank{rank}", checkpoint_dir=out / f"ckpt_rank{rank}",
-                      **OPTIONS)  # fmt: skip
+    trainer = Trainer(
+        model, nn.MSELoss(), log_dir=out / f"logs_rank{rank}", checkpoint_dir=out / f"ckpt_rank{rank}", **OPTIONS
+    )
     history = trainer.fit(half_batches(), val)
     if trainer.is_main:
         save_model_dir(out / "list", model, {}, {"history": history, "steps": trainer.global_step})

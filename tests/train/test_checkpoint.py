@@ -14,6 +14,7 @@ from torch import nn
 import lstmkit
 from lstmkit.errors import CheckpointError
 from lstmkit.nn import LSTM
+from lstmkit.train import checkpoint as ckpt_module
 from lstmkit.train import (
     fingerprint,
     get_rng_state,
@@ -23,7 +24,6 @@ from lstmkit.train import (
     save_model_dir,
     set_rng_state,
 )
-from lstmkit.train import checkpoint as ckpt_module
 from lstmkit.train.state import merge_tensors, split_tensors
 
 
@@ -37,11 +37,18 @@ def filled(value):
 
 def test_model_dir_round_trip_keeps_tensors_config_and_metadata(tmp_path):
     model = LSTM(2, 3, num_layers=2)
-    path = save_model_dir(tmp_path / "m", model, {"hidden": 3, "layers": [1, 2]},
-                          {"data_fingerprint": "abc", "metrics": {"rmse": 0.5, "best": float("inf")}})  # fmt: skip
+    path = save_model_dir(
+        tmp_path / "m",
+        model,
+        {"hidden": 3, "layers": [1, 2]},
+        {"data_fingerprint": "abc", "metrics": {"rmse": 0.5, "best": float("inf")}},
+    )
     assert sorted(p.name for p in path.iterdir()) == [
-        "config.json", "manifest.json", "metadata.json", "weights.safetensors"
-    ]  # fmt: skip
+        "config.json",
+        "manifest.json",
+        "metadata.json",
+        "weights.safetensors",
+    ]
     state, config, metadata = load_model_dir(path)
     assert state.keys() == model.state_dict().keys()
     assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
@@ -168,7 +175,9 @@ def _corrupt_byte(file):
         (lambda d: (d / "training_state.json").unlink(), r"training_state\.json is missing"),
         (lambda d: _corrupt_byte(d / "weights.safetensors"), r"weights\.safetensors is corrupt: its sha256"),
         (
-            lambda d: (d / "training_state.safetensors").write_bytes((d / "training_state.safetensors").read_bytes()[:40]),
+            lambda d: (d / "training_state.safetensors").write_bytes(
+                (d / "training_state.safetensors").read_bytes()[:40]
+            ),
             r"training_state\.safetensors is truncated or altered: expected \d+ bytes, found 40",
         ),
         (lambda d: (d / "manifest.json").write_text("{not json"), r"manifest\.json is not valid JSON"),
@@ -215,7 +224,9 @@ def test_loading_never_unpickles(tmp_path, monkeypatch):
     monkeypatch.setattr(pickle, "load", forbidden)
     monkeypatch.setattr(pickle, "loads", forbidden)
     ckpt = load_checkpoint(path)
-    assert torch.equal(ckpt.training_state["optimizer"]["state"][0]["momentum_buffer"], opt.state[model.weight]["momentum_buffer"])
+    assert torch.equal(
+        ckpt.training_state["optimizer"]["state"][0]["momentum_buffer"], opt.state[model.weight]["momentum_buffer"]
+    )
 
 
 def test_fingerprint_depends_on_values_shape_and_dtype_only():

@@ -67,19 +67,28 @@ def stream_batches():
 
 CASES = {
     "adam-cosine-early-stopping-shuffle-dropout": (
-        Regressor, shuffled_loader,
+        Regressor,
+        shuffled_loader,
         {"optimizer": "adam", "lr": 0.01, "weight_decay": 1e-4, "schedule": "cosine", "patience": 5},
     ),
     "sgd-momentum-onecycle-loader-generator": (
-        Regressor, loader_with_own_generator,
+        Regressor,
+        loader_with_own_generator,
         {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "schedule": "onecycle"},
     ),
     "rmsprop-plateau-tbptt-carried-state": (
-        Stream, stream_batches,
-        {"optimizer": "rmsprop", "lr": 0.005, "schedule": "plateau",
-         "schedule_options": {"factor": 0.5, "patience": 0}, "tbptt_steps": 4, "carry_state": True},
+        Stream,
+        stream_batches,
+        {
+            "optimizer": "rmsprop",
+            "lr": 0.005,
+            "schedule": "plateau",
+            "schedule_options": {"factor": 0.5, "patience": 0},
+            "tbptt_steps": 4,
+            "carry_state": True,
+        },
     ),
-}  # fmt: skip
+}
 
 
 class StopAfter(Callback):
@@ -108,7 +117,9 @@ def test_resume_equals_an_uninterrupted_run_bit_for_bit(tmp_path, case):
     straight_history = straight_trainer.fit(*data())
 
     interrupted = new_model(model_cls, 1)
-    Trainer(interrupted, nn.MSELoss(), checkpoint_dir=tmp_path / "ckpt", callbacks=[StopAfter(2)], **options).fit(*data())
+    Trainer(interrupted, nn.MSELoss(), checkpoint_dir=tmp_path / "ckpt", callbacks=[StopAfter(2)], **options).fit(
+        *data()
+    )
     assert load_checkpoint(tmp_path / "ckpt").metadata["epoch"] == 2
 
     seed_everything(12345)  # another process: other RNG states, other initial weights
@@ -151,13 +162,18 @@ def test_fit_resume_from_restores_early_stopping_and_records_the_data_fingerprin
 
 def test_resuming_into_other_options_or_another_model_is_refused(tmp_path):
     loader, _ = loader_with_own_generator()
-    Trainer(new_model(Regressor, 1), nn.MSELoss(), max_epochs=1, checkpoint_dir=tmp_path / "c", progress=False).fit(loader)
+    Trainer(new_model(Regressor, 1), nn.MSELoss(), max_epochs=1, checkpoint_dir=tmp_path / "c", progress=False).fit(
+        loader
+    )
     sgd = Trainer(Regressor(), nn.MSELoss(), optimizer="sgd", progress=False)
     with pytest.raises(CheckpointError, match="trained with optimizer='adam', this trainer has optimizer='sgd'"):
         sgd.load_checkpoint(tmp_path / "c")
-    Trainer(Regressor(), nn.MSELoss(), schedule="cosine", max_epochs=1, checkpoint_dir=tmp_path / "cos",
-            progress=False).fit(loader)  # fmt: skip
-    with pytest.raises(CheckpointError, match="'cosine' schedule was built for max_epochs=1; resuming with max_epochs=2"):
+    Trainer(
+        Regressor(), nn.MSELoss(), schedule="cosine", max_epochs=1, checkpoint_dir=tmp_path / "cos", progress=False
+    ).fit(loader)
+    with pytest.raises(
+        CheckpointError, match="'cosine' schedule was built for max_epochs=1; resuming with max_epochs=2"
+    ):
         Trainer.resume(tmp_path / "cos", Regressor(), nn.MSELoss(), max_epochs=2)
     other = Trainer(nn.Linear(2, 1), nn.MSELoss(), progress=False)
     with pytest.raises(CheckpointError, match="does not fit this model/trainer"):
@@ -166,7 +182,9 @@ def test_resuming_into_other_options_or_another_model_is_refused(tmp_path):
 
 def test_resuming_on_other_data_warns(tmp_path):
     loader, _ = loader_with_own_generator()
-    Trainer(new_model(Regressor, 1), nn.MSELoss(), max_epochs=1, checkpoint_dir=tmp_path / "c", progress=False).fit(loader)
+    Trainer(new_model(Regressor, 1), nn.MSELoss(), max_epochs=1, checkpoint_dir=tmp_path / "c", progress=False).fit(
+        loader
+    )
     x, y = regression_data()
     other = DataLoader(TensorDataset(x + 1, y), batch_size=8, shuffle=True, generator=torch.Generator())
     trainer = Trainer.resume(tmp_path / "c", Regressor(), nn.MSELoss(), max_epochs=2, progress=False)

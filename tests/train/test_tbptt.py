@@ -41,8 +41,15 @@ class StepRecorder(Callback):
 
     def on_before_optimizer_step(self, trainer, logs):
         model = trainer.model
-        self.steps.append({**logs, "a": model.a.detach().clone(), "b": model.b.detach().clone(),
-                           "grad_a": model.a.grad.clone(), "grad_b": model.b.grad.clone()})  # fmt: skip
+        self.steps.append(
+            {
+                **logs,
+                "a": model.a.detach().clone(),
+                "b": model.b.detach().clone(),
+                "grad_a": model.a.grad.clone(),
+                "grad_b": model.b.grad.clone(),
+            }
+        )
 
 
 def sequence(B=2, T=6, seed=0):
@@ -53,8 +60,17 @@ def sequence(B=2, T=6, seed=0):
 def test_state_is_carried_between_chunks_and_gradient_stops_at_the_boundary():
     x, y = sequence()
     model, record = LinearRecurrence(), StepRecorder()
-    trainer = Trainer(model, nn.MSELoss(), optimizer="sgd", lr=0.1, clip_grad_norm=None, tbptt_steps=3,
-                      max_epochs=1, callbacks=[record], progress=False)  # fmt: skip
+    trainer = Trainer(
+        model,
+        nn.MSELoss(),
+        optimizer="sgd",
+        lr=0.1,
+        clip_grad_norm=None,
+        tbptt_steps=3,
+        max_epochs=1,
+        callbacks=[record],
+        progress=False,
+    )
     trainer.fit([(x, y)])
 
     assert [c["steps"] for c in model.calls] == [3, 3]
@@ -81,8 +97,16 @@ def test_state_is_carried_between_chunks_and_gradient_stops_at_the_boundary():
 def test_epoch_loss_weights_chunks_by_their_length():
     x, y = sequence(T=5)
     record = StepRecorder()
-    trainer = Trainer(LinearRecurrence(), nn.MSELoss(), optimizer="sgd", lr=0.01, tbptt_steps=2, max_epochs=1,
-                      callbacks=[record], progress=False)  # fmt: skip
+    trainer = Trainer(
+        LinearRecurrence(),
+        nn.MSELoss(),
+        optimizer="sgd",
+        lr=0.01,
+        tbptt_steps=2,
+        max_epochs=1,
+        callbacks=[record],
+        progress=False,
+    )
     history = trainer.fit([(x, y)])
     losses = [s["loss"] for s in record.steps]  # chunks of 2, 2 and 1 steps
     assert [s["chunk"] for s in record.steps] == [1, 2, 3]
@@ -93,8 +117,9 @@ def test_carry_state_links_batches_and_resets_each_epoch():
     x, y = sequence(T=8)
     stream = [(x[:, :4], y[:, :4]), (x[:, 4:], y[:, 4:])]  # consecutive pieces of one stream
     model = LinearRecurrence()
-    Trainer(model, nn.MSELoss(), optimizer="sgd", lr=0.01, tbptt_steps=2, carry_state=True, max_epochs=2,
-            progress=False).fit(stream)  # fmt: skip
+    Trainer(
+        model, nn.MSELoss(), optimizer="sgd", lr=0.01, tbptt_steps=2, carry_state=True, max_epochs=2, progress=False
+    ).fit(stream)
     calls = model.calls
     assert len(calls) == 8  # 2 epochs x 2 batches x 2 chunks
     for epoch_start in (0, 4):
@@ -127,7 +152,9 @@ def test_evaluation_with_carried_state_equals_running_the_whole_stream():
 def test_carry_state_needs_equal_batch_sizes_and_sequence_batches():
     x, y = sequence(B=3, T=4)
     trainer = Trainer(LinearRecurrence(), nn.MSELoss(), tbptt_steps=2, carry_state=True, progress=False)
-    with pytest.raises(ConfigError, match="batch 2: carry_state=True needs every batch to have the same batch size; got 1"):
+    with pytest.raises(
+        ConfigError, match="batch 2: carry_state=True needs every batch to have the same batch size; got 1"
+    ):
         trainer.fit([(x[:2], y[:2]), (x[2:], y[2:])])
     with pytest.raises(ConfigError, match=r"batch 1: x of shape \(B, T, ...\) and y aligned in time"):
         trainer.fit([(x, y[:, 0])])
@@ -155,8 +182,9 @@ def test_a_stateful_lstm_learns_a_long_stream_in_chunks():
     series = torch.stack([wave[i * 64 : i * 64 + 65] for i in range(4)]).unsqueeze(-1)  # (4, 65, 1)
     x, y = series[:, :-1], series[:, 1:]
     stream = [(x[:, :32], y[:, :32]), (x[:, 32:], y[:, 32:])]
-    trainer = Trainer(NextValue(), nn.MSELoss(), lr=0.02, tbptt_steps=8, carry_state=True, max_epochs=12,
-                      seed=0, progress=False)  # fmt: skip
+    trainer = Trainer(
+        NextValue(), nn.MSELoss(), lr=0.02, tbptt_steps=8, carry_state=True, max_epochs=12, seed=0, progress=False
+    )
     history = trainer.fit(stream)
     assert trainer.global_step == 12 * 2 * 4
     assert history[-1]["train_loss"] < 0.1 * history[0]["train_loss"]

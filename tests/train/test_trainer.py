@@ -80,8 +80,9 @@ def test_epoch_loss_is_the_sample_weighted_mean_of_batch_losses():
 
 def test_clipping_bounds_the_global_gradient_norm():
     recorder = Recorder()
-    trainer = Trainer(nn.Linear(1, 1), nn.MSELoss(), optimizer="sgd", lr=0.01, max_epochs=2,
-                      callbacks=[recorder], progress=False)  # fmt: skip
+    trainer = Trainer(
+        nn.Linear(1, 1), nn.MSELoss(), optimizer="sgd", lr=0.01, max_epochs=2, callbacks=[recorder], progress=False
+    )
     assert trainer.config.clip_grad_norm == 1.0  # on by default
     trainer.fit(line_batches(slope=100.0))
     assert len(recorder.steps) == 8
@@ -92,8 +93,16 @@ def test_clipping_bounds_the_global_gradient_norm():
 
 def test_clipping_can_be_disabled():
     recorder = Recorder()
-    trainer = Trainer(nn.Linear(1, 1), nn.MSELoss(), optimizer="sgd", lr=1e-4, max_epochs=1,
-                      clip_grad_norm=None, callbacks=[recorder], progress=False)  # fmt: skip
+    trainer = Trainer(
+        nn.Linear(1, 1),
+        nn.MSELoss(),
+        optimizer="sgd",
+        lr=1e-4,
+        max_epochs=1,
+        clip_grad_norm=None,
+        callbacks=[recorder],
+        progress=False,
+    )
     trainer.fit(line_batches(slope=100.0))
     for step in recorder.steps:
         assert step["clipped_norm"] == pytest.approx(step["grad_norm"], rel=1e-6)
@@ -107,8 +116,17 @@ def test_early_stopping_stops_and_restores_the_best_weights():
     model = nn.Linear(1, 1, bias=False)
     nn.init.zeros_(model.weight)
     recorder = Recorder()
-    trainer = Trainer(model, nn.MSELoss(), optimizer="sgd", lr=0.05, clip_grad_norm=None, max_epochs=100,
-                      patience=3, callbacks=[recorder], progress=False)  # fmt: skip
+    trainer = Trainer(
+        model,
+        nn.MSELoss(),
+        optimizer="sgd",
+        lr=0.05,
+        clip_grad_norm=None,
+        max_epochs=100,
+        patience=3,
+        callbacks=[recorder],
+        progress=False,
+    )
     history = trainer.fit(train, val)
 
     val_losses = [row["val_loss"] for row in history]
@@ -123,8 +141,16 @@ def test_early_stopping_stops_and_restores_the_best_weights():
 
 def test_early_stopping_min_delta_counts_small_gains_as_no_gain():
     x = torch.linspace(0.5, 1.5, 16).unsqueeze(1)
-    trainer = Trainer(nn.Linear(1, 1, bias=False), nn.MSELoss(), optimizer="sgd", lr=1e-4, max_epochs=50,
-                      patience=2, min_delta=1.0, progress=False)  # fmt: skip
+    trainer = Trainer(
+        nn.Linear(1, 1, bias=False),
+        nn.MSELoss(),
+        optimizer="sgd",
+        lr=1e-4,
+        max_epochs=50,
+        patience=2,
+        min_delta=1.0,
+        progress=False,
+    )
     history = trainer.fit([(x, 2 * x)], [(x, x)])
     assert len(history) == 3  # the first epoch sets the best; the next two gain less than 1.0
 
@@ -235,8 +261,9 @@ def test_progress_prints_one_plain_line_per_epoch_when_not_on_a_terminal(capsys,
     assert captured.out == ""
     lines = captured.err.splitlines()
     assert [int(re.fullmatch(EPOCH_LINE, line).group(1)) for line in lines] == [1, 2, 3]
-    assert lines[1].startswith(f"epoch 2/3  train_loss {history[1]['train_loss']:.4f}  "
-                               f"val_loss {history[1]['val_loss']:.4f}  ")  # fmt: skip
+    assert lines[1].startswith(
+        f"epoch 2/3  train_loss {history[1]['train_loss']:.4f}  val_loss {history[1]['val_loss']:.4f}  "
+    )
 
 
 def test_progress_label_comes_first_and_no_validation_no_val_loss(capsys, not_a_terminal):
@@ -271,8 +298,13 @@ def test_format_epoch_is_the_documented_line():
 def test_progress_bar_draws_the_whole_fit_on_a_terminal():
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=140)
-    trainer = Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=2, progress=False,
-                      callbacks=[ProgressBar(console, label="member 1/2")])  # fmt: skip
+    trainer = Trainer(
+        nn.Linear(1, 1),
+        nn.MSELoss(),
+        max_epochs=2,
+        progress=False,
+        callbacks=[ProgressBar(console, label="member 1/2")],
+    )
     trainer.fit(line_batches(), line_batches())
     text = buffer.getvalue()
     assert "member 1/2  epoch 1/2" in text and "member 1/2  epoch 2/2" in text
@@ -281,8 +313,13 @@ def test_progress_bar_draws_the_whole_fit_on_a_terminal():
 
 def test_progress_bar_draws_nothing_when_not_on_a_terminal():
     buffer = io.StringIO()
-    trainer = Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=2, progress=False,
-                      callbacks=[ProgressBar(Console(file=buffer, force_terminal=False))])  # fmt: skip
+    trainer = Trainer(
+        nn.Linear(1, 1),
+        nn.MSELoss(),
+        max_epochs=2,
+        progress=False,
+        callbacks=[ProgressBar(Console(file=buffer, force_terminal=False))],
+    )
     trainer.fit(line_batches())
     assert buffer.getvalue() == ""
 
@@ -315,8 +352,9 @@ def test_one_shot_iterators_and_bad_batches_are_rejected():
 @pytest.mark.parametrize("name, cls", [("adam", "Adam"), ("adamw", "AdamW"), ("rmsprop", "RMSprop"), ("sgd", "SGD")])
 def test_optimisers_by_name_get_lr_and_weight_decay(name, cls):
     momentum = 0.5 if name in ("sgd", "rmsprop") else 0.0
-    trainer = Trainer(nn.Linear(1, 1), nn.MSELoss(), optimizer=name, lr=0.03, weight_decay=0.01,
-                      momentum=momentum, progress=False)  # fmt: skip
+    trainer = Trainer(
+        nn.Linear(1, 1), nn.MSELoss(), optimizer=name, lr=0.03, weight_decay=0.01, momentum=momentum, progress=False
+    )
     group = trainer.optimizer.param_groups[0]
     assert type(trainer.optimizer).__name__ == cls
     assert (group["lr"], group["weight_decay"], group.get("momentum", 0.0)) == (0.03, 0.01, momentum)

@@ -50,36 +50,48 @@ MODEL = [
     *size_options(),
     *training_options(),
 ]
-TEXT_MODEL = [Opt("--level", ("level",), "text tokens", None, ("char", "word", "subword"),
-                  note="; the bundled example: char")]
+TEXT_MODEL = [
+    Opt("--level", ("level",), "text tokens", None, ("char", "word", "subword"), note="; the bundled example: char")
+]
 
 
 def register(subparsers, parents) -> None:
     parser = subparsers.add_parser(
-        "classify", parents=parents,
+        "classify",
+        parents=parents,
         help="train a sequence or text classifier (or run the bundled language-ID example)",
         description="Train an LSTM classifier of numeric sequences or texts; with --test, predict and score. "
-                    "With no --data: language identification of words (English, Dutch, Spanish).",
+        "With no --data: language identification of words (English, Dutch, Spanish).",
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--data", "--train", dest="data",
-                      help="training data: CSV/TSV/Parquet, .ts, .npz, a folder per class, or .txt files "
-                           "(default: the bundled language-ID words)")
+    data.add_argument(
+        "--data",
+        "--train",
+        dest="data",
+        help="training data: CSV/TSV/Parquet, .ts, .npz, a folder per class, or .txt files "
+        "(default: the bundled language-ID words)",
+    )
     data.add_argument("--test", help="data to predict, and score when it has labels (default: none)")
     data.add_argument("--label-col", help="class column of a table (default: label)")
     data.add_argument("--id-col", help="sequence id column of a long table, one row per time step (default: none)")
     data.add_argument("--time-col", help="column ordering the steps of each sequence (default: row order)")
     data.add_argument("--features", help="comma-separated value columns of a long table (default: all others)")
     data.add_argument("--text-col", help="text column of a table: the data are texts (default: text)")
-    data.add_argument("--kind", choices=["auto", "sequence", "text"], default="auto",
-                      help="what the data are (default auto: read from the other arguments)")
+    data.add_argument(
+        "--kind",
+        choices=["auto", "sequence", "text"],
+        default="auto",
+        help="what the data are (default auto: read from the other arguments)",
+    )
 
     model = parser.add_argument_group("model")
     add_job_options(model, TEXT_MODEL, [("", "TextClassifierConfig")])
-    model.add_argument("--embeddings", help="texts: pretrained word vectors, word2vec/GloVe text format "
-                                            "(default: none, learned)")
-    model.add_argument("--no-conv", action="store_true",
-                       help="sequences: no convolutional (FCN) branch (default: with it)")
+    model.add_argument(
+        "--embeddings", help="texts: pretrained word vectors, word2vec/GloVe text format (default: none, learned)"
+    )
+    model.add_argument(
+        "--no-conv", action="store_true", help="sequences: no convolutional (FCN) branch (default: with it)"
+    )
     add_job_options(model, MODEL, CONFIGS)
 
     out = parser.add_argument_group("output")
@@ -94,8 +106,7 @@ def _plain_warnings():
     """Show a task's warnings as one line each, like the errors."""
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
-        warnings.showwarning = lambda message, *a, **k: print(f"lstmkit classify: warning: {message}",
-                                                              file=sys.stderr)
+        warnings.showwarning = lambda message, *a, **k: print(f"lstmkit classify: warning: {message}", file=sys.stderr)
         yield
 
 
@@ -133,8 +144,10 @@ def _kind(args) -> str:
         return "text"
     if args.id_col or path.suffix.lower() in SEQUENCE_SUFFIXES:
         return "sequence"
-    raise ConfigError(f"{args.data}: cannot tell texts from sequences; give --text-col (a text column) or "
-                      "--id-col (a long table of sequences, one row per time step)")
+    raise ConfigError(
+        f"{args.data}: cannot tell texts from sequences; give --text-col (a text column) or "
+        "--id-col (a long table of sequences, one row per time step)"
+    )
 
 
 def _sequence_model(args):
@@ -146,8 +159,13 @@ def _sequence_model(args):
     features = tuple(s.strip() for s in (args.features or "").split(",") if s.strip())
     if args.no_conv:
         options["conv_channels"] = ()
-    return SequenceClassifier(id_col=args.id_col, label_col=args.label_col or "label", time_col=args.time_col,
-                              feature_cols=features or None, **options)
+    return SequenceClassifier(
+        id_col=args.id_col,
+        label_col=args.label_col or "label",
+        time_col=args.time_col,
+        feature_cols=features or None,
+        **options,
+    )
 
 
 def _text_model(args, **defaults):
@@ -157,12 +175,14 @@ def _text_model(args, **defaults):
         raise ConfigError("--id-col names the sequences of a long table; for texts give --text-col")
     if args.no_conv or args.features or args.time_col:
         raise ConfigError("--no-conv/--features/--time-col are for numeric sequences; these data are texts")
-    options = {**defaults, **job_kwargs(args, TEXT_MODEL + MODEL),
-               **job_constructor_kwargs(args, TextClassifierConfig)}
-    return TextClassifier(text_col=args.text_col or defaults.get("text_col", "text"),
-                          label_col=args.label_col or defaults.get("label_col", "label"),
-                          id_col=args.id_col, embeddings=args.embeddings,
-                          **{k: v for k, v in options.items() if k not in ("text_col", "label_col")})
+    options = {**defaults, **job_kwargs(args, TEXT_MODEL + MODEL), **job_constructor_kwargs(args, TextClassifierConfig)}
+    return TextClassifier(
+        text_col=args.text_col or defaults.get("text_col", "text"),
+        label_col=args.label_col or defaults.get("label_col", "label"),
+        id_col=args.id_col,
+        embeddings=args.embeddings,
+        **{k: v for k, v in options.items() if k not in ("text_col", "label_col")},
+    )
 
 
 def _demo(args):
@@ -183,8 +203,10 @@ def _demo(args):
         test_rows[rng.permutation(rows)[: int(round(DEMO["test_fraction"] * len(rows)))]] = True
     train = texts_from_frame(words[~test_rows], DEMO["text_col"], DEMO["label_col"])
     test = texts_from_frame(words[test_rows], DEMO["text_col"], DEMO["label_col"])
-    name = (f"bundled language-ID words ({len(train)} train / {len(test)} test, "
-            f"{', '.join(sorted(words[DEMO['label_col']].unique()))})")
+    name = (
+        f"bundled language-ID words ({len(train)} train / {len(test)} test, "
+        f"{', '.join(sorted(words[DEMO['label_col']].unique()))})"
+    )
     return model, train, test, name
 
 
@@ -223,22 +245,30 @@ def _report(model, config: dict, name: str, train, test, scored, run_dir: Path) 
         summary_table,
     )
 
-    data = {"training data": train if isinstance(train, str) else f"{len(train)} examples",
-            "classes": model.classes, "model": type(model).__name__}
+    data = {
+        "training data": train if isinstance(train, str) else f"{len(train)} examples",
+        "classes": model.classes,
+        "model": type(model).__name__,
+    }
     if test is not None:
         data["test data"] = test if isinstance(test, str) else f"{len(test)} examples"
         data["test examples predicted"] = scored[1]
-    sections = [Section("Data", text=name, tables=[summary_table(data)]),
-                Section("Configuration", tables=[config_table(config)])]
-    curves = plot_training_curves(model.history, run_dir / "training.png",
-                                  title="loss per epoch (solid: training, dashed: validation)")
-    sections.append(Section("Training", text=f"{len(model.history)} ensemble member(s)",
-                            images=[curves] if curves else []))
+    sections = [
+        Section("Data", text=name, tables=[summary_table(data)]),
+        Section("Configuration", tables=[config_table(config)]),
+    ]
+    curves = plot_training_curves(
+        model.history, run_dir / "training.png", title="loss per epoch (solid: training, dashed: validation)"
+    )
+    sections.append(
+        Section("Training", text=f"{len(model.history)} ensemble member(s)", images=[curves] if curves else [])
+    )
     if scored is not None and scored[2] is not None:
         report, confusion, png = scored[2]
         scores = pd.DataFrame({"accuracy": [report.accuracy], "macro_f1": [report.macro_f1], "examples": [report.n]})
-        sections.append(Section("Test", text="rows: true class, columns: predicted", tables=[scores, confusion],
-                                images=[png]))
+        sections.append(
+            Section("Test", text="rows: true class, columns: predicted", tables=[scores, confusion], images=[png])
+        )
     elif test is not None:
         sections.append(Section("Test", text="the test data have no labels: predicted, not scored"))
     return write_report(run_dir / "report.html", f"lstmkit classify: {name}", sections)

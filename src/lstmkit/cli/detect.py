@@ -29,36 +29,50 @@ __all__ = ["register", "run"]
 CONFIG = [("", "AnomalyDetectorConfig")]
 METHODS = ("autoencoder", "forecast")  # lstmkit.tasks.anomaly.METHODS, without importing torch for the help
 MODEL = [
-    Opt("--method", ("method",), "what the network learns: to rebuild each window, or to forecast the next step",
-        None, METHODS),
+    Opt(
+        "--method",
+        ("method",),
+        "what the network learns: to rebuild each window, or to forecast the next step",
+        None,
+        METHODS,
+    ),
     Opt("--window-length", ("window",), "steps in each input window", int, minimum=1),
     Opt("--hidden-size", ("hidden_size",), "LSTM units", int, minimum=1),
     Opt("--cell", ("cell",), "recurrent cell", None, ("lstm", "gru", "rnn")),
     Opt("--threshold-quantile", ("quantile",), "threshold: this quantile of the training scores", float),
-    Opt("--false-alarm-rate", ("false_alarm_rate",), "threshold for this share of flagged training steps, "
-        "instead of --threshold-quantile", float, note=": use --threshold-quantile"),
+    Opt(
+        "--false-alarm-rate",
+        ("false_alarm_rate",),
+        "threshold for this share of flagged training steps, instead of --threshold-quantile",
+        float,
+        note=": use --threshold-quantile",
+    ),
     *training_options(dropout=False),
 ]
 
 
 def register(subparsers, parents) -> None:
     p = subparsers.add_parser(
-        "detect", parents=parents, help="flag anomalies in a series (or a bundled labelled demo)",
+        "detect",
+        parents=parents,
+        help="flag anomalies in a series (or a bundled labelled demo)",
         description="Fit an LSTM anomaly detector on the first rows, write score and is_anomaly for every row, "
-                    "and with labels print precision/recall/F1 next to a rolling z-score baseline. "
-                    "With no --data: the bundled sunspots with injected, labelled anomalies.",
+        "and with labels print precision/recall/F1 next to a rolling z-score baseline. "
+        "With no --data: the bundled sunspots with injected, labelled anomalies.",
     )
     data = p.add_argument_group("data")
-    data.add_argument("--data", "--train", dest="data",
-                      help="CSV or Parquet file (default: the bundled labelled demo)")
+    data.add_argument("--data", "--train", dest="data", help="CSV or Parquet file (default: the bundled labelled demo)")
     data.add_argument("--target", help="value column(s), comma-separated (default: none; required with --data)")
-    data.add_argument("--label-col", help="0/1 column of known anomalies, for the metrics, not a model input "
-                                          "(default: none)")
+    data.add_argument(
+        "--label-col", help="0/1 column of known anomalies, for the metrics, not a model input (default: none)"
+    )
     data.add_argument("--time-col", help="time column (default: none)")
-    data.add_argument("--train-until", help="train on rows before this row number, or up to this time "
-                                            "(default: the first half)")
-    data.add_argument("--fill", choices=["interpolate", "ffill"],
-                      help="fill missing values instead of failing (default: fail)")
+    data.add_argument(
+        "--train-until", help="train on rows before this row number, or up to this time (default: the first half)"
+    )
+    data.add_argument(
+        "--fill", choices=["interpolate", "ffill"], help="fill missing values instead of failing (default: fail)"
+    )
     add_job_options(p.add_argument_group("model"), MODEL, CONFIG)
     out = p.add_argument_group("output")
     out.add_argument("--output", help="CSV path (default: detections.csv in the run folder)")
@@ -79,15 +93,23 @@ def _load(args) -> tuple:
         from lstmkit.data.synthetic import DEMO_SEED, anomaly_demo
 
         frame = anomaly_demo()
-        return frame, ["sunspots"], "month", "is_anomaly", f"bundled sunspots with injected anomalies " \
-                                                            f"({len(frame)} points, seed {DEMO_SEED})"
+        return (
+            frame,
+            ["sunspots"],
+            "month",
+            "is_anomaly",
+            f"bundled sunspots with injected anomalies ({len(frame)} points, seed {DEMO_SEED})",
+        )
     frame = read_table(args.data)
     targets = [s.strip() for s in (args.target or "").split(",") if s.strip()]
     if not targets:
         numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         raise ConfigError(f"--target is required with --data; numeric columns in {args.data}: {numeric}")
-    for col, option in [*((t, "--target") for t in targets), (args.label_col, "--label-col"),
-                        (args.time_col, "--time-col")]:
+    for col, option in [
+        *((t, "--target") for t in targets),
+        (args.label_col, "--label-col"),
+        (args.time_col, "--time-col"),
+    ]:
         if col is not None and col not in frame.columns:
             raise DataError(f"{option} {col!r} is not a column of {args.data}; columns: {list(frame.columns)}")
     return frame, targets, args.time_col, args.label_col, str(args.data)
@@ -111,8 +133,9 @@ def _train_rows(frame, until: str | None, time_col: str | None) -> int:
             raise ConfigError(f"--train-until {until!r}: cannot compare with column {time_col!r}: {e}") from None
         rows = int((times <= limit).sum())
     if not 0 < rows < n:
-        raise ConfigError(f"--train-until {until!r} leaves {rows} training rows of {n}; it must leave some rows "
-                          "on each side")
+        raise ConfigError(
+            f"--train-until {until!r} leaves {rows} training rows of {n}; it must leave some rows on each side"
+        )
     return rows
 
 
@@ -142,23 +165,33 @@ def run(args) -> int:
     frame, targets, time_col, label_col, name = _load(args)
     n_train = _train_rows(frame, args.train_until, time_col)
     run_dir = Path(args.run_dir or Path("runs") / time.strftime("detect-%Y%m%d-%H%M%S"))
-    detector = AnomalyDetector(target=targets[0] if len(targets) == 1 else tuple(targets), time_col=time_col,
-                               fill=args.fill, **options, **job_constructor_kwargs(args, AnomalyDetectorConfig))
+    detector = AnomalyDetector(
+        target=targets[0] if len(targets) == 1 else tuple(targets),
+        time_col=time_col,
+        fill=args.fill,
+        **options,
+        **job_constructor_kwargs(args, AnomalyDetectorConfig),
+    )
     c = detector.config
-    print(f"lstmkit detect: {name}; {c.method} method, training on the first {n_train} of {len(frame)} rows, "
-          f"run folder {run_dir}")
+    print(
+        f"lstmkit detect: {name}; {c.method} method, training on the first {n_train} of {len(frame)} rows, "
+        f"run folder {run_dir}"
+    )
     detector.fit(frame.iloc[:n_train], **fit_kwargs(args, detector.fit))
     # scored from the first row, so the forecast method's state has the history behind it
     detections = detector.predict(frame)
     output = Path(args.output) if args.output else run_dir / "detections.csv"
     with atomic_path(output) as tmp:
-        frame.assign(score=detections["score"].to_numpy(),
-                     is_anomaly=detections["is_anomaly"].to_numpy().astype(int)).to_csv(tmp, index=False)
+        frame.assign(
+            score=detections["score"].to_numpy(), is_anomaly=detections["is_anomaly"].to_numpy().astype(int)
+        ).to_csv(tmp, index=False)
     model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
     detector.save(model_dir)
     flagged = detections["is_anomaly"].to_numpy()
-    print(f"threshold {detector.threshold:.4f}: {int(flagged[n_train:].sum())} of {len(frame) - n_train} rows "
-          "after training flagged")
+    print(
+        f"threshold {detector.threshold:.4f}: {int(flagged[n_train:].sum())} of {len(frame) - n_train} rows "
+        "after training flagged"
+    )
 
     table = None
     if label_col is not None:
@@ -172,13 +205,16 @@ def run(args) -> int:
             [anomaly_metrics(labels[test], flagged[test]), anomaly_metrics(labels[test], z_flags[test])],
             index=pd.Index([f"lstmkit {c.method}", "rolling z-score"], name="method"),
         )
-        print_table(table, title=f"Rows after training ({len(frame) - n_train}, "
-                                 f"{int(labels[n_train:].sum())} labelled anomalous)")
+        print_table(
+            table,
+            title=f"Rows after training ({len(frame) - n_train}, {int(labels[n_train:].sum())} labelled anomalous)",
+        )
     labelled = _labels(frame, label_col) if label_col is not None else None
     from lstmkit.report.anomaly_plot import plot_detections
 
-    plot = plot_detections(frame, targets, time_col, detections, detector.threshold, n_train,
-                           run_dir / "detections.png", labelled)
+    plot = plot_detections(
+        frame, targets, time_col, detections, detector.threshold, n_train, run_dir / "detections.png", labelled
+    )
     config = resolved_config(detector)
     report = _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir)
     write_run_json(run_dir, "detect", config, clock)
@@ -207,13 +243,20 @@ def _report(detector, config, frame, targets, time_col, name, n_train, flagged, 
             data["frequency"] = infer_frequency(times) or "irregular"
         except (ValueError, TypeError, DataError):
             data["frequency"] = "irregular"
-    sections = [Section("Data", text=name, tables=[summary_table(data)]),
-                Section("Configuration", tables=[config_table(config)])]
-    curves = plot_training_curves(detector.fitted_["history"], run_dir / "training.png",
-                                  title="loss per epoch (solid: training, dashed: validation)")
+    sections = [
+        Section("Data", text=name, tables=[summary_table(data)]),
+        Section("Configuration", tables=[config_table(config)]),
+    ]
+    curves = plot_training_curves(
+        detector.fitted_["history"],
+        run_dir / "training.png",
+        title="loss per epoch (solid: training, dashed: validation)",
+    )
     sections.append(Section("Training", images=[curves] if curves else []))
-    text = (f"threshold {detector.threshold:.4g}: {int(flagged[n_train:].sum())} of {len(frame) - n_train} rows after "
-            "training flagged")
+    text = (
+        f"threshold {detector.threshold:.4g}: {int(flagged[n_train:].sum())} of {len(frame) - n_train} rows after "
+        "training flagged"
+    )
     tables = []
     if table is not None:
         text += "; metrics on the rows after training, next to a rolling z-score baseline"

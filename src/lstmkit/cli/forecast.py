@@ -48,8 +48,14 @@ def floats(text: str) -> tuple[float, ...]:
 
 MODEL = [
     Opt("--lookback", ("lookback",), "input steps", int, minimum=1, note=": max(2*horizon, 3*season), chosen by fit"),
-    Opt("--seasonal-period", ("seasonal_period",), "m, for seasonal naive and MASE", int, minimum=1,
-        note=": from the time column"),
+    Opt(
+        "--seasonal-period",
+        ("seasonal_period",),
+        "m, for seasonal naive and MASE",
+        int,
+        minimum=1,
+        note=": from the time column",
+    ),
     Opt("--quantiles", ("quantiles",), "comma-separated quantiles", floats),
     Opt("--ensemble", ("ensemble",), "networks averaged", int, minimum=1, note=": 10 on small data, 3 on large"),
     Opt("--strategy", ("strategy",), "multi-step strategy", None, ("direct", "recursive")),
@@ -60,16 +66,18 @@ MODEL = [
 
 def register(subparsers, parents) -> None:
     forecast = subparsers.add_parser(
-        "forecast", parents=parents,
+        "forecast",
+        parents=parents,
         help="fit on a CSV/Parquet file (or the bundled sunspots) and forecast the next steps",
         description="Fit an LSTM forecaster, backtest it against naive, seasonal naive, drift, ETS and Theta, "
-                    "and forecast the steps after the data's end. With no --data: the bundled monthly sunspots.",
+        "and forecast the steps after the data's end. With no --data: the bundled monthly sunspots.",
     )
     _data_options(forecast)
     _model_options(forecast)
     out = forecast.add_argument_group("output")
-    out.add_argument("--windows", type=int, default=3,
-                     help="backtest origins before the final fit, 0: none (default 3)")
+    out.add_argument(
+        "--windows", type=int, default=3, help="backtest origins before the final fit, 0: none (default 3)"
+    )
     out.add_argument("--future", help="CSV/Parquet with the future covariates of the forecast steps (default: none)")
     out.add_argument("--output", help="forecast CSV path (default: forecast.csv in the run folder)")
     out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
@@ -77,7 +85,9 @@ def register(subparsers, parents) -> None:
     forecast.set_defaults(run=run_forecast)
 
     backtest = subparsers.add_parser(
-        "backtest", parents=parents, help="rolling-origin backtest of the forecaster and the baselines",
+        "backtest",
+        parents=parents,
+        help="rolling-origin backtest of the forecaster and the baselines",
         description="Refit on K rolling origins and print the metric table of lstmkit and the baselines.",
     )
     _data_options(backtest)
@@ -90,30 +100,39 @@ def register(subparsers, parents) -> None:
 
 def _data_options(parser) -> None:
     g = parser.add_argument_group("data")
-    g.add_argument("--data", "--train", dest="data",
-                   help="CSV or Parquet file to train on (default: the bundled monthly sunspots)")
+    g.add_argument(
+        "--data", "--train", dest="data", help="CSV or Parquet file to train on (default: the bundled monthly sunspots)"
+    )
     g.add_argument("--target", help="column(s) to forecast, comma-separated (default: none; required with --data)")
     g.add_argument("--time-col", help="time column (default: none, positions)")
     g.add_argument("--id-col", help="series-id column: many series, one global model (default: none, one series)")
-    g.add_argument("--past-covariates", type=names, default=(),
-                   help="comma-separated columns known only up to the origin (default: none)")
-    g.add_argument("--future-covariates", type=names, default=(),
-                   help="comma-separated columns known ahead (default: none)")
+    g.add_argument(
+        "--past-covariates",
+        type=names,
+        default=(),
+        help="comma-separated columns known only up to the origin (default: none)",
+    )
+    g.add_argument(
+        "--future-covariates", type=names, default=(), help="comma-separated columns known ahead (default: none)"
+    )
     g.add_argument("--calendar", action="store_true", help="add calendar features of the time column (default: off)")
-    g.add_argument("--fill", choices=["interpolate", "ffill"],
-                   help="fill missing values instead of failing (default: fail)")
+    g.add_argument(
+        "--fill", choices=["interpolate", "ffill"], help="fill missing values instead of failing (default: fail)"
+    )
 
 
 def _model_options(parser) -> None:
     g = parser.add_argument_group("model")
     horizon = g.add_argument(
-        "--horizon", type=int, default=argparse.SUPPRESS,
+        "--horizon",
+        type=int,
+        default=argparse.SUPPRESS,
         help="steps to forecast (default here: the seasonal period inferred from the time column, or 12; unlike "
-             "Python's Forecaster, whose default is %(config_default)s, the command reads it from the data)")
+        "Python's Forecaster, whose default is %(config_default)s, the command reads it from the data)",
+    )
     horizon.config_default = ConfigDefault(CONFIG, "horizon")
     add_job_options(g, MODEL, CONFIG)
-    g.add_argument("--no-statistical", action="store_true", help="skip the ETS and Theta baselines (default: run "
-                                                                 "them)")
+    g.add_argument("--no-statistical", action="store_true", help="skip the ETS and Theta baselines (default: run them)")
 
 
 def _load(args):
@@ -129,8 +148,11 @@ def _load(args):
     frame = read_table(args.data)
     target = names(args.target or "")
     if not target:
-        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and c not in
-                   (args.time_col, args.id_col)]
+        numeric = [
+            c
+            for c in frame.columns
+            if pd.api.types.is_numeric_dtype(frame[c]) and c not in (args.time_col, args.id_col)
+        ]
         raise ConfigError(f"--target is required with --data; numeric columns in {args.data}: {numeric}")
     columns = {"target": target[0] if len(target) == 1 else target, "time_col": args.time_col, "id_col": args.id_col}
     return frame, columns
@@ -147,8 +169,13 @@ def _forecaster(args, columns: dict, frame):
         raise ConfigError(f"--horizon must be >= 1, got {horizon}")
     horizon = horizon or _default_horizon(frame, columns, options.get("seasonal_period"))
     return Forecaster(
-        horizon=horizon, past_covariates=args.past_covariates, future_covariates=args.future_covariates,
-        calendar=args.calendar, fill=args.fill, **columns, **options,
+        horizon=horizon,
+        past_covariates=args.past_covariates,
+        future_covariates=args.future_covariates,
+        calendar=args.calendar,
+        fill=args.fill,
+        **columns,
+        **options,
         **job_constructor_kwargs(args, ForecasterConfig),
     )
 
@@ -194,14 +221,17 @@ def run_forecast(args) -> int:
     result = None
     if args.windows:
         print(f"backtest: {args.windows} rolling origins, each a fresh fit on the data before it")
-        result = model.backtest(frame, windows=args.windows, statistical=not args.no_statistical,
-                                **fit_kwargs(args, model.backtest))
-        print_table(result.summary, title=f"Backtest, {args.windows} windows of {model.config.horizon} steps "
-                                          "(lower is better; coverage_80 ideal 0.80)")
+        result = model.backtest(
+            frame, windows=args.windows, statistical=not args.no_statistical, **fit_kwargs(args, model.backtest)
+        )
+        print_table(
+            result.summary,
+            title=f"Backtest, {args.windows} windows of {model.config.horizon} steps "
+            "(lower is better; coverage_80 ideal 0.80)",
+        )
         with atomic_path(run_dir / "backtest.csv") as tmp:
             result.per_window.to_csv(tmp, index=False)
-        atomic_write_text(run_dir / "backtest.json", result.summary.reset_index().to_json(orient="records",
-                                                                                          indent=2))
+        atomic_write_text(run_dir / "backtest.json", result.summary.reset_index().to_json(orient="records", indent=2))
 
     print(f"final fit on all {len(frame)} rows")
     model.fit(frame, **fit_kwargs(args, model.fit))
@@ -215,18 +245,32 @@ def run_forecast(args) -> int:
     validated = model.validated(frame)
     config = resolved_config(model)
     plot = plot_forecast(validated, forecast, model.config, run_dir / "forecast.png", backtest=result)
-    sections = [Section("Data", text=name, tables=[summary_table(_data_summary(validated, model.config))]),
-                Section("Configuration", tables=[config_table(config)])]
+    sections = [
+        Section("Data", text=name, tables=[summary_table(_data_summary(validated, model.config))]),
+        Section("Configuration", tables=[config_table(config)]),
+    ]
     if result is not None:
-        sections.append(Section("Backtest", text=f"{args.windows} rolling origins, each a fresh fit on the data "
-                                                 "before it; lower is better", tables=[result.summary]))
-    sections.append(Section("Forecast", text=f"{name}: {model.config.horizon} steps ahead", tables=[forecast],
-                            images=[plot]))
-    curves = plot_training_curves(model.history, run_dir / "training.png",
-                                  title="final fit: loss per epoch (solid: training, dashed: validation)")
-    sections.append(Section("Training", text=f"{len(model.history)} ensemble member(s) of the final fit; "
-                                             "early stopping keeps each member's best validation epoch",
-                            images=[curves] if curves else []))
+        sections.append(
+            Section(
+                "Backtest",
+                text=f"{args.windows} rolling origins, each a fresh fit on the data before it; lower is better",
+                tables=[result.summary],
+            )
+        )
+    sections.append(
+        Section("Forecast", text=f"{name}: {model.config.horizon} steps ahead", tables=[forecast], images=[plot])
+    )
+    curves = plot_training_curves(
+        model.history, run_dir / "training.png", title="final fit: loss per epoch (solid: training, dashed: validation)"
+    )
+    sections.append(
+        Section(
+            "Training",
+            text=f"{len(model.history)} ensemble member(s) of the final fit; "
+            "early stopping keeps each member's best validation epoch",
+            images=[curves] if curves else [],
+        )
+    )
     sections.append(_inside_section(model, future, run_dir / "gates.png"))
     report = write_report(run_dir / "report.html", f"lstmkit forecast: {name}", sections)
     write_run_json(run_dir, "forecast", config, clock)
@@ -239,8 +283,7 @@ def _data_summary(frame, config) -> dict:
     import pandas as pd
 
     id_col, time_col = config.id_col, config.time_col
-    summary = {"rows": len(frame), "series": frame[id_col].nunique() if id_col else 1,
-               "targets": list(config.targets)}
+    summary = {"rows": len(frame), "series": frame[id_col].nunique() if id_col else 1, "targets": list(config.targets)}
     if time_col:
         times = pd.to_datetime(frame[time_col])
         summary["time span"] = f"{times.min()} to {times.max()}"
@@ -274,10 +317,15 @@ def _inside_section(model, future, path: Path):
         encoder.train(was_training)
     series = " of the first series" if model.config.id_col else ""
     gates = plot_gates(recording, path)
-    return Section("Inside the network", images=[gates], text=(
-        f"The first ensemble member's encoder LSTM (layer 0) reading the last {past.shape[1]}-step input window"
-        f"{series} (scaled, targets relative to the window's last value), the window the forecast starts from: "
-        "gates on a 0-1 scale, candidate, cell and hidden state around zero."))
+    return Section(
+        "Inside the network",
+        images=[gates],
+        text=(
+            f"The first ensemble member's encoder LSTM (layer 0) reading the last {past.shape[1]}-step input window"
+            f"{series} (scaled, targets relative to the window's last value), the window the forecast starts from: "
+            "gates on a 0-1 scale, candidate, cell and hidden state around zero."
+        ),
+    )
 
 
 def run_backtest(args) -> int:
@@ -287,8 +335,9 @@ def run_backtest(args) -> int:
     model = _forecaster(args, columns, frame)
     # with --json, standard output is the JSON alone
     quiet = argparse.Namespace(quiet=args.quiet or args.json)
-    result = model.backtest(frame, windows=args.windows, statistical=not args.no_statistical,
-                            **fit_kwargs(quiet, model.backtest))
+    result = model.backtest(
+        frame, windows=args.windows, statistical=not args.no_statistical, **fit_kwargs(quiet, model.backtest)
+    )
     if args.json:
         print(json.dumps(result.summary.reset_index().to_dict(orient="records"), indent=2, default=float))
     else:

@@ -36,17 +36,33 @@ HELD_OUT = 0.1  # the corpus's tail kept for the reported perplexity
 LEVEL_CHOICES = ("char", "word", "bpe", "subword", "symbol")
 CONFIG = [("", "LanguageModelConfig")]
 MODEL = [
-    Opt("--level", ("level",), "tokens: characters, words, byte-level BPE subwords, or whitespace-separated "
-        "symbols (music, any symbolic sequence)", None, LEVEL_CHOICES),
+    Opt(
+        "--level",
+        ("level",),
+        "tokens: characters, words, byte-level BPE subwords, or whitespace-separated "
+        "symbols (music, any symbolic sequence)",
+        None,
+        LEVEL_CHOICES,
+    ),
     Opt("--embedding-dim", ("embedding_dim",), "embedding size", int, minimum=1),
     *size_options(),
     Opt("--bptt", ("bptt",), "truncated-BPTT chunk length", int, minimum=1),
     Opt("--recurrent-dropout", ("recurrent_dropout",), "variational dropout on the recurrent state", float),
     *training_options(),
-    Opt("--max-steps", ("max_steps",), "stop after this many optimiser steps (or --epochs, whichever comes first)",
-        int, minimum=1),
-    Opt("--time-budget", ("time_budget",), "stop training after this many seconds, keeping the best weights; "
-        "0: no limit", float, minimum=0),
+    Opt(
+        "--max-steps",
+        ("max_steps",),
+        "stop after this many optimiser steps (or --epochs, whichever comes first)",
+        int,
+        minimum=1,
+    ),
+    Opt(
+        "--time-budget",
+        ("time_budget",),
+        "stop training after this many seconds, keeping the best weights; 0: no limit",
+        float,
+        minimum=0,
+    ),
 ]
 
 
@@ -54,25 +70,35 @@ def add_sampling_options(parser) -> None:
     """--prompt, --length, --temperature, --top-k, --top-p: how text is sampled (generate and predict)."""
     g = parser.add_argument_group("sampling")
     g.add_argument("--prompt", default="", help="text to continue (default: start a new line)")
-    g.add_argument("--length", type=int, default=300,
-                   help="tokens to generate (default 300; LanguageModel.generate's n defaults to 200)")
-    g.add_argument("--temperature", type=float, default=0.8,
-                   help="sampling temperature, 0 is greedy (default 0.8; LanguageModel.generate's is 1.0)")
+    g.add_argument(
+        "--length",
+        type=int,
+        default=300,
+        help="tokens to generate (default 300; LanguageModel.generate's n defaults to 200)",
+    )
+    g.add_argument(
+        "--temperature",
+        type=float,
+        default=0.8,
+        help="sampling temperature, 0 is greedy (default 0.8; LanguageModel.generate's is 1.0)",
+    )
     g.add_argument("--top-k", type=int, help="sample among the k most likely tokens only (default: all)")
     g.add_argument("--top-p", type=float, help="sample within the nucleus of probability p (default: all)")
 
 
 def register(subparsers, parents) -> None:
     p = subparsers.add_parser(
-        "generate", parents=parents,
+        "generate",
+        parents=parents,
         help="train a language model on a text (or the bundled one) and generate from it",
         description="Train an LSTM language model on --data (default: the bundled Book of Genesis, KJV), report "
-                    "the held-out perplexity next to a Kneser-Ney n-gram, and generate text from --prompt. To "
-                    "generate with a saved model: lstmkit predict --model-dir DIR --prompt TEXT.",
+        "the held-out perplexity next to a Kneser-Ney n-gram, and generate text from --prompt. To "
+        "generate with a saved model: lstmkit predict --model-dir DIR --prompt TEXT.",
     )
     data = p.add_argument_group("data")
-    data.add_argument("--data", "--corpus", dest="data",
-                      help="UTF-8 text file to train on (default: the bundled public-domain text)")
+    data.add_argument(
+        "--data", "--corpus", dest="data", help="UTF-8 text file to train on (default: the bundled public-domain text)"
+    )
     add_job_options(p.add_argument_group("model"), MODEL, CONFIG)
     add_sampling_options(p)
     out = p.add_argument_group("output")
@@ -104,12 +130,14 @@ def run(args) -> int:
     else:
         text, name = bundled_corpus()
     head, tail = split_tail(text, HELD_OUT)
-    data = {"corpus": name, "characters": len(text), "training characters": len(head),
-            "held-out characters": len(tail)}
+    data = {"corpus": name, "characters": len(text), "training characters": len(head), "held-out characters": len(tail)}
     lm = LanguageModel(**options, **job_constructor_kwargs(args, LanguageModelConfig))
     budget = f", at most {lm.config.time_budget:.0f} s" if lm.config.time_budget else ""
-    print(f"lstmkit generate: training a {lm.config.level}-level LSTM ({lm.config.hidden_size} units) on "
-          f"{len(head):,} characters of {name}{budget}; run folder {run_dir}", flush=True)
+    print(
+        f"lstmkit generate: training a {lm.config.level}-level LSTM ({lm.config.hidden_size} units) on "
+        f"{len(head):,} characters of {name}{budget}; run folder {run_dir}",
+        flush=True,
+    )
     lm.fit(head, **fit_kwargs(args, lm.fit))
     metrics: dict = {}
     if _has_two_tokens(lm, tail):
@@ -126,8 +154,10 @@ def run(args) -> int:
     config = resolved_config(lm)
     report = _report(lm, config, data, metrics, sample, args, seed, run_dir)
     write_run_json(run_dir, "generate", config, clock)
-    print(f"wrote {run_dir / 'sample.txt'}, {run_dir / 'metrics.json'}, {report} and the model in {model_dir} "
-          f"({clock.seconds():.0f} s)")
+    print(
+        f"wrote {run_dir / 'sample.txt'}, {run_dir / 'metrics.json'}, {report} and the model in {model_dir} "
+        f"({clock.seconds():.0f} s)"
+    )
     return 0
 
 
@@ -142,24 +172,52 @@ def _report(lm, config: dict, data: dict, metrics: dict, sample: str, args, seed
         summary_table,
     )
 
-    sections = [Section("Data", tables=[summary_table({**data, "tokens": lm.config.level})]),
-                Section("Configuration", tables=[config_table(config)])]
-    curves = plot_training_curves(lm.history, run_dir / "training.png",
-                                  title="loss per epoch (solid: training, dashed: validation)")
-    sections.append(Section("Training", images=[curves] if curves else [],
-                            text=[] if curves else "no training log (a model saved without one)"))
+    sections = [
+        Section("Data", tables=[summary_table({**data, "tokens": lm.config.level})]),
+        Section("Configuration", tables=[config_table(config)]),
+    ]
+    curves = plot_training_curves(
+        lm.history, run_dir / "training.png", title="loss per epoch (solid: training, dashed: validation)"
+    )
+    sections.append(
+        Section(
+            "Training",
+            images=[curves] if curves else [],
+            text=[] if curves else "no training log (a model saved without one)",
+        )
+    )
     if metrics:
-        table = pd.DataFrame({"perplexity": [metrics["perplexity"], metrics["ngram_perplexity"]],
-                              "bits_per_char": [metrics["bits_per_char"], metrics["ngram_bits_per_char"]]},
-                             index=pd.Index(["LSTM", f"{metrics['ngram_order']}-gram, Kneser-Ney"], name="model"))
-        sections.append(Section("Held-out perplexity", tables=[table],
-                                text=f"{metrics['tokens']:,} {lm.config.level} tokens; lower is better"))
-    decoding = f"temperature {args.temperature}" + (f", top-k {args.top_k}" if args.top_k else "") + \
-        (f", top-p {args.top_p}" if args.top_p else "") + f", seed {seed}"
-    sections.append(Section("Generated sample", text=[f"{args.length} {lm.config.level} tokens ({decoding})"
-                                                      + (f", prompt {args.prompt!r}" if args.prompt else ""), sample]))
-    return write_report(run_dir / "report.html", f"lstmkit generate: {lm.config.level}-level language model",
-                        sections)
+        table = pd.DataFrame(
+            {
+                "perplexity": [metrics["perplexity"], metrics["ngram_perplexity"]],
+                "bits_per_char": [metrics["bits_per_char"], metrics["ngram_bits_per_char"]],
+            },
+            index=pd.Index(["LSTM", f"{metrics['ngram_order']}-gram, Kneser-Ney"], name="model"),
+        )
+        sections.append(
+            Section(
+                "Held-out perplexity",
+                tables=[table],
+                text=f"{metrics['tokens']:,} {lm.config.level} tokens; lower is better",
+            )
+        )
+    decoding = (
+        f"temperature {args.temperature}"
+        + (f", top-k {args.top_k}" if args.top_k else "")
+        + (f", top-p {args.top_p}" if args.top_p else "")
+        + f", seed {seed}"
+    )
+    sections.append(
+        Section(
+            "Generated sample",
+            text=[
+                f"{args.length} {lm.config.level} tokens ({decoding})"
+                + (f", prompt {args.prompt!r}" if args.prompt else ""),
+                sample,
+            ],
+        )
+    )
+    return write_report(run_dir / "report.html", f"lstmkit generate: {lm.config.level}-level language model", sections)
 
 
 def _has_two_tokens(lm, text: str) -> bool:
@@ -170,26 +228,36 @@ def _score(lm, head: str, tail: str, where: str) -> dict:
     r = lm.evaluate(tail, train_text=head)
     print(f"held-out perplexity on {where}, {r['tokens']:,} {lm.config.level} tokens:")
     print(f"  LSTM                      {r['perplexity']:9.3f}   ({r['bits_per_char']:.3f} bits/char)")
-    print(f"  {r['ngram_order']}-gram, Kneser-Ney       {r['ngram_perplexity']:9.3f}   "
-          f"({r['ngram_bits_per_char']:.3f} bits/char)", flush=True)
+    print(
+        f"  {r['ngram_order']}-gram, Kneser-Ney       {r['ngram_perplexity']:9.3f}   "
+        f"({r['ngram_bits_per_char']:.3f} bits/char)",
+        flush=True,
+    )
     return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()}
 
 
-def generate_text(lm, prompt: str, length: int, temperature: float, top_k: int | None, top_p: float | None,
-                  seed: int | None) -> str:
+def generate_text(
+    lm, prompt: str, length: int, temperature: float, top_k: int | None, top_p: float | None, seed: int | None
+) -> str:
     """Stream ``length`` sampled tokens after ``prompt`` to stdout; return the prompt and the text."""
     from lstmkit.tasks.language_model import UnknownTokensWarning
 
     prompt_ids = lm.tokenizer.encode(prompt, add_special=False) if prompt else []
     bptt = lm.config.resolved().bptt
     if len(prompt_ids) > bptt:
-        print(f"note: the prompt has {len(prompt_ids)} tokens, more than the {bptt}-token training "
-              "chunk; it is read in chunks with the state carried, so all of it counts", file=sys.stderr)
+        print(
+            f"note: the prompt has {len(prompt_ids)} tokens, more than the {bptt}-token training "
+            "chunk; it is read in chunks with the state carried, so all of it counts",
+            file=sys.stderr,
+        )
     start = lm.tokenizer.decode(lm.encode_prompt("")) if not prompt else ""
     shown = prompt or start.strip()  # with no prompt: the corpus's first token, or nothing for a new line
-    print(f"--- {length} generated {lm.config.level} tokens (temperature {temperature}"
-          + (f", top-k {top_k}" if top_k else "") + (f", top-p {top_p}" if top_p else "")
-          + f", seed {seed}) ---")
+    print(
+        f"--- {length} generated {lm.config.level} tokens (temperature {temperature}"
+        + (f", top-k {top_k}" if top_k else "")
+        + (f", top-p {top_p}" if top_p else "")
+        + f", seed {seed}) ---"
+    )
     sys.stdout.write(shown)
     pieces = [shown]
     with warnings.catch_warnings(record=True) as caught:

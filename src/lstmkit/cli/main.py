@@ -22,8 +22,14 @@ from lstmkit.errors import LstmkitError
 __all__ = ["main", "build_parser"]
 
 # subcommand modules, in the order `lstmkit --help` lists them
-COMMANDS = ["lstmkit.cli.forecast", "lstmkit.cli.classify", "lstmkit.cli.generate", "lstmkit.cli.translate",
-            "lstmkit.cli.detect", "lstmkit.cli.predict"]
+COMMANDS = [
+    "lstmkit.cli.forecast",
+    "lstmkit.cli.classify",
+    "lstmkit.cli.generate",
+    "lstmkit.cli.translate",
+    "lstmkit.cli.detect",
+    "lstmkit.cli.predict",
+]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,9 +41,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="lstmkit", parents=[global_options(suppress=False)],
+        prog="lstmkit",
+        parents=[global_options(suppress=False)],
         description="LSTM sequence modelling end to end: forecast, classify, generate, translate, detect; "
-                    "predict with any saved model.",
+        "predict with any saved model.",
     )
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

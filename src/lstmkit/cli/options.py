@@ -25,18 +25,39 @@ from pathlib import Path
 
 from lstmkit.errors import ConfigError
 
-__all__ = ["Opt", "ConfigDefault", "RunClock", "global_options", "size_options", "training_options",
-           "add_job_options", "job_kwargs", "job_constructor_kwargs", "fit_kwargs", "check_model_dir", "check_global",
-           "apply_config_file", "resolved_config", "write_run_json", "DEVICE_PATTERN"]
+__all__ = [
+    "Opt",
+    "ConfigDefault",
+    "RunClock",
+    "global_options",
+    "size_options",
+    "training_options",
+    "add_job_options",
+    "job_kwargs",
+    "job_constructor_kwargs",
+    "fit_kwargs",
+    "check_model_dir",
+    "check_global",
+    "apply_config_file",
+    "resolved_config",
+    "write_run_json",
+    "DEVICE_PATTERN",
+]
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 GLOBAL_DESTS = ("threads", "device", "quiet")
 
 # the module of lstmkit/tasks/ that defines each config class (and the bases they share)
-_TASK_MODULES = {"ForecasterConfig": "forecasting", "SequenceClassifierConfig": "classification",
-                 "TextClassifierConfig": "classification", "LanguageModelConfig": "language_model",
-                 "TranslatorConfig": "translation", "AnomalyDetectorConfig": "anomaly", "CellFields": "base",
-                 "JobConfig": "base"}
+_TASK_MODULES = {
+    "ForecasterConfig": "forecasting",
+    "SequenceClassifierConfig": "sequence_classifier",
+    "TextClassifierConfig": "text_classifier",
+    "LanguageModelConfig": "language_model",
+    "TranslatorConfig": "translation",
+    "AnomalyDetectorConfig": "anomaly",
+    "CellFields": "base",
+    "JobConfig": "base",
+}
 
 
 @functools.cache
@@ -52,8 +73,13 @@ def _field_defaults(config_class: str) -> dict[str, str]:
             for base in node.bases:  # a field of the class overrides its bases' (as in dataclasses)
                 if isinstance(base, ast.Name) and base.id in _TASK_MODULES:
                     defaults.update(_field_defaults(base.id))
-            defaults.update({item.target.id: ast.unparse(item.value) for item in node.body
-                             if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value})
+            defaults.update(
+                {
+                    item.target.id: ast.unparse(item.value)
+                    for item in node.body
+                    if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value
+                }
+            )
             return defaults
     return {}
 
@@ -109,8 +135,13 @@ def size_options(layers: tuple[str, ...] = ("num_layers",)) -> list[Opt]:
     """--hidden-size, --layers, --cell: the model's size, the same words in every command."""
     return [
         Opt("--hidden-size", ("hidden_size",), "LSTM units per layer (and direction)", int, minimum=1),
-        Opt("--layers", layers, "stacked recurrent layers" + (" of the encoder and of the decoder"
-                                                               if len(layers) > 1 else ""), int, minimum=1),
+        Opt(
+            "--layers",
+            layers,
+            "stacked recurrent layers" + (" of the encoder and of the decoder" if len(layers) > 1 else ""),
+            int,
+            minimum=1,
+        ),
         Opt("--cell", ("cell",), "recurrent cell", None, ("lstm", "gru", "rnn")),
     ]
 
@@ -134,30 +165,50 @@ def global_options(suppress: bool) -> argparse.ArgumentParser:
     with ``argparse.SUPPRESS``, so they may come before or after the command and a value
     given in one place is not overwritten by the other's default.
     """
+
     def default(value):
         return argparse.SUPPRESS if suppress else value
 
     parent = argparse.ArgumentParser(add_help=False)
     g = parent.add_argument_group("global options (before or after the command)")
-    g.add_argument("--threads", type=int, default=default(1), metavar="N",
-                   help="CPU threads for torch (default 1: small recurrent models run fastest on one thread; "
-                        "raise it for large models)")
-    g.add_argument("--device", default=default("auto"), metavar="{auto,cpu,cuda,cuda:N}",
-                   help="where to train and predict (default auto: the job's choice, CUDA when available)")
-    g.add_argument("--quiet", action="store_true", default=default(False),
-                   help="no progress output while training (default: off)")
-    g.add_argument("--config", default=default(None), metavar="TOML",
-                   help="a TOML file of options (keys: the option names, e.g. hidden-size = 32); options on "
-                        "the command line override it (default: none)")
+    g.add_argument(
+        "--threads",
+        type=int,
+        default=default(1),
+        metavar="N",
+        help="CPU threads for torch (default 1: small recurrent models run fastest on one thread; "
+        "raise it for large models)",
+    )
+    g.add_argument(
+        "--device",
+        default=default("auto"),
+        metavar="{auto,cpu,cuda,cuda:N}",
+        help="where to train and predict (default auto: the job's choice, CUDA when available)",
+    )
+    g.add_argument(
+        "--quiet", action="store_true", default=default(False), help="no progress output while training (default: off)"
+    )
+    g.add_argument(
+        "--config",
+        default=default(None),
+        metavar="TOML",
+        help="a TOML file of options (keys: the option names, e.g. hidden-size = 32); options on "
+        "the command line override it (default: none)",
+    )
     return parent
 
 
 def add_job_options(group, options: Sequence[Opt], configs: Sequence[tuple[str, str]]) -> None:
     """Add ``options`` to ``group`` with no command-line default; the help states the config's default."""
     for opt in options:
-        action = group.add_argument(opt.flag, dest=opt.dest, type=opt.type, choices=opt.choices,
-                                    default=argparse.SUPPRESS,
-                                    help=f"{opt.help} (default: %(config_default)s{opt.note})")
+        action = group.add_argument(
+            opt.flag,
+            dest=opt.dest,
+            type=opt.type,
+            choices=opt.choices,
+            default=argparse.SUPPRESS,
+            help=f"{opt.help} (default: %(config_default)s{opt.note})",
+        )
         action.config_default = ConfigDefault(configs, opt.fields[0])
 
 
@@ -203,10 +254,15 @@ def fit_kwargs(args: argparse.Namespace, fit: Callable) -> dict:
 
 def check_model_dir(model_dir: Path) -> None:
     """Refuse to save a model into a folder that holds something else (an old model is replaced)."""
-    if model_dir.exists() and not (model_dir / "manifest.json").is_file() and (
-            not model_dir.is_dir() or any(model_dir.iterdir())):
-        raise ConfigError(f"--model-dir {model_dir} exists and is not an lstmkit model directory; "
-                          "give a new path or an old model's folder to replace")
+    if (
+        model_dir.exists()
+        and not (model_dir / "manifest.json").is_file()
+        and (not model_dir.is_dir() or any(model_dir.iterdir()))
+    ):
+        raise ConfigError(
+            f"--model-dir {model_dir} exists and is not an lstmkit model directory; "
+            "give a new path or an old model's folder to replace"
+        )
 
 
 def check_global(args: argparse.Namespace) -> None:
@@ -218,8 +274,10 @@ def check_global(args: argparse.Namespace) -> None:
 
 # ---- --config run.toml -----------------------------------------------------------------------------------------
 
+
 def _config_value(action: argparse.Action, key: str, value, path: str):
     """``value`` from the TOML file checked (and converted) as the command line would."""
+
     def wrong(expected: str):
         return ConfigError(f"{path}: {key} must be {expected}, got {value!r}")
 
@@ -273,8 +331,9 @@ def apply_config_file(path: str, top: argparse.ArgumentParser, command: argparse
         action = actions.get(key.replace("-", "_"))
         if action is None:
             known = sorted(k.replace("_", "-") for k in actions)
-            raise ConfigError(f"{path}: unknown key {key!r} for lstmkit {command.prog.split()[-1]}; "
-                              f"known keys: {', '.join(known)}")
+            raise ConfigError(
+                f"{path}: unknown key {key!r} for lstmkit {command.prog.split()[-1]}; known keys: {', '.join(known)}"
+            )
         value = _config_value(action, key, value, path)
         (top_defaults if action.dest in GLOBAL_DESTS else command_defaults)[action.dest] = value
     top.set_defaults(**top_defaults)
@@ -282,6 +341,7 @@ def apply_config_file(path: str, top: argparse.ArgumentParser, command: argparse
 
 
 # ---- run.json ---------------------------------------------------------------------------------------------------
+
 
 def resolved_config(model) -> dict:
     """The job's parameters with every automatic value replaced by what fit chose.
@@ -318,9 +378,15 @@ def write_run_json(run_dir: Path, command: str, config: dict, clock: RunClock) -
     from lstmkit import __version__
     from lstmkit.utils.files import atomic_write_text
 
-    record = {"command": command, "argv": list(sys.argv), "config": config, "lstmkit_version": __version__,
-              "torch_version": torch.__version__, "started_at": clock.started_at,
-              "duration_s": round(clock.seconds(), 3)}
+    record = {
+        "command": command,
+        "argv": list(sys.argv),
+        "config": config,
+        "lstmkit_version": __version__,
+        "torch_version": torch.__version__,
+        "started_at": clock.started_at,
+        "duration_s": round(clock.seconds(), 3),
+    }
     path = Path(run_dir) / "run.json"
     atomic_write_text(path, json.dumps(record, indent=2, default=_jsonable) + "\n")
     return path

@@ -36,18 +36,24 @@ NEEDS_DATA = ("sequence_classifier", "text_classifier", "anomaly")
 
 def register(subparsers, parents) -> None:
     p = subparsers.add_parser(
-        "predict", parents=parents, help="use a saved model (any job) on new data, without training",
+        "predict",
+        parents=parents,
+        help="use a saved model (any job) on new data, without training",
         description="Load a model folder written by forecast, classify, detect, generate or translate (or by "
-                    "Python's save) and predict: a forecast, class probabilities, anomaly scores, generated text "
-                    "or translations.",
+        "Python's save) and predict: a forecast, class probabilities, anomaly scores, generated text "
+        "or translations.",
     )
     p.add_argument("--model-dir", required=True, help="a saved model folder (required)")
-    p.add_argument("--data", help="the data to predict: a table (forecast, classify, detect) or a text file with one "
-                                  "prompt or text per line (generate, translate); default for a forecaster: the "
-                                  "data it was fitted on")
+    p.add_argument(
+        "--data",
+        help="the data to predict: a table (forecast, classify, detect) or a text file with one "
+        "prompt or text per line (generate, translate); default for a forecaster: the "
+        "data it was fitted on",
+    )
     p.add_argument("--output", help="CSV file to write (default: print the table)")
-    p.add_argument("--future", help="forecaster: CSV/Parquet with the future covariates of the forecast steps "
-                                    "(default: none)")
+    p.add_argument(
+        "--future", help="forecaster: CSV/Parquet with the future covariates of the forecast steps (default: none)"
+    )
     p.add_argument("--input", help="translator: one text to translate, instead of --data (default: none)")
     p.add_argument("--beam", type=int, help="translator: beam width, 1 is greedy (default: the model's own)")
     p.add_argument("--seed", type=int, help="language model: sampling seed (default: the model's training seed)")
@@ -114,8 +120,9 @@ def _detect(model, args):
 
     frame = read_table(args.data)
     detections = model.predict(frame)
-    return frame.assign(score=detections["score"].to_numpy(),
-                        is_anomaly=detections["is_anomaly"].to_numpy().astype(int))
+    return frame.assign(
+        score=detections["score"].to_numpy(), is_anomaly=detections["is_anomaly"].to_numpy().astype(int)
+    )
 
 
 def _lines(path: str) -> list[str]:
@@ -133,8 +140,9 @@ def _generate(model, args):
     check_sampling(args)
     prompts = _lines(args.data) if args.data else [args.prompt]
     seed = args.seed if args.seed is not None else model.config.seed
-    texts = [generate_text(model, prompt, args.length, args.temperature, args.top_k, args.top_p, seed)
-             for prompt in prompts]
+    texts = [
+        generate_text(model, prompt, args.length, args.temperature, args.top_k, args.top_p, seed) for prompt in prompts
+    ]
     return pd.DataFrame({"prompt": prompts, "text": texts})
 
 

@@ -42,31 +42,45 @@ MODEL = [
     *size_options(layers=("encoder_layers", "decoder_layers")),
     Opt("--attention", ("attention",), "attention score", None, ("additive", "general", "dot", "scaled_dot")),
     *training_options(),
-    Opt("--max-steps", ("max_steps",), "stop after this many optimiser steps (or --epochs, whichever comes first)",
-        int, minimum=1),
-    Opt("--time-budget", ("time_budget",), "stop training after this many seconds, keeping the best weights; "
-        "0: no limit", float, minimum=0),
+    Opt(
+        "--max-steps",
+        ("max_steps",),
+        "stop after this many optimiser steps (or --epochs, whichever comes first)",
+        int,
+        minimum=1,
+    ),
+    Opt(
+        "--time-budget",
+        ("time_budget",),
+        "stop training after this many seconds, keeping the best weights; 0: no limit",
+        float,
+        minimum=0,
+    ),
     Opt("--beam", ("beam",), "beam width for decoding, 1 is greedy", int, minimum=1),
 ]
 
 
 def register(subparsers, parents) -> None:
     p = subparsers.add_parser(
-        "translate", parents=parents,
+        "translate",
+        parents=parents,
         help="train an encoder-decoder with attention on text pairs (or the date demo) and translate",
         description="Train an LSTM encoder-decoder with attention on --data (TSV: source<TAB>target per line, or "
-                    "CSV with source,target columns), report exact match, token accuracy and BLEU on held-out "
-                    "pairs, and translate --input. With no --data: the bundled date-normalisation demo. To "
-                    "translate with a saved model: lstmkit predict --model-dir DIR --input TEXT.",
+        "CSV with source,target columns), report exact match, token accuracy and BLEU on held-out "
+        "pairs, and translate --input. With no --data: the bundled date-normalisation demo. To "
+        "translate with a saved model: lstmkit predict --model-dir DIR --input TEXT.",
     )
     data = p.add_argument_group("data")
-    data.add_argument("--data", "--pairs", dest="data",
-                      help="TSV/TXT (tab-separated) or CSV file of source/target pairs to train on "
-                           "(default: generated date pairs)")
-    data.add_argument("--demo-size", type=int, default=20000,
-                      help="date pairs generated for the demo (default 20000)")
-    data.add_argument("--input", help="a text to translate, or a file with one text per line (default: none; "
-                                      "the demo: a few dates)")
+    data.add_argument(
+        "--data",
+        "--pairs",
+        dest="data",
+        help="TSV/TXT (tab-separated) or CSV file of source/target pairs to train on (default: generated date pairs)",
+    )
+    data.add_argument("--demo-size", type=int, default=20000, help="date pairs generated for the demo (default 20000)")
+    data.add_argument(
+        "--input", help="a text to translate, or a file with one text per line (default: none; the demo: a few dates)"
+    )
     add_job_options(p.add_argument_group("model"), MODEL, CONFIG)
     out = p.add_argument_group("output")
     out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
@@ -119,8 +133,11 @@ def run(args) -> int:
     train = [pairs[i] for i in order[n_test:]]
     data = {"pairs": name, "training pairs": len(train), "held-out pairs": len(test)}
     budget = f", at most {c.time_budget:.0f} s" if c.time_budget else ""
-    print(f"lstmkit translate: training an encoder-decoder with {c.attention} attention on {len(train):,} of "
-          f"{name}{budget}; run folder {run_dir}", flush=True)
+    print(
+        f"lstmkit translate: training an encoder-decoder with {c.attention} attention on {len(train):,} of "
+        f"{name}{budget}; run folder {run_dir}",
+        flush=True,
+    )
     model.fit(train, **fit_kwargs(args, model.fit))
     metrics, predictions = {}, None
     if test:
@@ -139,8 +156,13 @@ def run(args) -> int:
         for source, output in zip(inputs, outputs):
             print(f"  {source!r} -> {output!r}")
         attention = model.attention(inputs[0], beam=c.beam)
-        plot = plot_attention(attention.source, attention.target, attention.weights, run_dir / "attention.png",
-                              title=f"attention: {inputs[0]!r} -> {outputs[0]!r}")
+        plot = plot_attention(
+            attention.source,
+            attention.target,
+            attention.weights,
+            run_dir / "attention.png",
+            title=f"attention: {inputs[0]!r} -> {outputs[0]!r}",
+        )
         print(f"attention heatmap of the first input: {plot}")
         translations = list(zip(inputs, outputs))
     if predictions is not None:
@@ -150,14 +172,17 @@ def run(args) -> int:
     config = resolved_config(model)
     _report(model, config, data, metrics, predictions, translations, plot, c.beam, run_dir)
     write_run_json(run_dir, "translate", config, clock)
-    print(f"wrote {run_dir} (metrics.json{', predictions.csv' if predictions is not None else ''}"
-          f"{', attention.png' if inputs else ''}, report.html, run.json) and the model in {model_dir} "
-          f"({clock.seconds():.0f} s)")
+    print(
+        f"wrote {run_dir} (metrics.json{', predictions.csv' if predictions is not None else ''}"
+        f"{', attention.png' if inputs else ''}, report.html, run.json) and the model in {model_dir} "
+        f"({clock.seconds():.0f} s)"
+    )
     return 0
 
 
-def _report(model, config: dict, data: dict, metrics: dict, predictions, translations, attention, beam: int,
-            run_dir: Path) -> Path:
+def _report(
+    model, config: dict, data: dict, metrics: dict, predictions, translations, attention, beam: int, run_dir: Path
+) -> Path:
     """``report.html``: data, configuration, training curves, held-out scores, translations and attention."""
     import pandas as pd
 
@@ -168,27 +193,49 @@ def _report(model, config: dict, data: dict, metrics: dict, predictions, transla
         summary_table,
     )
 
-    sections = [Section("Data", tables=[summary_table(data)]),
-                Section("Configuration", tables=[config_table(config)])]
-    curves = plot_training_curves(model.history, run_dir / "training.png",
-                                  title="loss per epoch (solid: training, dashed: validation)")
-    sections.append(Section("Training", images=[curves] if curves else [],
-                            text=[] if curves else "no training log (a model saved without one)"))
+    sections = [Section("Data", tables=[summary_table(data)]), Section("Configuration", tables=[config_table(config)])]
+    curves = plot_training_curves(
+        model.history, run_dir / "training.png", title="loss per epoch (solid: training, dashed: validation)"
+    )
+    sections.append(
+        Section(
+            "Training",
+            images=[curves] if curves else [],
+            text=[] if curves else "no training log (a model saved without one)",
+        )
+    )
     if metrics:
         decoding = "greedy decoding" if beam == 1 else f"beam search, width {beam}"
-        scores = pd.DataFrame({"exact_match": [metrics["exact_match"]], "token_accuracy": [metrics["token_accuracy"]],
-                               "bleu": [metrics["bleu"]], "pairs": [metrics["pairs"]]})
+        scores = pd.DataFrame(
+            {
+                "exact_match": [metrics["exact_match"]],
+                "token_accuracy": [metrics["token_accuracy"]],
+                "bleu": [metrics["bleu"]],
+                "pairs": [metrics["pairs"]],
+            }
+        )
         tables = [scores]
         if predictions is not None:
             wrong = predictions[~predictions["correct"]].head(10)
             if len(wrong):
                 tables.append(wrong.reset_index(drop=True))
-        sections.append(Section("Scores", tables=tables, text=f"{decoding}; exact match and token accuracy are "
-                                "shares, BLEU is 0-100" + ("; then some mistakes" if len(tables) > 1 else "")))
+        sections.append(
+            Section(
+                "Scores",
+                tables=tables,
+                text=f"{decoding}; exact match and token accuracy are "
+                "shares, BLEU is 0-100" + ("; then some mistakes" if len(tables) > 1 else ""),
+            )
+        )
     if translations:
-        sections.append(Section("Translations", tables=[pd.DataFrame(translations, columns=["input", "output"])],
-                                images=[attention], text="the heatmap: where the decoder looked in the first "
-                                                         "input for each output piece"))
+        sections.append(
+            Section(
+                "Translations",
+                tables=[pd.DataFrame(translations, columns=["input", "output"])],
+                images=[attention],
+                text="the heatmap: where the decoder looked in the first input for each output piece",
+            )
+        )
     return write_report(run_dir / "report.html", "lstmkit translate: encoder-decoder with attention", sections)
 
 

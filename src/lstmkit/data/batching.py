@@ -10,7 +10,6 @@ from lstmkit.errors import ConfigError, DataError
 __all__ = ["length_buckets", "PaddedBatches"]
 
 
-
 def length_buckets(lengths, batch_size: int, *, shuffle: bool = True, seed: int = 0) -> list[np.ndarray]:
     """Batches of sequences of similar length: little padding, little wasted compute.
 
@@ -42,7 +41,6 @@ def length_buckets(lengths, batch_size: int, *, shuffle: bool = True, seed: int 
     return batches
 
 
-
 class PaddedBatches:
     """Re-iterable batches ``(x, lengths[, y])`` of similar-length sequences, as tensors.
 
@@ -70,13 +68,23 @@ class PaddedBatches:
     [1, 3]
     """
 
-    def __init__(self, X: np.ndarray, lengths: np.ndarray, y: np.ndarray | None = None, *, batch_size: int = 32,
-                 shuffle: bool = True, seed: int = 0):
+    def __init__(
+        self,
+        X: np.ndarray,
+        lengths: np.ndarray,
+        y: np.ndarray | None = None,
+        *,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int = 0,
+    ):
         self.X, self.lengths = X, np.asarray(lengths, dtype=np.int64)
         self.y = None if y is None else np.asarray(y, dtype=np.int64)
         if len(self.lengths) != len(X) or (self.y is not None and len(self.y) != len(X)):
-            raise DataError(f"X, lengths and y must have one row per sequence; got {len(X)}, {len(self.lengths)}, "
-                            f"{None if self.y is None else len(self.y)}")
+            raise DataError(
+                f"X, lengths and y must have one row per sequence; got {len(X)}, {len(self.lengths)}, "
+                f"{None if self.y is None else len(self.y)}"
+            )
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
         self._passes = 0
         length_buckets(self.lengths, batch_size, shuffle=False)  # checks batch_size early

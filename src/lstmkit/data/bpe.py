@@ -12,7 +12,6 @@ from lstmkit.errors import ConfigError, DataError
 __all__ = ["BPETokenizer"]
 
 
-
 class BPETokenizer(Tokenizer):
     """Byte-level byte-pair encoding, trained with Hugging Face ``tokenizers``.
 
@@ -40,8 +39,15 @@ class BPETokenizer(Tokenizer):
     level = "subword"
     N_BYTES = 256
 
-    def __init__(self, *, vocab_size: int = 2000, min_freq: int = 2, lowercase: bool = False,
-                 bos: bool = False, eos: bool = False):
+    def __init__(
+        self,
+        *,
+        vocab_size: int = 2000,
+        min_freq: int = 2,
+        lowercase: bool = False,
+        bos: bool = False,
+        eos: bool = False,
+    ):
         _check_min_freq(min_freq)
         n_special = 2 + bool(bos) + bool(eos)
         if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size <= self.N_BYTES + n_special:
@@ -63,8 +69,11 @@ class BPETokenizer(Tokenizer):
         tok.pre_tokenizer = hf.pre_tokenizers.ByteLevel(add_prefix_space=False)
         tok.decoder = hf.decoders.ByteLevel()
         trainer = hf.trainers.BpeTrainer(
-            vocab_size=self.vocab_size_limit, min_frequency=self.min_freq, special_tokens=list(self.specials),
-            initial_alphabet=hf.pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+            vocab_size=self.vocab_size_limit,
+            min_frequency=self.min_freq,
+            special_tokens=list(self.specials),
+            initial_alphabet=hf.pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
         )
         tok.train_from_iterator(texts, trainer)
         self._hf = tok
@@ -120,9 +129,15 @@ class BPETokenizer(Tokenizer):
 
     def to_dict(self) -> dict:
         self._check_fitted()
-        return {"level": self.level, "vocab_size": self.vocab_size_limit, "min_freq": self.min_freq,
-                "lowercase": self.lowercase, "bos": self.bos, "eos": self.eos,
-                "tokenizer": json.loads(self._hf.to_str())}
+        return {
+            "level": self.level,
+            "vocab_size": self.vocab_size_limit,
+            "min_freq": self.min_freq,
+            "lowercase": self.lowercase,
+            "bos": self.bos,
+            "eos": self.eos,
+            "tokenizer": json.loads(self._hf.to_str()),
+        }
 
     @classmethod
     def from_dict(cls, state: dict) -> BPETokenizer:
@@ -130,8 +145,13 @@ class BPETokenizer(Tokenizer):
             raise DataError(f"not a saved BPETokenizer: level {state.get('level')!r}, expected {cls.level!r}")
         hf = _require_tokenizers()
         try:
-            tok = cls(vocab_size=state["vocab_size"], min_freq=state["min_freq"], lowercase=state["lowercase"],
-                      bos=state["bos"], eos=state["eos"])
+            tok = cls(
+                vocab_size=state["vocab_size"],
+                min_freq=state["min_freq"],
+                lowercase=state["lowercase"],
+                bos=state["bos"],
+                eos=state["eos"],
+            )
             tok._hf = hf.Tokenizer.from_str(json.dumps(state["tokenizer"]))
         except KeyError as e:
             raise DataError(f"saved BPETokenizer lacks the key {e}") from e
@@ -144,7 +164,6 @@ class BPETokenizer(Tokenizer):
         return f"BPETokenizer(vocab={size}, lowercase={self.lowercase})"
 
 
-
 class _HF:
     """The pieces of Hugging Face ``tokenizers`` this module uses, imported on first use."""
 
@@ -155,7 +174,6 @@ class _HF:
         self.models, self.trainers = tokenizers.models, tokenizers.trainers
         self.pre_tokenizers, self.decoders = tokenizers.pre_tokenizers, tokenizers.decoders
         self.normalizers = tokenizers.normalizers
-
 
 
 def _require_tokenizers() -> _HF:

@@ -81,9 +81,19 @@ def default_calendar_features(freq: str | None) -> tuple[str, ...]:
     offset = to_offset(freq)
     if isinstance(offset, (pd.offsets.YearBegin, pd.offsets.YearEnd, pd.offsets.BYearBegin, pd.offsets.BYearEnd)):
         return ()
-    if isinstance(offset, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd, pd.offsets.MonthBegin,
-                           pd.offsets.MonthEnd, pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd,
-                           pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd)):
+    if isinstance(
+        offset,
+        (
+            pd.offsets.QuarterBegin,
+            pd.offsets.QuarterEnd,
+            pd.offsets.MonthBegin,
+            pd.offsets.MonthEnd,
+            pd.offsets.BusinessMonthBegin,
+            pd.offsets.BusinessMonthEnd,
+            pd.offsets.BQuarterBegin,
+            pd.offsets.BQuarterEnd,
+        ),
+    ):
         return ("month_of_year",)
     if isinstance(offset, pd.offsets.Week):
         return ("day_of_year",)
@@ -96,9 +106,7 @@ def default_calendar_features(freq: str | None) -> tuple[str, ...]:
     return ()
 
 
-def calendar_features(
-    times, features: Sequence[str] | None = None, *, freq: str | None = None
-) -> pd.DataFrame:
+def calendar_features(times, features: Sequence[str] | None = None, *, freq: str | None = None) -> pd.DataFrame:
     """Sin/cos calendar features of each timestamp.
 
     Args:

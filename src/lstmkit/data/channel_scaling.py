@@ -12,7 +12,6 @@ from lstmkit.data.scaling import StandardScaler, scaler_from_dict
 __all__ = ["fit_channel_scaler", "scale_channels"]
 
 
-
 def fit_channel_scaler(X: np.ndarray, lengths: np.ndarray, channels: Sequence[str]) -> StandardScaler:
     """Mean and standard deviation of each channel over the real (unpadded) steps.
 
@@ -32,9 +31,9 @@ def fit_channel_scaler(X: np.ndarray, lengths: np.ndarray, channels: Sequence[st
     return StandardScaler().fit(steps, list(channels))
 
 
-
-def scale_channels(scaler: StandardScaler | dict, X: np.ndarray, lengths: np.ndarray,
-                   channels: Sequence[str]) -> np.ndarray:
+def scale_channels(
+    scaler: StandardScaler | dict, X: np.ndarray, lengths: np.ndarray, channels: Sequence[str]
+) -> np.ndarray:
     """``(x - mean) / std`` per channel on the real steps; padded steps stay zero.
 
     Args:

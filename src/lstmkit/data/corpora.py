@@ -49,8 +49,9 @@ def _decode(data: bytes, path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise DataError(f"{path}: not UTF-8 text (byte {e.start}, line {line}, cannot be decoded); "
-                        "save it as UTF-8") from None
+        raise DataError(
+            f"{path}: not UTF-8 text (byte {e.start}, line {line}, cannot be decoded); save it as UTF-8"
+        ) from None
 
 
 def read_corpus(path: str | os.PathLike) -> str:
@@ -108,8 +109,9 @@ def split_tail(text: str, fraction: float) -> tuple[str, str]:
 # ---- pairs ---------------------------------------------------------------------------
 
 
-def read_pairs(path: str | os.PathLike, *, source_col: str | None = None,
-               target_col: str | None = None) -> list[tuple[str, str]]:
+def read_pairs(
+    path: str | os.PathLike, *, source_col: str | None = None, target_col: str | None = None
+) -> list[tuple[str, str]]:
     """Read (source, target) text pairs from a TSV/TXT or CSV file.
 
     * ``.tsv`` / ``.txt``: one pair per line, fields separated by tabs; the first two
@@ -147,8 +149,13 @@ def read_pairs(path: str | os.PathLike, *, source_col: str | None = None,
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     text = _decode(path.read_bytes(), path).removeprefix("\ufeff")
-    rows = list(csv.reader(io.StringIO(text), delimiter="," if ext == ".csv" else "\t",
-                           quoting=csv.QUOTE_MINIMAL if ext == ".csv" else csv.QUOTE_NONE))
+    rows = list(
+        csv.reader(
+            io.StringIO(text),
+            delimiter="," if ext == ".csv" else "\t",
+            quoting=csv.QUOTE_MINIMAL if ext == ".csv" else csv.QUOTE_NONE,
+        )
+    )
     numbered = [(number, row) for number, row in enumerate(rows, start=1) if any(f.strip() for f in row)]
     if not numbered:
         raise DataError(f"{path}: the file holds no pairs (it is empty)")
@@ -159,16 +166,19 @@ def read_pairs(path: str | os.PathLike, *, source_col: str | None = None,
         if all(w in first for w in wanted):
             columns = (first.index(wanted[0]), first.index(wanted[1]))
         elif source_col or target_col:
-            raise DataError(f"{path}: column(s) {[w for w in wanted if w not in first]} not found; "
-                            f"header found: {first}")
+            raise DataError(
+                f"{path}: column(s) {[w for w in wanted if w not in first]} not found; header found: {first}"
+            )
         numbered = numbered[1:]
     elif source_col or target_col:
         raise DataError(f"{path}: no header line with columns {list(wanted)}; the first line is {first}")
     pairs = []
     for number, row in numbered:
         if len(row) <= max(columns):
-            raise DataError(f"{path}: line {number} has {len(row)} field(s); expected a source and a target "
-                            f"separated by {'a comma' if ext == '.csv' else 'a tab'}")
+            raise DataError(
+                f"{path}: line {number} has {len(row)} field(s); expected a source and a target "
+                f"separated by {'a comma' if ext == '.csv' else 'a tab'}"
+            )
         source, target = row[columns[0]].strip(), row[columns[1]].strip()
         if not source or not target:
             side = "source" if not source else "target"
@@ -177,5 +187,3 @@ def read_pairs(path: str | os.PathLike, *, source_col: str | None = None,
     if not pairs:
         raise DataError(f"{path}: the file holds a header but no pairs")
     return pairs
-
-

@@ -35,8 +35,20 @@ __all__ = ["date_pairs", "format_date", "DATE_FORMATS", "FIRST_DATE", "LAST_DATE
 FIRST_DATE = datetime.date(1950, 1, 1)
 LAST_DATE = datetime.date(2049, 12, 31)
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -93,8 +105,9 @@ def format_date(date: datetime.date, fmt: str) -> str:
     return DATE_FORMATS[fmt](date)
 
 
-def date_pairs(n: int, seed: int = 0, formats: Sequence[str] | None = None,
-               unique: bool = True) -> list[tuple[str, str]]:
+def date_pairs(
+    n: int, seed: int = 0, formats: Sequence[str] | None = None, unique: bool = True
+) -> list[tuple[str, str]]:
     """Draw ``n`` (human date, ISO date) pairs, the same ones for the same seed.
 
     Dates are uniform over 1950-01-01 .. 2049-12-31, formats uniform over ``formats``.
@@ -117,8 +130,10 @@ def date_pairs(n: int, seed: int = 0, formats: Sequence[str] | None = None,
         raise ConfigError(f"unknown date format(s) {unknown}; known: {', '.join(DATE_FORMATS)}")
     span = (LAST_DATE - FIRST_DATE).days
     if unique and n > len(names) * (span + 1):
-        raise ConfigError(f"cannot draw {n} distinct dates with formats {names}: there are only {span + 1} days "
-                          f"in {FIRST_DATE} .. {LAST_DATE} for each format; ask for fewer")
+        raise ConfigError(
+            f"cannot draw {n} distinct dates with formats {names}: there are only {span + 1} days "
+            f"in {FIRST_DATE} .. {LAST_DATE} for each format; ask for fewer"
+        )
     rng = random.Random(seed)
     pairs, seen = [], set()
     attempts = 0

@@ -160,10 +160,25 @@ def describe_step(freq: str | float | None) -> str:
 
 
 _UNIT_WORDS = {
-    "YS": "year", "YE": "year", "QS": "quarter", "QE": "quarter", "MS": "month", "ME": "month",
-    "BMS": "business month", "BME": "business month", "SMS": "half month", "SME": "half month",
-    "W": "week", "D": "day", "B": "business day", "h": "hour", "min": "minute", "s": "second",
-    "ms": "millisecond", "us": "microsecond", "ns": "nanosecond",
+    "YS": "year",
+    "YE": "year",
+    "QS": "quarter",
+    "QE": "quarter",
+    "MS": "month",
+    "ME": "month",
+    "BMS": "business month",
+    "BME": "business month",
+    "SMS": "half month",
+    "SME": "half month",
+    "W": "week",
+    "D": "day",
+    "B": "business day",
+    "h": "hour",
+    "min": "minute",
+    "s": "second",
+    "ms": "millisecond",
+    "us": "microsecond",
+    "ns": "nanosecond",
 }
 
 
@@ -187,11 +202,13 @@ def infer_seasonal_period(freq) -> int:
         return 1
     offset = to_offset(freq)
     n = offset.n
-    if isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd,
-                           pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd)):
+    if isinstance(
+        offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd, pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd)
+    ):
         cycle = 12
-    elif isinstance(offset, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd,
-                             pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd)):
+    elif isinstance(
+        offset, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd, pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd)
+    ):
         cycle = 4
     elif isinstance(offset, pd.offsets.Week):
         cycle = 52

@@ -73,7 +73,7 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
     >>> read_table(bad)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    lstmkit.errors.DataError: .../bad.csv: line 3 has 1 field, expected 2 like the header on line 1 (data row 1, 0-based)
+    lstmkit.errors.DataError: .../bad.csv: line 3 has 1 field, expected 2 like the header on line 1 ...
     """
     path = Path(path)
     ext = path.suffix.lower()

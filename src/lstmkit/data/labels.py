@@ -36,8 +36,10 @@ def jsonable_label(value):
 
 def check_labels(y, n: int, where: str) -> np.ndarray:
     if y is None:
-        raise DataError(f"{where}: no labels found; give y=, or data with the label column (label_col) "
-                        "or with labels inside (.ts, .npz 'y', a folder per class)")
+        raise DataError(
+            f"{where}: no labels found; give y=, or data with the label column (label_col) "
+            "or with labels inside (.ts, .npz 'y', a folder per class)"
+        )
     y = as_objects(y)
     if len(y) != n:
         raise DataError(f"{where}: {len(y)} labels for {n} examples")
@@ -55,8 +57,11 @@ def class_codes(y: np.ndarray, where: str) -> tuple[list, np.ndarray]:
     counts = pd.Series(y).value_counts()
     single = [v for v in classes if counts[v] == 1]
     if single:
-        warnings.warn(f"{where}: class(es) {single} have a single training example; the model will hardly learn "
-                      "them and they are kept out of the validation split", stacklevel=4)
+        warnings.warn(
+            f"{where}: class(es) {single} have a single training example; the model will hardly learn "
+            "them and they are kept out of the validation split",
+            stacklevel=4,
+        )
     index = {v: i for i, v in enumerate(classes)}
     return classes, np.array([index[v] for v in y], dtype=np.int64)
 
@@ -66,6 +71,8 @@ def known_codes(y: np.ndarray, classes: list, where: str) -> tuple[list, np.ndar
     index = {v: i for i, v in enumerate(classes)}
     unknown = sorted_labels(set(y.tolist()) - set(classes))
     if unknown:
-        raise DataError(f"{where}: label(s) {unknown} are not among the classes of the model being fine-tuned "
-                        f"({classes}); fine-tuning keeps its classes")
+        raise DataError(
+            f"{where}: label(s) {unknown} are not among the classes of the model being fine-tuned "
+            f"({classes}); fine-tuning keeps its classes"
+        )
     return list(classes), np.array([index[v] for v in y], dtype=np.int64)

@@ -13,7 +13,6 @@ from lstmkit.errors import DataError
 __all__ = ["SequenceSet", "from_arrays", "pad_sequences", "from_long_frame"]
 
 
-
 @dataclass(frozen=True)
 class SequenceSet:
     """Sequences padded to one length, with their real lengths, labels and ids.
@@ -47,13 +46,19 @@ class SequenceSet:
 
     def subset(self, index) -> SequenceSet:
         """The sequences at ``index`` (an index array or a boolean mask), same padding."""
-        return SequenceSet(self.X[index], self.lengths[index], None if self.y is None else self.y[index],
-                           self.ids[index], self.channels, self.source)
+        return SequenceSet(
+            self.X[index],
+            self.lengths[index],
+            None if self.y is None else self.y[index],
+            self.ids[index],
+            self.channels,
+            self.source,
+        )
 
 
-
-def from_arrays(X, y=None, lengths=None, ids=None, *, channels: Sequence[str] | None = None,
-                source: str = "<arrays>") -> SequenceSet:
+def from_arrays(
+    X, y=None, lengths=None, ids=None, *, channels: Sequence[str] | None = None, source: str = "<arrays>"
+) -> SequenceSet:
     """Check arrays (or a list of variable-length arrays) and make a `SequenceSet`.
 
     Args:
@@ -106,8 +111,9 @@ def from_arrays(X, y=None, lengths=None, ids=None, *, channels: Sequence[str] | 
     return SequenceSet(X, lengths, _check_labels(y, N, source), _check_ids(ids, N, source), channels, source)
 
 
-
-def pad_sequences(sequences: Sequence, pad_value: float = 0.0, *, source: str = "<arrays>") -> tuple[np.ndarray, np.ndarray]:
+def pad_sequences(
+    sequences: Sequence, pad_value: float = 0.0, *, source: str = "<arrays>"
+) -> tuple[np.ndarray, np.ndarray]:
     """Pad ``N`` arrays of different lengths at the end into one array.
 
     Args:
@@ -130,7 +136,9 @@ def pad_sequences(sequences: Sequence, pad_value: float = 0.0, *, source: str = 
         if a.ndim != 2 or a.shape[0] == 0:
             raise DataError(f"{source}: sequence {i} (0-based) must be (T,) or (T, F) with T >= 1, got shape {a.shape}")
         if arrays and a.shape[1] != arrays[0].shape[1]:
-            raise DataError(f"{source}: sequence {i} (0-based) has {a.shape[1]} channels, sequence 0 has {arrays[0].shape[1]}")
+            raise DataError(
+                f"{source}: sequence {i} (0-based) has {a.shape[1]} channels, sequence 0 has {arrays[0].shape[1]}"
+            )
         arrays.append(a)
     if not arrays:
         raise DataError(f"{source}: no sequences")
@@ -141,7 +149,6 @@ def pad_sequences(sequences: Sequence, pad_value: float = 0.0, *, source: str = 
     return X, lengths
 
 
-
 def _trailing_lengths(X: np.ndarray) -> np.ndarray:
     """Steps up to the last one with any value present: trailing all-NaN steps are padding."""
     present = ~np.isnan(X).all(axis=2)  # (N, T)
@@ -150,18 +157,19 @@ def _trailing_lengths(X: np.ndarray) -> np.ndarray:
     return np.where(present.any(axis=1), last, 0).astype(np.int64)
 
 
-
 def _check_lengths(lengths, N: int, T: int, source: str) -> np.ndarray:
     arr = np.asarray(lengths)
     if arr.shape != (N,) or not np.issubdtype(arr.dtype, np.integer):
-        raise DataError(f"{source}: lengths must be {N} integers (one per sequence), got shape {arr.shape} "
-                        f"of dtype {arr.dtype}")
+        raise DataError(
+            f"{source}: lengths must be {N} integers (one per sequence), got shape {arr.shape} of dtype {arr.dtype}"
+        )
     bad = np.flatnonzero((arr < 1) | (arr > T))
     if len(bad):
-        raise DataError(f"{source}: lengths must be in [1, {T}] (the padded length); sequence {int(bad[0])} "
-                        f"(0-based) has length {int(arr[bad[0]])}")
+        raise DataError(
+            f"{source}: lengths must be in [1, {T}] (the padded length); sequence {int(bad[0])} "
+            f"(0-based) has length {int(arr[bad[0]])}"
+        )
     return arr.astype(np.int64)
-
 
 
 def _check_values(X: np.ndarray, lengths: np.ndarray, channels: tuple[str, ...], source: str) -> np.ndarray:
@@ -179,10 +187,8 @@ def _check_values(X: np.ndarray, lengths: np.ndarray, channels: tuple[str, ...],
     return out
 
 
-
 def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
-
 
 
 def _check_labels(y, N: int, source: str) -> np.ndarray | None:
@@ -199,7 +205,6 @@ def _check_labels(y, N: int, source: str) -> np.ndarray | None:
     return labels
 
 
-
 def _check_ids(ids, N: int, source: str) -> np.ndarray:
     out = np.empty(N, dtype=object)
     if ids is None:
@@ -212,9 +217,14 @@ def _check_ids(ids, N: int, source: str) -> np.ndarray:
     return out
 
 
-
-def from_long_frame(frame: pd.DataFrame, *, id_col: str, label_col: str | None = None,
-                    time_col: str | None = None, feature_cols: Sequence[str] | None = None) -> SequenceSet:
+def from_long_frame(
+    frame: pd.DataFrame,
+    *,
+    id_col: str,
+    label_col: str | None = None,
+    time_col: str | None = None,
+    feature_cols: Sequence[str] | None = None,
+) -> SequenceSet:
     """One sequence per id from a long table (one row per time step).
 
     Args:
@@ -242,7 +252,9 @@ def from_long_frame(frame: pd.DataFrame, *, id_col: str, label_col: str | None =
     if missing:
         raise DataError(f"{source}: column(s) {missing} not found; columns found: {list(frame.columns)}")
     if not feature_cols:
-        raise DataError(f"{source}: no feature columns left besides {roles}; a sequence needs at least one value column")
+        raise DataError(
+            f"{source}: no feature columns left besides {roles}; a sequence needs at least one value column"
+        )
     frame = frame.reset_index(drop=True)
     for col in [id_col] + ([label_col] if label_col else []):
         empty = np.flatnonzero(frame[col].isna().to_numpy())
@@ -261,8 +273,10 @@ def from_long_frame(frame: pd.DataFrame, *, id_col: str, label_col: str | None =
             sorted_times = times[order]
             repeated = np.flatnonzero(sorted_times[1:] == sorted_times[:-1])
             if len(repeated):
-                raise DataError(f"{source}: id {_plain(key)!r} has time {_plain(sorted_times[repeated[0]])!r} twice "
-                                f"(data rows {sorted(rows[repeated[0]:repeated[0] + 2].tolist())}, 0-based)")
+                raise DataError(
+                    f"{source}: id {_plain(key)!r} has time {_plain(sorted_times[repeated[0]])!r} twice "
+                    f"(data rows {sorted(rows[repeated[0] : repeated[0] + 2].tolist())}, 0-based)"
+                )
         sequences.append(values[rows])
         ids.append(_plain(key))
         if label_col:
@@ -271,23 +285,25 @@ def from_long_frame(frame: pd.DataFrame, *, id_col: str, label_col: str | None =
     return from_arrays(X, labels if label_col else None, lengths, ids, channels=feature_cols, source=source)
 
 
-
 def _numeric_columns(frame: pd.DataFrame, columns: list[str], source: str) -> np.ndarray:
     for col in columns:
         if not (pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])):
             converted = pd.to_numeric(frame[col], errors="coerce")
             bad = np.flatnonzero(converted.isna().to_numpy() & frame[col].notna().to_numpy())
             row = int(bad[0]) if len(bad) else 0
-            raise DataError(f"{source}: feature column {col!r} must be numeric, found {frame[col].iloc[row]!r} "
-                            f"at data row {row} (0-based); name the feature columns explicitly if it is not a feature")
+            raise DataError(
+                f"{source}: feature column {col!r} must be numeric, found {frame[col].iloc[row]!r} "
+                f"at data row {row} (0-based); name the feature columns explicitly if it is not a feature"
+            )
     values = frame[columns].to_numpy(dtype=np.float64)
     bad = np.argwhere(~np.isfinite(values))
     if len(bad):
         row, col = (int(v) for v in bad[0])
-        raise DataError(f"{source}: column {columns[col]!r} is {values[row, col]} at data row {row} (0-based); "
-                        f"{len(bad)} non-finite value(s) in the feature columns")
+        raise DataError(
+            f"{source}: column {columns[col]!r} is {values[row, col]} at data row {row} (0-based); "
+            f"{len(bad)} non-finite value(s) in the feature columns"
+        )
     return values
-
 
 
 def _check_constant_labels(frame: pd.DataFrame, id_col: str, label_col: str, source: str) -> None:
@@ -298,5 +314,7 @@ def _check_constant_labels(frame: pd.DataFrame, id_col: str, label_col: str, sou
             f"id {_plain(k)!r}: {sorted(map(str, frame.loc[frame[id_col] == k, label_col].unique()))}"
             for k in mixed.index[:5]
         )
-        raise DataError(f"{source}: the label column {label_col!r} must be constant within each id, but "
-                        f"{len(mixed)} id(s) have mixed labels ({shown})")
+        raise DataError(
+            f"{source}: the label column {label_col!r} must be constant within each id, but "
+            f"{len(mixed)} id(s) have mixed labels ({shown})"
+        )

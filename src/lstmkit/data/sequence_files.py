@@ -20,9 +20,7 @@ from lstmkit.errors import ConfigError, DataError
 __all__ = ["SEQUENCE_EXTENSIONS", "read_npz", "read_ts", "read_sequences"]
 
 
-
 SEQUENCE_EXTENSIONS = (".csv", ".tsv", ".parquet", ".pq", ".npz", ".ts")
-
 
 
 def read_npz(path: str | os.PathLike) -> SequenceSet:
@@ -42,14 +40,17 @@ def read_npz(path: str | os.PathLike) -> SequenceSet:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {k: archive[k] for k in archive.files}
     except ValueError as e:
-        raise DataError(f"{path}: cannot read the arrays without unpickling ({e}); save labels and ids as "
-                        "strings or numbers, not Python objects") from e
+        raise DataError(
+            f"{path}: cannot read the arrays without unpickling ({e}); save labels and ids as "
+            "strings or numbers, not Python objects"
+        ) from e
     except (OSError, EOFError) as e:
         raise DataError(f"{path}: not a readable .npz file: {e}") from e
     if "X" not in arrays:
-        raise DataError(f"{path}: no array named 'X'; found {sorted(arrays)} (expected X (N, T, F), y, optional lengths)")
+        raise DataError(
+            f"{path}: no array named 'X'; found {sorted(arrays)} (expected X (N, T, F), y, optional lengths)"
+        )
     return from_arrays(arrays["X"], arrays.get("y"), arrays.get("lengths"), arrays.get("ids"), source=str(path))
-
 
 
 def read_ts(path: str | os.PathLike) -> SequenceSet:
@@ -104,21 +105,24 @@ def read_ts(path: str | os.PathLike) -> SequenceSet:
     n_dims = {len(c) for c in cases}
     if len(n_dims) > 1:
         first = next(i for i, c in enumerate(cases) if len(c) != len(cases[0]))
-        raise DataError(f"{path}: line {lines[first]} has {len(cases[first])} dimensions, line {lines[0]} has {len(cases[0])}")
+        raise DataError(
+            f"{path}: line {lines[first]} has {len(cases[first])} dimensions, line {lines[0]} has {len(cases[0])}"
+        )
     if "dimensions" in header and int(header["dimensions"]) != len(cases[0]):
         raise DataError(f"{path}: @dimensions says {header['dimensions']}, the cases have {len(cases[0])}")
     sequences = []
     for case, number in zip(cases, lines):
         length = {len(d) for d in case}
         if len(length) > 1:
-            raise DataError(f"{path}: line {number}: the dimensions of one case have different lengths "
-                            f"{[len(d) for d in case]}; expected the same number of steps in each")
+            raise DataError(
+                f"{path}: line {number}: the dimensions of one case have different lengths "
+                f"{[len(d) for d in case]}; expected the same number of steps in each"
+            )
         sequences.append(_ts_trim(np.stack(case, axis=1), path, number))  # (T_i, F)
     X, lengths = pad_sequences(sequences, source=str(path))
     channels = tuple(f"dim_{i}" for i in range(X.shape[2]))
     has_labels = _ts_bool(header.get("classlabel", "false").split()[0], "classLabel", path)
     return from_arrays(X, labels if has_labels else None, lengths, channels=channels, source=str(path))
-
 
 
 def _ts_trim(case: np.ndarray, path: Path, number: int) -> np.ndarray:
@@ -130,16 +134,19 @@ def _ts_trim(case: np.ndarray, path: Path, number: int) -> np.ndarray:
     gaps = np.argwhere(~np.isfinite(case[:end]))
     if len(gaps):
         t, d = (int(v) for v in gaps[0])
-        raise DataError(f"{path}: line {number}: missing value at step {t} of dimension {d} (0-based); only "
-                        "trailing steps missing in every dimension are read as padding, fill the others first")
+        raise DataError(
+            f"{path}: line {number}: missing value at step {t} of dimension {d} (0-based); only "
+            "trailing steps missing in every dimension are read as padding, fill the others first"
+        )
     return case[:end]
-
 
 
 def _check_ts_header(header: dict[str, str], path: Path) -> None:
     if _ts_bool(header.get("timestamps", "false"), "timeStamps", path):
-        raise DataError(f"{path}: @timeStamps true (values given as (time, value) pairs) is not read by lstmkit; "
-                        "export the series without timestamps")
+        raise DataError(
+            f"{path}: @timeStamps true (values given as (time, value) pairs) is not read by lstmkit; "
+            "export the series without timestamps"
+        )
     label_spec = header.get("classlabel", "false").split()
     if not label_spec:
         raise DataError(f"{path}: @classLabel needs 'true <labels>' or 'false'")
@@ -147,12 +154,10 @@ def _check_ts_header(header: dict[str, str], path: Path) -> None:
         raise DataError(f"{path}: @classLabel true must list the class labels, got {header['classlabel']!r}")
 
 
-
 def _ts_bool(value: str, tag: str, path: Path) -> bool:
     if value.lower() not in ("true", "false"):
         raise DataError(f"{path}: @{tag} must be true or false, got {value!r}")
     return value.lower() == "true"
-
 
 
 def _parse_ts_case(line: str, header: dict[str, str], path: Path, number: int):
@@ -165,8 +170,9 @@ def _parse_ts_case(line: str, header: dict[str, str], path: Path, number: int):
             raise DataError(f"{path}: line {number}: expected values then ':label', found no ':'")
         label = fields.pop().strip()
         if label not in label_spec[1:]:
-            raise DataError(f"{path}: line {number}: class label {label!r} is not among the @classLabel labels "
-                            f"{label_spec[1:]}")
+            raise DataError(
+                f"{path}: line {number}: class label {label!r} is not among the @classLabel labels {label_spec[1:]}"
+            )
     dims = []
     for d, field in enumerate(fields):
         values = []
@@ -183,9 +189,14 @@ def _parse_ts_case(line: str, header: dict[str, str], path: Path, number: int):
     return dims, label
 
 
-
-def read_sequences(path: str | os.PathLike, *, id_col: str | None = None, label_col: str | None = None,
-                   time_col: str | None = None, feature_cols: Sequence[str] | None = None) -> SequenceSet:
+def read_sequences(
+    path: str | os.PathLike,
+    *,
+    id_col: str | None = None,
+    label_col: str | None = None,
+    time_col: str | None = None,
+    feature_cols: Sequence[str] | None = None,
+) -> SequenceSet:
     """Read labelled sequences from a ``.ts``, ``.npz`` or long CSV/TSV/Parquet file.
 
     Args:
@@ -205,15 +216,18 @@ def read_sequences(path: str | os.PathLike, *, id_col: str | None = None, label_
     if ext == ".npz":
         return read_npz(path)
     if ext not in SEQUENCE_EXTENSIONS:
-        raise DataError(f"{path}: unsupported file type {path.suffix!r}; expected one of {', '.join(SEQUENCE_EXTENSIONS)}")
+        raise DataError(
+            f"{path}: unsupported file type {path.suffix!r}; expected one of {', '.join(SEQUENCE_EXTENSIONS)}"
+        )
     frame = read_table(path)
     if id_col is None:
-        raise ConfigError(f"{path}: a long table needs id_col (--id-col): the column naming each sequence; "
-                          f"columns found: {list(frame.columns)}")
+        raise ConfigError(
+            f"{path}: a long table needs id_col (--id-col): the column naming each sequence; "
+            f"columns found: {list(frame.columns)}"
+        )
     if label_col is not None and label_col not in frame.columns:
         raise DataError(f"{path}: label column {label_col!r} not found; columns found: {list(frame.columns)}")
     return from_long_frame(frame, id_col=id_col, label_col=label_col, time_col=time_col, feature_cols=feature_cols)
-
 
 
 def _existing(path: str | os.PathLike) -> Path:

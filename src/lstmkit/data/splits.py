@@ -26,7 +26,14 @@ import pandas as pd
 
 from lstmkit.errors import ConfigError, DataError
 
-__all__ = ["stratified_split", "train_val_split", "split_by_time", "BacktestWindow", "backtest_windows", "rolling_origin_splits"]
+__all__ = [
+    "stratified_split",
+    "train_val_split",
+    "split_by_time",
+    "BacktestWindow",
+    "backtest_windows",
+    "rolling_origin_splits",
+]
 
 
 def _positive(name: str, value) -> int:
@@ -94,7 +101,7 @@ def train_val_split(
         cut = n - n_val
         train_rows.append(rows[:cut])
         val_rows.append(rows[max(0, cut - context) :])
-    take = lambda parts: frame.iloc[np.concatenate(parts)].reset_index(drop=True)  # noqa: E731
+    take = lambda parts: frame.iloc[np.concatenate(parts)].reset_index(drop=True)
     return take(train_rows), take(val_rows)
 
 
@@ -145,8 +152,9 @@ class BacktestWindow:
         return slice(self.origin, self.stop)
 
 
-def backtest_windows(length: int, horizon: int, n_windows: int, step: int | None = None,
-                     min_train: int = 1) -> list[BacktestWindow]:
+def backtest_windows(
+    length: int, horizon: int, n_windows: int, step: int | None = None, min_train: int = 1
+) -> list[BacktestWindow]:
     """The ``n_windows`` rolling-origin windows at the end of a series of ``length`` rows.
 
     Args:

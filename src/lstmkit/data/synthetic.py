@@ -12,9 +12,17 @@ __all__ = ["inject_anomalies", "anomaly_demo"]
 DEMO_SEED = 0
 
 
-def inject_anomalies(values, *, start: int = 0, n_spikes: int = 8, n_shifts: int = 2, shift_length: int = 12,
-                     spike_size: float = 4.0, shift_size: float = 2.5, seed: int = 0
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def inject_anomalies(
+    values,
+    *,
+    start: int = 0,
+    n_spikes: int = 8,
+    n_shifts: int = 2,
+    shift_length: int = 12,
+    spike_size: float = 4.0,
+    shift_size: float = 2.5,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Add labelled spikes and level shifts to a copy of a 1-D series, reproducibly.
 
     Sizes are in units of the standard deviation of the first differences of
@@ -63,6 +71,14 @@ def anomaly_demo(seed: int = DEMO_SEED) -> pd.DataFrame:
         A DataFrame with columns ``month``, ``sunspots``, ``is_anomaly`` (0/1).
     """
     frame = datasets.load("sunspots")
-    values, labels = inject_anomalies(frame["sunspots"].to_numpy(), start=len(frame) // 2, n_spikes=8,
-                                      n_shifts=2, shift_length=12, spike_size=6.0, shift_size=4.0, seed=seed)
+    values, labels = inject_anomalies(
+        frame["sunspots"].to_numpy(),
+        start=len(frame) // 2,
+        n_spikes=8,
+        n_shifts=2,
+        shift_length=12,
+        spike_size=6.0,
+        shift_size=4.0,
+        seed=seed,
+    )
     return frame.assign(sunspots=values, is_anomaly=labels)

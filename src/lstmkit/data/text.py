@@ -77,11 +77,12 @@ __all__ = [
 ]
 
 
-
 TOKENIZERS: dict[str, type[Tokenizer]] = {
-    "char": CharTokenizer, "word": WordTokenizer, "subword": BPETokenizer, "symbol": SymbolTokenizer,
+    "char": CharTokenizer,
+    "word": WordTokenizer,
+    "subword": BPETokenizer,
+    "symbol": SymbolTokenizer,
 }
-
 
 
 def make_tokenizer(level: str, **options: Any) -> Tokenizer:
@@ -107,7 +108,6 @@ def make_tokenizer(level: str, **options: Any) -> Tokenizer:
         raise ConfigError(f"{TOKENIZERS[name].__name__}: {e}") from None
 
 
-
 def tokenizer_from_dict(state: dict) -> Tokenizer:
     """Rebuild any tokeniser from its ``to_dict()`` (the ``"level"`` key picks the class).
 
@@ -122,9 +122,9 @@ def tokenizer_from_dict(state: dict) -> Tokenizer:
     return TOKENIZERS[level].from_dict(state)
 
 
-
-def pad_ids(sequences: Sequence[Sequence[int]], pad_id: int = 0, *,
-            length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pad_ids(
+    sequences: Sequence[Sequence[int]], pad_id: int = 0, *, length: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Pad token-id lists into one matrix, keeping each real length.
 
     Args:

@@ -19,8 +19,10 @@ Layouts understood by `read_texts`:
 >>> _ = (root / "english.txt").write_text("house\\nwater\\n", encoding="utf-8")
 >>> _ = (root / "dutch.txt").write_text("huis\\n\\nwater\\n", encoding="utf-8")
 >>> ts = read_texts(root)
->>> ts.texts, ts.y.tolist(), ts.ids.tolist()
-(['huis', 'water', 'house', 'water'], ['dutch', 'dutch', 'english', 'english'], ['dutch.txt:1', 'dutch.txt:3', 'english.txt:1', 'english.txt:2'])
+>>> ts.texts, ts.y.tolist()
+(['huis', 'water', 'house', 'water'], ['dutch', 'dutch', 'english', 'english'])
+>>> ts.ids.tolist()
+['dutch.txt:1', 'dutch.txt:3', 'english.txt:1', 'english.txt:2']
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ def _objects(values) -> np.ndarray:
     return out
 
 
-def texts_from_frame(frame: pd.DataFrame, text_col: str, label_col: str | None = None,
-                     id_col: str | None = None) -> TextSet:
+def texts_from_frame(
+    frame: pd.DataFrame, text_col: str, label_col: str | None = None, id_col: str | None = None
+) -> TextSet:
     """Take the text (and label, and id) columns of a table.
 
     Args:
@@ -90,15 +93,18 @@ def texts_from_frame(frame: pd.DataFrame, text_col: str, label_col: str | None =
     if label_col is not None:
         empty = np.flatnonzero(frame[label_col].isna().to_numpy())
         if len(empty):
-            raise DataError(f"{source}: the label column {label_col!r} is empty at data row(s) "
-                            f"{empty[:5].tolist()} (0-based){' and more' if len(empty) > 5 else ''}")
+            raise DataError(
+                f"{source}: the label column {label_col!r} is empty at data row(s) "
+                f"{empty[:5].tolist()} (0-based){' and more' if len(empty) > 5 else ''}"
+            )
         labels = _objects(frame[label_col].tolist())
     ids = _objects(frame[id_col].tolist() if id_col else list(range(len(frame))))
     return TextSet(texts, labels, ids, str(source))
 
 
-def read_texts(path: str | os.PathLike, *, text_col: str | None = None, label_col: str | None = None,
-               id_col: str | None = None) -> TextSet:
+def read_texts(
+    path: str | os.PathLike, *, text_col: str | None = None, label_col: str | None = None, id_col: str | None = None
+) -> TextSet:
     """Read labelled (or unlabelled) texts from a table, a folder or a ``.txt`` file.
 
     Args:
@@ -123,8 +129,10 @@ def read_texts(path: str | os.PathLike, *, text_col: str | None = None, label_co
         texts, ids = _lines(path)
         return TextSet(texts, None, _objects(ids), str(path))
     if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
-        raise DataError(f"{path}: unsupported file type {path.suffix!r} for texts; expected a table "
-                        f"({', '.join(SUPPORTED_EXTENSIONS)}), a .txt file or a folder")
+        raise DataError(
+            f"{path}: unsupported file type {path.suffix!r} for texts; expected a table "
+            f"({', '.join(SUPPORTED_EXTENSIONS)}), a .txt file or a folder"
+        )
     frame = read_table(path)
     if text_col is None:
         raise ConfigError(f"{path}: name the text column (--text-col); columns found: {list(frame.columns)}")
@@ -167,6 +175,8 @@ def _read_folder(root: Path) -> TextSet:
             labels += [file.stem] * len(lines)
             ids += line_ids
     if not texts:
-        raise DataError(f"{root}: no texts found; expected one sub-folder per class holding text files, "
-                        "or one <class>.txt file per class with one text per line")
+        raise DataError(
+            f"{root}: no texts found; expected one sub-folder per class holding text files, "
+            "or one <class>.txt file per class with one text per line"
+        )
     return TextSet(texts, _objects(labels), _objects(ids), str(root))

@@ -1,4 +1,7 @@
-"""Tokenisers that map text to pieces through a `Vocabulary`: characters, words and symbols, and their common interface `Tokenizer`."""
+"""Tokenisers that map text to pieces through a `Vocabulary`: characters, words and symbols.
+
+Also their common interface, `Tokenizer`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from lstmkit.data.vocabulary import Vocabulary, _check_min_freq
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["Tokenizer", "CharTokenizer", "WordTokenizer", "SymbolTokenizer"]
-
 
 
 class Tokenizer(abc.ABC):
@@ -95,7 +97,6 @@ class Tokenizer(abc.ABC):
             raise ConfigError(f"{type(self).__name__} is not fitted: call fit(training_texts) first")
 
 
-
 def _texts(texts: Iterable[str], where: str) -> list[str]:
     """The texts as a list, checking each is a string (a NaN from a CSV is not)."""
     if isinstance(texts, str):
@@ -107,7 +108,6 @@ def _texts(texts: Iterable[str], where: str) -> list[str]:
     return out
 
 
-
 def _normalize(text: str, lowercase: bool) -> str:
     if not isinstance(text, str):
         raise DataError(f"expected a text (str), got {text!r} of type {type(text).__name__}")
@@ -115,12 +115,12 @@ def _normalize(text: str, lowercase: bool) -> str:
     return text.lower() if lowercase else text
 
 
-
 class _VocabularyTokenizer(Tokenizer):
     """Char and word tokenisers: split text into pieces, map pieces with a `Vocabulary`."""
 
-    def __init__(self, *, lowercase: bool, min_freq: int = 1, max_size: int | None = None,
-                 bos: bool = False, eos: bool = False):
+    def __init__(
+        self, *, lowercase: bool, min_freq: int = 1, max_size: int | None = None, bos: bool = False, eos: bool = False
+    ):
         _check_min_freq(min_freq)
         self.lowercase, self.min_freq, self.max_size = bool(lowercase), min_freq, max_size
         self.bos, self.eos = bool(bos), bool(eos)
@@ -136,8 +136,13 @@ class _VocabularyTokenizer(Tokenizer):
 
     def fit(self, texts: Iterable[str]) -> _VocabularyTokenizer:
         texts = _texts(texts, f"{type(self).__name__}.fit")
-        self.vocab = Vocabulary.build((self.tokenize(t) for t in texts), min_freq=self.min_freq,
-                                      max_size=self.max_size, bos=self.bos, eos=self.eos)
+        self.vocab = Vocabulary.build(
+            (self.tokenize(t) for t in texts),
+            min_freq=self.min_freq,
+            max_size=self.max_size,
+            bos=self.bos,
+            eos=self.eos,
+        )
         return self
 
     def tokenize(self, text: str) -> list[str]:
@@ -174,8 +179,13 @@ class _VocabularyTokenizer(Tokenizer):
 
     def to_dict(self) -> dict:
         self._check_fitted()
-        return {"level": self.level, "lowercase": self.lowercase, "min_freq": self.min_freq,
-                "max_size": self.max_size, "vocab": self.vocab.to_dict()}
+        return {
+            "level": self.level,
+            "lowercase": self.lowercase,
+            "min_freq": self.min_freq,
+            "max_size": self.max_size,
+            "vocab": self.vocab.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, state: dict) -> _VocabularyTokenizer:
@@ -183,8 +193,13 @@ class _VocabularyTokenizer(Tokenizer):
             raise DataError(f"not a saved {cls.__name__}: level {state.get('level')!r}, expected {cls.level!r}")
         try:
             vocab = Vocabulary.from_dict(state["vocab"])
-            tok = cls(lowercase=state["lowercase"], min_freq=state["min_freq"], max_size=state["max_size"],
-                      bos=vocab.bos, eos=vocab.eos)
+            tok = cls(
+                lowercase=state["lowercase"],
+                min_freq=state["min_freq"],
+                max_size=state["max_size"],
+                bos=vocab.bos,
+                eos=vocab.eos,
+            )
         except KeyError as e:
             raise DataError(f"saved {cls.__name__} lacks the key {e}") from e
         tok.vocab = vocab
@@ -193,7 +208,6 @@ class _VocabularyTokenizer(Tokenizer):
     def __repr__(self) -> str:
         size = len(self.vocab) if self.vocab is not None else "unfitted"
         return f"{type(self).__name__}(vocab={size}, lowercase={self.lowercase})"
-
 
 
 class CharTokenizer(_VocabularyTokenizer):
@@ -212,8 +226,15 @@ class CharTokenizer(_VocabularyTokenizer):
 
     level = "char"
 
-    def __init__(self, *, lowercase: bool = False, min_freq: int = 1, max_size: int | None = None,
-                 bos: bool = False, eos: bool = False):
+    def __init__(
+        self,
+        *,
+        lowercase: bool = False,
+        min_freq: int = 1,
+        max_size: int | None = None,
+        bos: bool = False,
+        eos: bool = False,
+    ):
         super().__init__(lowercase=lowercase, min_freq=min_freq, max_size=max_size, bos=bos, eos=eos)
 
     def _split(self, text: str) -> list[str]:
@@ -233,7 +254,6 @@ _NO_SPACE_BEFORE = re.compile(r" ([.,;:!?%)\]}])")
 
 _NO_SPACE_BEFORE = re.compile(r" ([.,;:!?%)\]}])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{]) ")
-
 
 
 class WordTokenizer(_VocabularyTokenizer):
@@ -259,8 +279,15 @@ class WordTokenizer(_VocabularyTokenizer):
 
     level = "word"
 
-    def __init__(self, *, lowercase: bool = True, min_freq: int = 1, max_size: int | None = None,
-                 bos: bool = False, eos: bool = False):
+    def __init__(
+        self,
+        *,
+        lowercase: bool = True,
+        min_freq: int = 1,
+        max_size: int | None = None,
+        bos: bool = False,
+        eos: bool = False,
+    ):
         super().__init__(lowercase=lowercase, min_freq=min_freq, max_size=max_size, bos=bos, eos=eos)
 
     def _split(self, text: str) -> list[str]:
@@ -269,7 +296,6 @@ class WordTokenizer(_VocabularyTokenizer):
     def _join(self, pieces: list[str]) -> str:
         text = " ".join(pieces)
         return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
-
 
 
 class SymbolTokenizer(_VocabularyTokenizer):
@@ -290,8 +316,15 @@ class SymbolTokenizer(_VocabularyTokenizer):
 
     level = "symbol"
 
-    def __init__(self, *, lowercase: bool = False, min_freq: int = 1, max_size: int | None = None,
-                 bos: bool = False, eos: bool = False):
+    def __init__(
+        self,
+        *,
+        lowercase: bool = False,
+        min_freq: int = 1,
+        max_size: int | None = None,
+        bos: bool = False,
+        eos: bool = False,
+    ):
         if lowercase:  # the argument exists so saved vocabulary tokenisers share one layout
             raise ConfigError("SymbolTokenizer: lowercase=True is not an option: symbols are kept exactly as written")
         super().__init__(lowercase=False, min_freq=min_freq, max_size=max_size, bos=bos, eos=eos)

@@ -174,9 +174,17 @@ def validate_series(
         freq, step = _check_spacing(frame, bounds, rows, time_col, id_col, source)
     filled = _check_finite(frame, bounds, rows, value_cols, id_col, fill, source)
     return ValidatedSeries(
-        frame=frame, target=targets, time_col=time_col, id_col=id_col,
-        past_covariates=past, future_covariates=future, freq=freq, step=step,
-        source=source, rows=rows, filled=filled,
+        frame=frame,
+        target=targets,
+        time_col=time_col,
+        id_col=id_col,
+        past_covariates=past,
+        future_covariates=future,
+        freq=freq,
+        step=step,
+        source=source,
+        rows=rows,
+        filled=filled,
     )
 
 
@@ -492,10 +500,12 @@ def _check_finite(frame, bounds, rows, value_cols, id_col, fill, source) -> dict
                 )
             if fill == "ffill" and np.isnan(v[start]):
                 raise DataError(
-                    f"{source}: column {c!r}{where} starts with a missing value at {_rows(rows[start:start + 1])}"
+                    f"{source}: column {c!r}{where} starts with a missing value at {_rows(rows[start : start + 1])}"
                     "; ffill has nothing to carry forward. Use fill='interpolate' or drop the row"
                 )
-            v[start:stop] = (seg.interpolate(limit_direction="both") if fill == "interpolate" else seg.ffill()).to_numpy()
+            v[start:stop] = (
+                seg.interpolate(limit_direction="both") if fill == "interpolate" else seg.ffill()
+            ).to_numpy()
         frame[c] = v
         filled[c] = len(nan)
     return filled

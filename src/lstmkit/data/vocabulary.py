@@ -10,9 +10,7 @@ from lstmkit.errors import ConfigError, DataError
 __all__ = ["PAD", "UNK", "BOS", "EOS", "Vocabulary"]
 
 
-
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
-
 
 
 class Vocabulary:
@@ -78,8 +76,9 @@ class Vocabulary:
         """
         _check_min_freq(min_freq)
         n_special = 2 + bool(bos) + bool(eos)
-        if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int)
-                                     or max_size <= n_special):
+        if max_size is not None and (
+            isinstance(max_size, bool) or not isinstance(max_size, int) or max_size <= n_special
+        ):
             raise ConfigError(
                 f"max_size must be an integer above the {n_special} special tokens (or None), got {max_size!r}"
             )
@@ -153,7 +152,7 @@ class Vocabulary:
 
     def to_dict(self) -> dict:
         """JSON-able description; `Vocabulary.from_dict` rebuilds it."""
-        return {"tokens": self._tokens[len(self.specials):], "bos": self.bos, "eos": self.eos}
+        return {"tokens": self._tokens[len(self.specials) :], "bos": self.bos, "eos": self.eos}
 
     @classmethod
     def from_dict(cls, state: dict) -> Vocabulary:
@@ -173,11 +172,9 @@ class Vocabulary:
         return f"Vocabulary({len(self)} tokens, bos={self.bos}, eos={self.eos})"
 
 
-
 def _check_min_freq(min_freq: int) -> None:
     if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
         raise ConfigError(f"min_freq must be a positive integer, got {min_freq!r}")
-
 
 
 def _as_int_list(ids: Iterable[int]) -> list[int]:

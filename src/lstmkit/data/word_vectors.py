@@ -12,9 +12,9 @@ from lstmkit.errors import DataError
 __all__ = ["load_word_vectors"]
 
 
-
-def load_word_vectors(path: str | os.PathLike, tokens: Sequence[str], *,
-                      lowercase: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def load_word_vectors(
+    path: str | os.PathLike, tokens: Sequence[str], *, lowercase: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Read pretrained vectors (word2vec or GloVe text format) for the given tokens.
 
     One vector per line: the word, then its ``d`` numbers, separated by spaces. A
@@ -69,7 +69,9 @@ def load_word_vectors(path: str | os.PathLike, tokens: Sequence[str], *,
                 try:
                     values = np.array(parts[1:], dtype=np.float32)
                 except ValueError:
-                    raise DataError(f"{path}: line {number}: the values after {parts[0]!r} are not all numbers") from None
+                    raise DataError(
+                        f"{path}: line {number}: the values after {parts[0]!r} are not all numbers"
+                    ) from None
                 if vectors is None:
                     vectors = np.zeros((len(tokens), dim), dtype=np.float32)
                 vectors[row], found[row] = values, True

@@ -46,6 +46,7 @@ from lstmkit.evaluate.metrics import coverage, mae, mase, pinball_loss, rmse, sm
 
 __all__ = ["Forecast", "BacktestResult", "backtest"]
 
+
 @dataclass(frozen=True)
 class Forecast:
     """A point forecast and, optionally, quantile forecasts of the same shape.
@@ -147,9 +148,9 @@ def backtest(
             train = values[train_rows[ids[0]]]
         else:
             train = frame.iloc[np.sort(np.concatenate(list(train_rows.values())))].reset_index(drop=True)
-        runs = [(name, "model", lambda f=f: f(train.copy(), horizon)) for name, f in methods.items()]
+        runs = [(name, "model", lambda f=f, train=train: f(train.copy(), horizon)) for name, f in methods.items()]
         runs += [
-            (name, "baseline", lambda f=f: {i: f(values[train_rows[i]].copy(), horizon) for i in ids})
+            (name, "baseline", lambda f=f, rows=train_rows: {i: f(values[rows[i]].copy(), horizon) for i in ids})
             for name, f in baselines.items()
         ]
         for name, kind, run in runs:
@@ -176,7 +177,9 @@ def backtest(
     metric_cols = [c for c in per_series.columns if c not in ("method", "window", "series", "origin", "origin_time")]
     timing = _ordered(pd.DataFrame(timings), order)
     per_window = (
-        per_series.groupby(["method", "window"], observed=True)[metric_cols].mean().reset_index()
+        per_series.groupby(["method", "window"], observed=True)[metric_cols]
+        .mean()
+        .reset_index()
         .merge(timing[["method", "window", "seconds"]], on=["method", "window"])
     )
     summary = per_window.groupby("method", observed=True)[metric_cols].mean()

@@ -197,8 +197,12 @@ def ets_statsmodels(history, horizon: int, m: int = 1) -> np.ndarray:
         for season in seasonal:
             for trend in (None, "add"):
                 model = ExponentialSmoothing(
-                    y, trend=trend, damped_trend=trend is not None, seasonal=season,
-                    seasonal_periods=m if season else None, initialization_method=init,
+                    y,
+                    trend=trend,
+                    damped_trend=trend is not None,
+                    seasonal=season,
+                    seasonal_periods=m if season else None,
+                    initialization_method=init,
                 )
                 fit = model.fit()
                 aicc = fit.aicc if np.isfinite(fit.aicc) else np.inf

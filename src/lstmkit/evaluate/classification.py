@@ -44,8 +44,10 @@ class ClassificationReport:
         }
 
     def __str__(self) -> str:
-        return (f"accuracy {self.accuracy:.4f}, macro-F1 {self.macro_f1:.4f} on {self.n} examples\n"
-                f"confusion (rows: true, columns: predicted)\n{self.confusion.to_string()}")
+        return (
+            f"accuracy {self.accuracy:.4f}, macro-F1 {self.macro_f1:.4f} on {self.n} examples\n"
+            f"confusion (rows: true, columns: predicted)\n{self.confusion.to_string()}"
+        )
 
 
 def classification_report(y_true, y_pred, labels=None) -> ClassificationReport:
@@ -87,4 +89,3 @@ def classification_report(y_true, y_pred, labels=None) -> ClassificationReport:
         per_class=pd.DataFrame({"precision": precision, "recall": recall, "f1": f1, "support": support}, index=names),
         n=len(y_true),
     )
-

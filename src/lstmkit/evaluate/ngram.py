@@ -89,8 +89,9 @@ class NGramLM:
     def __init__(self, order: int = 3, vocab_size: int | None = None):
         if isinstance(order, bool) or not isinstance(order, int) or order < 1:
             raise ConfigError(f"order must be a positive integer, got {order!r}")
-        if vocab_size is not None and (isinstance(vocab_size, bool) or not isinstance(vocab_size, int)
-                                       or vocab_size < 1):
+        if vocab_size is not None and (
+            isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1
+        ):
             raise ConfigError(f"vocab_size must be a positive integer or None, got {vocab_size!r}")
         self.order = order
         self.vocab_size = vocab_size
@@ -155,7 +156,7 @@ class NGramLM:
             The probability, in ``(0, 1]``.
         """
         self._check_fitted()
-        context = tuple(int(i) for i in context)[-(self.order - 1):] if self.order > 1 else ()
+        context = tuple(int(i) for i in context)[-(self.order - 1) :] if self.order > 1 else ()
         return self._prob(int(token), context)
 
     def _prob(self, w: int, h: tuple[int, ...]) -> float:
@@ -231,8 +232,12 @@ class NGramLM:
         return f"NGramLM(order={self.order}, vocab_size={self.vocab_size})"
 
 
-def fit_ngram(ids: Sequence[int], vocab_size: int | None = None, orders: Sequence[int] = (1, 2, 3, 4, 5, 6),
-              val_fraction: float = 0.1) -> NGramLM:
+def fit_ngram(
+    ids: Sequence[int],
+    vocab_size: int | None = None,
+    orders: Sequence[int] = (1, 2, 3, 4, 5, 6),
+    val_fraction: float = 0.1,
+) -> NGramLM:
     """Fit an `NGramLM` whose order is chosen on the training ids alone.
 
     The last ``val_fraction`` of ``ids`` scores each order fitted on the rest (in

@@ -75,8 +75,10 @@ def _check_pairs(predictions: Sequence[str], references: Sequence, where: str) -
     if isinstance(predictions, str) or isinstance(references, str):
         raise DataError(f"{where}: expected lists of texts, got a single string; wrap it in a list")
     if len(predictions) != len(references):
-        raise DataError(f"{where}: {len(predictions)} predictions but {len(references)} references; "
-                        "give one reference (or list of references) per prediction")
+        raise DataError(
+            f"{where}: {len(predictions)} predictions but {len(references)} references; "
+            "give one reference (or list of references) per prediction"
+        )
     if len(predictions) == 0:
         raise DataError(f"{where}: no predictions to score")
 
@@ -148,8 +150,10 @@ class BLEUScore:
 
     def __str__(self) -> str:
         precisions = "/".join(f"{p:.1f}" for p in self.precisions)
-        return (f"BLEU = {self.score:.2f} {precisions} (BP = {self.brevity_penalty:.3f} ratio = {self.ratio:.3f} "
-                f"hyp_len = {self.hyp_len} ref_len = {self.ref_len})")
+        return (
+            f"BLEU = {self.score:.2f} {precisions} (BP = {self.brevity_penalty:.3f} ratio = {self.ratio:.3f} "
+            f"hyp_len = {self.hyp_len} ref_len = {self.ref_len})"
+        )
 
 
 def _ngrams(tokens: list[str], n: int) -> Counter:

@@ -10,7 +10,13 @@ from lstmkit.explain.plots import plot_attributions, plot_gates
 from lstmkit.explain.recording import GATES, Recording, record_lstm
 
 __all__ = [
-    "record_lstm", "Recording", "GATES",  # what the layer does inside
-    "plot_gates", "plot_attributions",  # figures
-    "integrated_gradients", "forecast_attributions", "classifier_attributions", "captum_available",  # attributions
+    "record_lstm",
+    "Recording",
+    "GATES",  # what the layer does inside
+    "plot_gates",
+    "plot_attributions",  # figures
+    "integrated_gradients",
+    "forecast_attributions",
+    "classifier_attributions",
+    "captum_available",  # attributions
 ]

@@ -28,8 +28,13 @@ from torch import Tensor, nn
 from lstmkit.models.classifier import ClassifierNet
 from lstmkit.models.forecaster import ForecastNet
 
-__all__ = ["integrated_gradients", "forecast_attributions", "classifier_attributions", "captum_available",
-           "IG_BACKENDS"]
+__all__ = [
+    "integrated_gradients",
+    "forecast_attributions",
+    "classifier_attributions",
+    "captum_available",
+    "IG_BACKENDS",
+]
 
 IG_BACKENDS = ("auto", "captum", "builtin")
 
@@ -43,8 +48,15 @@ def captum_available() -> bool:
     return True
 
 
-def integrated_gradients(forward: Callable[..., Tensor], x: Tensor, *, baseline: Tensor | None = None,
-                         n_steps: int = 50, extra_args: Sequence = (), backend: str = "auto") -> Tensor:
+def integrated_gradients(
+    forward: Callable[..., Tensor],
+    x: Tensor,
+    *,
+    baseline: Tensor | None = None,
+    n_steps: int = 50,
+    extra_args: Sequence = (),
+    backend: str = "auto",
+) -> Tensor:
     """Integrated Gradients of a scalar-per-sample function over ``n_steps`` points on the path.
 
     Args:
@@ -86,15 +98,24 @@ def integrated_gradients(forward: Callable[..., Tensor], x: Tensor, *, baseline:
     with torch.no_grad():
         out = forward(x, *extra_args)
     if out.shape not in ((B,), (B, 1)):
-        raise ValueError(f"forward must return one scalar per sample, shape ({B},), got {tuple(out.shape)}; "
-                         "select the output to explain inside it")
+        raise ValueError(
+            f"forward must return one scalar per sample, shape ({B},), got {tuple(out.shape)}; "
+            "select the output to explain inside it"
+        )
     if backend == "captum" or (backend == "auto" and captum_available()):
         from captum.attr import IntegratedGradients
 
-        return IntegratedGradients(lambda *a: forward(*a).reshape(-1)).attribute(
-            x, baselines=baseline, additional_forward_args=extra_args or None, n_steps=n_steps,
-            method="gausslegendre",
-        ).detach()
+        return (
+            IntegratedGradients(lambda *a: forward(*a).reshape(-1))
+            .attribute(
+                x,
+                baselines=baseline,
+                additional_forward_args=extra_args or None,
+                n_steps=n_steps,
+                method="gausslegendre",
+            )
+            .detach()
+        )
     return _builtin(forward, x, baseline, n_steps, extra_args)
 
 
@@ -124,12 +145,22 @@ def _tile(arg, B: int, n_steps: int):
 
 def _check_eval(net: nn.Module) -> None:
     if net.training:
-        raise ValueError(f"{type(net).__name__} is in training mode (dropout makes attributions random); call .eval() first")
+        raise ValueError(
+            f"{type(net).__name__} is in training mode (dropout makes attributions random); call .eval() first"
+        )
 
 
-def forecast_attributions(net: ForecastNet, past: Tensor, future: Tensor | None = None, *, step: int = 0,
-                          target: int = 0, quantile: int | None = None, n_steps: int = 50,
-                          backend: str = "auto") -> Tensor:
+def forecast_attributions(
+    net: ForecastNet,
+    past: Tensor,
+    future: Tensor | None = None,
+    *,
+    step: int = 0,
+    target: int = 0,
+    quantile: int | None = None,
+    n_steps: int = 50,
+    backend: str = "auto",
+) -> Tensor:
     """Integrated Gradients of one forecast value over the lookback window.
 
     Explains ``net(past, future)[:, step, target, quantile]``; future covariates are
@@ -160,13 +191,21 @@ def forecast_attributions(net: ForecastNet, past: Tensor, future: Tensor | None 
     q = c.point_index if quantile is None else quantile
     if not 0 <= q < len(c.quantiles):
         raise ValueError(f"quantile must be an index in [0, {len(c.quantiles)}) into {c.quantiles}, got {quantile}")
-    forward = lambda p, *f: net(p, *f)[:, step, target, q]  # noqa: E731
-    return integrated_gradients(forward, past, n_steps=n_steps, extra_args=() if future is None else (future,),
-                                backend=backend)
+    forward = lambda p, *f: net(p, *f)[:, step, target, q]
+    return integrated_gradients(
+        forward, past, n_steps=n_steps, extra_args=() if future is None else (future,), backend=backend
+    )
 
 
-def classifier_attributions(net: ClassifierNet, x: Tensor, lengths: Tensor | None = None, *,
-                            target: int | Tensor | None = None, n_steps: int = 50, backend: str = "auto") -> Tensor:
+def classifier_attributions(
+    net: ClassifierNet,
+    x: Tensor,
+    lengths: Tensor | None = None,
+    *,
+    target: int | Tensor | None = None,
+    n_steps: int = 50,
+    backend: str = "auto",
+) -> Tensor:
     """Integrated Gradients of one class logit over the time steps and features of ``x``.
 
     Steps past a sequence's length get zero attribution: the net does not read them.
@@ -190,8 +229,10 @@ def classifier_attributions(net: ClassifierNet, x: Tensor, lengths: Tensor | Non
     _check_eval(net)
     c = net.config
     if c.vocab_size:
-        raise ValueError("classifier_attributions explains numeric inputs (n_features > 0); this ClassifierNet reads "
-                         f"token ids (vocab_size={c.vocab_size}), which have no gradient")
+        raise ValueError(
+            "classifier_attributions explains numeric inputs (n_features > 0); this ClassifierNet reads "
+            f"token ids (vocab_size={c.vocab_size}), which have no gradient"
+        )
     B = x.shape[0]  # batch
     if target is None:
         with torch.no_grad():
@@ -199,8 +240,10 @@ def classifier_attributions(net: ClassifierNet, x: Tensor, lengths: Tensor | Non
     target = torch.as_tensor(target, device=x.device).long()
     target = target.expand(B) if target.dim() == 0 else target
     if target.shape != (B,) or not bool(((0 <= target) & (target < c.n_classes)).all()):
-        raise ValueError(f"target must be class indices in [0, {c.n_classes}), one for all or one per sample ({B}), "
-                         f"got {target.tolist()}")
+        raise ValueError(
+            f"target must be class indices in [0, {c.n_classes}), one for all or one per sample ({B}), "
+            f"got {target.tolist()}"
+        )
     if lengths is None:
         lengths = torch.full((B,), x.shape[1], dtype=torch.int64)
     lengths = torch.as_tensor(lengths)

@@ -18,14 +18,25 @@ from lstmkit.utils.files import atomic_path
 __all__ = ["plot_gates", "plot_attributions"]
 
 _TITLES = {
-    "input_gate": "input gate i", "forget_gate": "forget gate f", "candidate": "candidate g",
-    "output_gate": "output gate o", "cell": "cell state c", "hidden": "hidden state h",
+    "input_gate": "input gate i",
+    "forget_gate": "forget gate f",
+    "candidate": "candidate g",
+    "output_gate": "output gate o",
+    "cell": "cell state c",
+    "hidden": "hidden state h",
 }
 MAX_UNITS = 64  # more rows than this are unreadable on a page: the first ones are shown
 
 
-def plot_gates(recording: Recording, path: str | os.PathLike, *, layer: int = 0, direction: int = 0,
-               sample: int = 0, names: Sequence[str] = GATES) -> Path:
+def plot_gates(
+    recording: Recording,
+    path: str | os.PathLike,
+    *,
+    layer: int = 0,
+    direction: int = 0,
+    sample: int = 0,
+    names: Sequence[str] = GATES,
+) -> Path:
     """Save a PNG of heatmaps, one per quantity: units (rows) over time steps (columns).
 
     Gates are drawn on a fixed ``[0, 1]`` scale; the candidate, cell and hidden state
@@ -63,8 +74,13 @@ def plot_gates(recording: Recording, path: str | os.PathLike, *, layer: int = 0,
     return _save(fig, path)
 
 
-def plot_attributions(attributions: Tensor, path: str | os.PathLike, *,
-                      feature_names: Sequence[str] | None = None, title: str = "attributions") -> Path:
+def plot_attributions(
+    attributions: Tensor,
+    path: str | os.PathLike,
+    *,
+    feature_names: Sequence[str] | None = None,
+    title: str = "attributions",
+) -> Path:
     """Save a PNG heatmap of one sequence's attributions: features (rows) over time (columns).
 
     Red pushes the explained output up, blue pushes it down; the scale is symmetric.
@@ -82,7 +98,9 @@ def plot_attributions(attributions: Tensor, path: str | os.PathLike, *,
         The path written.
     """
     if attributions.dim() != 2:
-        raise ValueError(f"attributions must be (time, features) for one sequence, got shape {tuple(attributions.shape)}")
+        raise ValueError(
+            f"attributions must be (time, features) for one sequence, got shape {tuple(attributions.shape)}"
+        )
     T, F = attributions.shape  # time, features
     if feature_names is not None and len(feature_names) != F:
         raise ValueError(f"feature_names must name all {F} features, got {len(feature_names)}")

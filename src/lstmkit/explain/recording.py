@@ -84,8 +84,9 @@ class _Listener:
         return out
 
 
-def record_lstm(layer: LSTM, x: Tensor, lengths: Tensor | Sequence[int] | None = None,
-                state: tuple[Tensor, Tensor] | None = None) -> Recording:
+def record_lstm(
+    layer: LSTM, x: Tensor, lengths: Tensor | Sequence[int] | None = None, state: tuple[Tensor, Tensor] | None = None
+) -> Recording:
     """Record the gates, candidate, cell and hidden state of ``layer`` at every step.
 
     The layer, its parameters and its carried state (``stateful``) are left alone;
@@ -158,13 +159,14 @@ def record_lstm(layer: LSTM, x: Tensor, lengths: Tensor | Sequence[int] | None =
     return Recording(**stacked, output=output, final_state=(h_n, c_n), lengths=lengths)
 
 
-def _record_direction(layer: LSTM, sfx: str, inp: Tensor, h: Tensor, c: Tensor,
-                      mask: Tensor | None) -> tuple[dict[str, Tensor], tuple[Tensor, Tensor]]:
+def _record_direction(
+    layer: LSTM, sfx: str, inp: Tensor, h: Tensor, c: Tensor, mask: Tensor | None
+) -> tuple[dict[str, Tensor], tuple[Tensor, Tensor]]:
     """One layer and direction, left to right over ``inp`` (already reversed if need be).
 
     Returns each quantity ``(B, T, size)`` in step order and the final ``(h, c)``.
     """
-    w = lambda name: getattr(layer, name + sfx, None)  # noqa: E731
+    w = lambda name: getattr(layer, name + sfx, None)
     sigma, act_g, act_h = layer.activations or (torch.sigmoid, torch.tanh, torch.tanh)
     gx = input_gates(inp, w("weight_ih"), w("bias_ih"), w("ln_weight_ih"))  # (B, T, 4H)
     ln_c = (w("ln_weight_c"), w("ln_bias_c")) if layer.layer_norm else None
@@ -174,8 +176,17 @@ def _record_direction(layer: LSTM, sfx: str, inp: Tensor, h: Tensor, c: Tensor,
     for t in range(T):
         gates, candidate = _Listener(sigma), _Listener(act_g)
         h_new, c_new = lstm_step(
-            gx[:, t], h, c, w("weight_hh"), w("bias_hh"), w("weight_hr"), w_ch=w("weight_ch"),
-            ln_hh=w("ln_weight_hh"), ln_c=ln_c, input_forget=layer.input_forget, clip=layer.clip,
+            gx[:, t],
+            h,
+            c,
+            w("weight_hh"),
+            w("bias_hh"),
+            w("weight_hr"),
+            w_ch=w("weight_ch"),
+            ln_hh=w("ln_weight_hh"),
+            ln_c=ln_c,
+            input_forget=layer.input_forget,
+            clip=layer.clip,
             activations=(gates, candidate, act_h),
         )
         # lstm_step calls the gate activation for i, f, o in that order (f = 1 - i when coupled)
@@ -183,8 +194,14 @@ def _record_direction(layer: LSTM, sfx: str, inp: Tensor, h: Tensor, c: Tensor,
             (i, o), f = gates.values, 1 - gates.values[0]
         else:
             i, f, o = gates.values
-        values = {"input_gate": i, "forget_gate": f, "candidate": candidate.values[0], "output_gate": o,
-                  "cell": c_new, "hidden": h_new}
+        values = {
+            "input_gate": i,
+            "forget_gate": f,
+            "candidate": candidate.values[0],
+            "output_gate": o,
+            "cell": c_new,
+            "hidden": h_new,
+        }
         if mask is None:
             h, c = h_new, c_new
         else:

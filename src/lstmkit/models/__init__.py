@@ -13,10 +13,19 @@ from lstmkit.models.recurrent import CELLS, CellOptions
 from lstmkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 
 __all__ = [
-    "CellOptions", "CELLS",  # the recurrent layer of every network
-    "ForecastNet", "ForecastNetConfig", "quantile_loss",  # forecasting
-    "ClassifierNet", "ClassifierNetConfig",  # classification
-    "LanguageModelNet", "LanguageModelNetConfig", "sample_next",  # language models
-    "Seq2Seq", "Seq2SeqConfig",  # sequence to sequence
-    "LSTMAutoencoder", "LSTMAutoencoderConfig", "NextStepNet",  # anomaly detection
+    "CellOptions",
+    "CELLS",  # the recurrent layer of every network
+    "ForecastNet",
+    "ForecastNetConfig",
+    "quantile_loss",  # forecasting
+    "ClassifierNet",
+    "ClassifierNetConfig",  # classification
+    "LanguageModelNet",
+    "LanguageModelNetConfig",
+    "sample_next",  # language models
+    "Seq2Seq",
+    "Seq2SeqConfig",  # sequence to sequence
+    "LSTMAutoencoder",
+    "LSTMAutoencoderConfig",
+    "NextStepNet",  # anomaly detection
 ]

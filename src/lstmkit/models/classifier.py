@@ -113,19 +113,24 @@ class ClassifierNetConfig:
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.conv_channels and len(self.conv_kernels) != len(self.conv_channels):
-            raise ValueError(f"conv_kernels {self.conv_kernels} must give one kernel size per conv block "
-                             f"{self.conv_channels}")
+            raise ValueError(
+                f"conv_kernels {self.conv_kernels} must give one kernel size per conv block {self.conv_channels}"
+            )
         if self.lstm_input not in LSTM_INPUTS:
             raise ValueError(f"lstm_input must be one of {LSTM_INPUTS}, got {self.lstm_input!r}")
         if self.lstm_input == "shuffle":
             if self.vocab_size:
                 raise ValueError("lstm_input='shuffle' reads numeric channels; token input needs lstm_input='time'")
             if isinstance(self.max_length, bool) or not isinstance(self.max_length, int) or self.max_length < 1:
-                raise ValueError(f"lstm_input='shuffle' needs max_length, the time steps per channel, as a "
-                                 f"positive integer; got {self.max_length!r}")
+                raise ValueError(
+                    f"lstm_input='shuffle' needs max_length, the time steps per channel, as a "
+                    f"positive integer; got {self.max_length!r}"
+                )
         elif self.max_length != 0:
-            raise ValueError(f"max_length is only used with lstm_input='shuffle', got max_length={self.max_length} "
-                             f"with lstm_input={self.lstm_input!r}")
+            raise ValueError(
+                f"max_length is only used with lstm_input='shuffle', got max_length={self.max_length} "
+                f"with lstm_input={self.lstm_input!r}"
+            )
         for name in ("hidden_size", "num_layers", "embedding_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
@@ -148,8 +153,13 @@ class ClassifierNetConfig:
     @classmethod
     def from_dict(cls, d: dict) -> ClassifierNetConfig:
         # configurations saved before lstm_input existed read as "time", before cell as the plain LSTM
-        return cls(**{**d, "conv_channels": tuple(d.get("conv_channels", ())),
-                      "conv_kernels": tuple(d.get("conv_kernels", (8, 5, 3)))})
+        return cls(
+            **{
+                **d,
+                "conv_channels": tuple(d.get("conv_channels", ())),
+                "conv_kernels": tuple(d.get("conv_kernels", (8, 5, 3))),
+            }
+        )
 
 
 def masked_mean(x: Tensor, mask: Tensor) -> Tensor:
@@ -223,8 +233,13 @@ class ClassifierNet(nn.Module):
         if c.vocab_size:
             self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=c.pad_id)
             self.embedding.weight.requires_grad_(not c.freeze_embedding)
-        self.encoder = c.cell.build(c.lstm_input_size, c.hidden_size, num_layers=c.num_layers,
-                                    bidirectional=c.bidirectional, dropout=c.dropout if c.num_layers > 1 else 0.0)
+        self.encoder = c.cell.build(
+            c.lstm_input_size,
+            c.hidden_size,
+            num_layers=c.num_layers,
+            bidirectional=c.bidirectional,
+            dropout=c.dropout if c.num_layers > 1 else 0.0,
+        )
         D = 2 if c.bidirectional else 1
         H_out = c.cell.output_size(c.hidden_size)  # proj_size when projecting
         self.pool = AttentionPooling(D * H_out) if c.pooling == "attention" else None
@@ -281,8 +296,9 @@ class ClassifierNet(nn.Module):
         c = self.config
         B, T, F_ = inputs.shape  # batch, time, channels
         if T > c.max_length:
-            raise ValueError(f"lstm_input='shuffle' reads at most max_length={c.max_length} time steps, "
-                             f"got sequences padded to {T}")
+            raise ValueError(
+                f"lstm_input='shuffle' reads at most max_length={c.max_length} time steps, got sequences padded to {T}"
+            )
         # padded steps read as zeros, like the steps after T up to max_length
         series = inputs.masked_fill(~mask.unsqueeze(-1), 0.0)
         series = F.pad(series, (0, 0, 0, c.max_length - T)).transpose(1, 2)  # (B, F, max_length)
@@ -293,8 +309,10 @@ class ClassifierNet(nn.Module):
         c = self.config
         if c.vocab_size:
             if x.dim() != 2 or x.dtype not in (torch.int64, torch.int32):
-                raise ValueError(f"ClassifierNet with a vocabulary expects token ids (batch, time) of int64, "
-                                 f"got {x.dtype} of shape {tuple(x.shape)}")
+                raise ValueError(
+                    f"ClassifierNet with a vocabulary expects token ids (batch, time) of int64, "
+                    f"got {x.dtype} of shape {tuple(x.shape)}"
+                )
             return self.embedding(x)
         if x.dim() != 3 or x.shape[-1] != c.n_features:
             raise ValueError(f"ClassifierNet expects (batch, time, {c.n_features}) inputs, got shape {tuple(x.shape)}")

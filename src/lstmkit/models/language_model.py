@@ -82,8 +82,10 @@ class LanguageModelNetConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {value!r}")
         if self.recurrent_dropout and self.cell.recurrent_dropout:
-            raise ConfigError(f"recurrent_dropout is given twice, {self.recurrent_dropout} and "
-                              f"cell.recurrent_dropout={self.cell.recurrent_dropout}; give one of them")
+            raise ConfigError(
+                f"recurrent_dropout is given twice, {self.recurrent_dropout} and "
+                f"cell.recurrent_dropout={self.cell.recurrent_dropout}; give one of them"
+            )
         self.cell.check_hidden_size(self.hidden_size)
 
     def to_dict(self) -> dict:
@@ -199,8 +201,9 @@ class LanguageModelNet(nn.Module):
                 logits, state = self(ids[None, start : start + chunk], state)
             last = logits[0, -1]
             for i in range(n):
-                token = sample_next(last, temperature=temperature, top_k=top_k, top_p=top_p,
-                                    generator=generator, banned=banned)
+                token = sample_next(
+                    last, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator, banned=banned
+                )
                 yield token
                 if i + 1 < n:  # the new token moves the state on: one step, the prefix is not re-read
                     logits, state = self(torch.tensor([[token]], device=device), state)
@@ -292,8 +295,7 @@ def sample_next(
 
 
 @torch.no_grad()
-def stream_nll(net: LanguageModelNet, ids: Tensor, *, streams: int = 16, warmup: int = 256,
-               chunk: int = 256) -> float:
+def stream_nll(net: LanguageModelNet, ids: Tensor, *, streams: int = 16, warmup: int = 256, chunk: int = 256) -> float:
     """Total negative log-likelihood (nats) of ``ids[1:]``, each id given all before it.
 
     Reading one long stream step by step leaves a CPU idle between steps, so the

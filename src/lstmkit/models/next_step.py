@@ -35,7 +35,7 @@ class NextStepNet(nn.Module):
     ((3, 5, 2), (1, 3, 8))
     """
 
-    def __init__(self, n_features: int, hidden_size: int, *, cell: CellOptions | dict | str = CellOptions()):
+    def __init__(self, n_features: int, hidden_size: int, *, cell: CellOptions | dict | str = "lstm"):
         super().__init__()
         self.cell = CellOptions.coerce(cell)
         # named lstm whatever the cell: the parameter names of saved detectors stay valid

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Union
 
 import torch
 from torch import Tensor
@@ -28,7 +27,7 @@ CELLS = ("lstm", "gru", "rnn")
 _LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 _LSTM_ONLY = ("peephole", "layer_norm", "coupled_gates", "proj_size")
 
-State = Union[Tensor, tuple[Tensor, Tensor]]  # h (GRU, RNN) or (h, c) (LSTM)
+State = Tensor | tuple[Tensor, Tensor]  # h (GRU, RNN) or (h, c) (LSTM)
 
 
 @dataclass(frozen=True)
@@ -119,8 +118,15 @@ class CellOptions:
         """Features per direction of the layer's outputs and of ``h``: ``proj_size or hidden_size``."""
         return self.proj_size or hidden_size
 
-    def build(self, input_size: int, hidden_size: int, num_layers: int = 1, *, dropout: float = 0.0,
-              bidirectional: bool = False) -> LSTM | GRU | RNN:
+    def build(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        *,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ) -> LSTM | GRU | RNN:
         """The recurrent layer, batch first.
 
         Args:
@@ -134,15 +140,32 @@ class CellOptions:
             An `lstmkit.nn.LSTM`, `GRU` or `RNN`; see its ``forward`` for the shapes.
         """
         self.check_hidden_size(hidden_size)
-        options = {"num_layers": num_layers, "dropout": dropout, "bidirectional": bidirectional,
-                   "zoneout": self.zoneout, "recurrent_dropout": self.recurrent_dropout}
+        options = {
+            "num_layers": num_layers,
+            "dropout": dropout,
+            "bidirectional": bidirectional,
+            "zoneout": self.zoneout,
+            "recurrent_dropout": self.recurrent_dropout,
+        }
         if self.cell == "lstm":
-            options.update(proj_size=self.proj_size, peephole=self.peephole, layer_norm=self.layer_norm,
-                           input_forget=self.coupled_gates)
+            options.update(
+                proj_size=self.proj_size,
+                peephole=self.peephole,
+                layer_norm=self.layer_norm,
+                input_forget=self.coupled_gates,
+            )
         return _LAYERS[self.cell](input_size, hidden_size, **options)
 
-    def zero_state(self, batch_size: int, hidden_size: int, num_layers: int = 1, *, bidirectional: bool = False,
-                   device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> State:
+    def zero_state(
+        self,
+        batch_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        *,
+        bidirectional: bool = False,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> State:
         """The all-zero state a layer from `build` starts from when given none.
 
         Shape:

@@ -85,8 +85,14 @@ class Seq2SeqConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "cell", CellOptions.coerce(self.cell))  # a dict when read back from JSON
-        for name in ("source_vocab_size", "target_vocab_size", "embedding_dim", "hidden_size",
-                     "encoder_layers", "decoder_layers"):
+        for name in (
+            "source_vocab_size",
+            "target_vocab_size",
+            "embedding_dim",
+            "hidden_size",
+            "encoder_layers",
+            "decoder_layers",
+        ):
             positive_int(name, getattr(self, name))
         for name in ("bos_id", "eos_id", "pad_id"):
             value = getattr(self, name)
@@ -126,8 +132,11 @@ class Memory:
 
     def repeat(self, k: int) -> Memory:
         """Each row repeated ``k`` times in place (row ``b`` becomes rows ``b*k .. b*k+k-1``)."""
-        return Memory(self.memory.repeat_interleave(k, 0), self.mask.repeat_interleave(k, 0),
-                      map_state(lambda s: s.repeat_interleave(k, 1), self.state))
+        return Memory(
+            self.memory.repeat_interleave(k, 0),
+            self.mask.repeat_interleave(k, 0),
+            map_state(lambda s: s.repeat_interleave(k, 1), self.state),
+        )
 
 
 @dataclass
@@ -181,8 +190,9 @@ class Seq2Seq(nn.Module):
         self.source_embedding = nn.Embedding(c.source_vocab_size, c.embedding_dim, padding_idx=c.pad_id)
         self.target_embedding = nn.Embedding(c.target_vocab_size, c.embedding_dim, padding_idx=c.pad_id)
         self.drop = nn.Dropout(c.dropout)
-        self.encoder = c.cell.build(c.embedding_dim, H, num_layers=c.encoder_layers, bidirectional=c.bidirectional,
-                                    dropout=c.dropout)
+        self.encoder = c.cell.build(
+            c.embedding_dim, H, num_layers=c.encoder_layers, bidirectional=c.bidirectional, dropout=c.dropout
+        )
         self.memory_proj = nn.Linear(D * H_out, H_out)
         self.bridge_h = nn.Linear(D * H_out, L * H_out)
         # only an LSTM has a cell state to hand over
@@ -317,8 +327,9 @@ class Seq2Seq(nn.Module):
         return self._collect(torch.stack(tokens, 1), scores, torch.stack(weights, 1), src_lengths)
 
     @torch.no_grad()
-    def beam_search(self, src: Tensor, src_lengths: Tensor, max_len: int, beam: int = 4,
-                    length_penalty: float = 1.0) -> Decoded:
+    def beam_search(
+        self, src: Tensor, src_lengths: Tensor, max_len: int, beam: int = 4, length_penalty: float = 1.0
+    ) -> Decoded:
         """Beam search: keep the ``beam`` best partial outputs of each source at every step.
 
         Partial outputs are ranked by their total log-probability; among the
@@ -363,7 +374,7 @@ class Seq2Seq(nn.Module):
             scores, index = candidates.topk(K, dim=1)  # (B, K)
             origin = (rows + index // V).view(-1)  # the beam each new one extends
             token = (index % V).view(-1)
-            state = map_state(lambda s: s[:, origin], state)
+            state = map_state(lambda s, origin=origin: s[:, origin], state)
             tokens = torch.cat([tokens[origin], token[:, None]], 1)
             weights = torch.cat([weights[origin], w[origin]], 1)
             length = length[origin] + (~done[origin]).long()

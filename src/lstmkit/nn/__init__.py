@@ -12,8 +12,18 @@ from lstmkit.nn.init import init_recurrent_
 from lstmkit.nn.lstm import GRU, LSTM, RNN
 
 __all__ = [
-    "LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell", "init_recurrent_",
-    "Activation", "activation",
-    "AdditiveAttention", "MultiplicativeAttention", "AttentionPooling",
-    "ConvLSTM2d", "ConvLSTMCell2d",
+    "LSTM",
+    "GRU",
+    "RNN",
+    "LSTMCell",
+    "GRUCell",
+    "RNNCell",
+    "init_recurrent_",
+    "Activation",
+    "activation",
+    "AdditiveAttention",
+    "MultiplicativeAttention",
+    "AttentionPooling",
+    "ConvLSTM2d",
+    "ConvLSTMCell2d",
 ]

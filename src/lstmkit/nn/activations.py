@@ -153,7 +153,10 @@ def activations_for(specs, defaults: Sequence[str], argument: str = "activations
     if isinstance(specs, (str, Activation)) or not isinstance(specs, Sequence):
         raise ValueError(f"{argument} must be a sequence of {len(defaults)} activations, got {specs!r}")
     if len(specs) != len(defaults):
-        raise ValueError(f"{argument} must list {len(defaults)} functions ({', '.join(defaults)} by default), got {len(specs)}: {specs!r}")
+        raise ValueError(
+            f"{argument} must list {len(defaults)} functions ({', '.join(defaults)} by default), "
+            f"got {len(specs)}: {specs!r}"
+        )
     acts = tuple(activation(s) for s in specs)
     if all(a.name == d for a, d in zip(acts, defaults)):
         return None

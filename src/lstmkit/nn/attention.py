@@ -24,8 +24,9 @@ __all__ = ["AdditiveAttention", "MultiplicativeAttention", "AttentionPooling", "
 SCORES = ("dot", "general", "scaled_dot")
 
 
-def padding_mask(mask: Tensor | None, lengths: Tensor | Sequence[int] | None, B: int, T: int,
-                 device: torch.device) -> Tensor | None:
+def padding_mask(
+    mask: Tensor | None, lengths: Tensor | Sequence[int] | None, B: int, T: int, device: torch.device
+) -> Tensor | None:
     """A ``(B, T)`` boolean mask, True at real steps, from either ``mask`` or ``lengths``.
 
     >>> padding_mask(None, [3, 1], 2, 3, torch.device("cpu")).tolist()
@@ -46,7 +47,9 @@ def padding_mask(mask: Tensor | None, lengths: Tensor | Sequence[int] | None, B:
     if mask is None:
         return None
     if mask.dtype != torch.bool or tuple(mask.shape) != (B, T):
-        raise ValueError(f"mask must be a boolean tensor of shape ({B}, {T}), got {mask.dtype} of shape {tuple(mask.shape)}")
+        raise ValueError(
+            f"mask must be a boolean tensor of shape ({B}, {T}), got {mask.dtype} of shape {tuple(mask.shape)}"
+        )
     if B and not bool(mask.any(dim=1).all()):
         rows = (~mask.any(dim=1)).nonzero().flatten().tolist()
         raise ValueError(f"every sequence needs at least one unmasked step; rows {rows} are fully masked")
@@ -72,8 +75,15 @@ class _Attention(nn.Module):
     A subclass defines ``_scores(query (B, Tq, Q), keys (B, Tk, K)) -> (B, Tq, Tk)``.
     """
 
-    def forward(self, query: Tensor, keys: Tensor, values: Tensor | None = None, *,
-                mask: Tensor | None = None, lengths: Tensor | Sequence[int] | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self,
+        query: Tensor,
+        keys: Tensor,
+        values: Tensor | None = None,
+        *,
+        mask: Tensor | None = None,
+        lengths: Tensor | Sequence[int] | None = None,
+    ) -> tuple[Tensor, Tensor]:
         """Attend from ``query`` over ``keys`` and average ``values`` (the keys if None).
 
         Args:
@@ -95,12 +105,16 @@ class _Attention(nn.Module):
             raise ValueError(f"keys must be (batch, time, {self.key_size}), got shape {tuple(keys.shape)}")
         B, Tk, _ = keys.shape  # batch, encoder time, key features
         if values.dim() != 3 or values.shape[:2] != keys.shape[:2]:
-            raise ValueError(f"values must be (batch, time, features) with batch and time of keys {tuple(keys.shape[:2])}, "
-                             f"got {tuple(values.shape)}")
+            raise ValueError(
+                f"values must be (batch, time, features) with batch and time of keys {tuple(keys.shape[:2])}, "
+                f"got {tuple(values.shape)}"
+            )
         single = query.dim() == 2
         if query.dim() not in (2, 3) or query.shape[0] != B or query.shape[-1] != self.query_size:
-            raise ValueError(f"query must be ({B}, {self.query_size}) or ({B}, steps, {self.query_size}), "
-                             f"got shape {tuple(query.shape)}")
+            raise ValueError(
+                f"query must be ({B}, {self.query_size}) or ({B}, steps, {self.query_size}), "
+                f"got shape {tuple(query.shape)}"
+            )
         q = query.unsqueeze(1) if single else query
         mask = padding_mask(mask, lengths, B, Tk, keys.device)
         weights = masked_softmax(self._scores(q, keys), mask)  # (B, Tq, Tk)
@@ -163,7 +177,9 @@ class MultiplicativeAttention(_Attention):
             raise ValueError(f"score must be one of {SCORES}, got {score!r}")
         key_size = key_size or query_size
         if score != "general" and key_size != query_size:
-            raise ValueError(f"score={score!r} needs query_size == key_size, got {query_size} and {key_size}; use 'general'")
+            raise ValueError(
+                f"score={score!r} needs query_size == key_size, got {query_size} and {key_size}; use 'general'"
+            )
         self.query_size, self.key_size, self.score = query_size, key_size, score
         if score == "general":
             self.weight = nn.Parameter(torch.empty(query_size, key_size))  # W
@@ -207,8 +223,9 @@ class AttentionPooling(nn.Module):
         self.proj = nn.Linear(input_size, self.attention_size)  # W and b
         self.score_proj = nn.Linear(self.attention_size, 1, bias=False)  # v: the learned query
 
-    def forward(self, x: Tensor, *, mask: Tensor | None = None,
-                lengths: Tensor | Sequence[int] | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, *, mask: Tensor | None = None, lengths: Tensor | Sequence[int] | None = None
+    ) -> tuple[Tensor, Tensor]:
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"AttentionPooling expects (batch, time, {self.input_size}), got shape {tuple(x.shape)}")
         B, T, _ = x.shape  # batch, time, features

@@ -28,8 +28,17 @@ from torch import Tensor, nn
 from lstmkit.nn.activations import Activation, activation, activations_for
 
 __all__ = [
-    "LSTMCell", "GRUCell", "RNNCell", "lstm_step", "gru_step", "rnn_step", "input_gates",
-    "check_clip", "LSTM_ACTIVATIONS", "GRU_ACTIVATIONS", "RNN_ACTIVATIONS",
+    "LSTMCell",
+    "GRUCell",
+    "RNNCell",
+    "lstm_step",
+    "gru_step",
+    "rnn_step",
+    "input_gates",
+    "check_clip",
+    "LSTM_ACTIVATIONS",
+    "GRU_ACTIVATIONS",
+    "RNN_ACTIVATIONS",
 ]
 
 LSTM_ACTIVATIONS = ("Sigmoid", "Tanh", "Tanh")  # ONNX f (gates), g (candidate), h (output)
@@ -250,8 +259,7 @@ class _CellBase(nn.Module):
     def _check_input(self, x: Tensor) -> None:
         if x.dim() != 2 or x.shape[-1] != self.input_size:
             raise ValueError(
-                f"{type(self).__name__} expects input of shape (batch, {self.input_size}), "
-                f"got {tuple(x.shape)}"
+                f"{type(self).__name__} expects input of shape (batch, {self.input_size}), got {tuple(x.shape)}"
             )
 
     def _zeros(self, x: Tensor, size: int) -> Tensor:
@@ -319,7 +327,11 @@ class LSTMCell(_CellBase):
         extra = {
             **({"weight_hr": (proj_size, H)} if proj_size else {}),
             **({"weight_ch": (3 * H,)} if peephole else {}),
-            **({"ln_weight_ih": (4 * H,), "ln_weight_hh": (4 * H,), "ln_weight_c": (H,), "ln_bias_c": (H,)} if layer_norm else {}),
+            **(
+                {"ln_weight_ih": (4 * H,), "ln_weight_hh": (4 * H,), "ln_weight_c": (H,), "ln_bias_c": (H,)}
+                if layer_norm
+                else {}
+            ),
         }
         for name in ("weight_hr", "weight_ch", "ln_weight_ih", "ln_weight_hh", "ln_weight_c", "ln_bias_c"):
             if name in extra:
@@ -344,10 +356,18 @@ class LSTMCell(_CellBase):
         h, c = state
         gx = input_gates(x, self.weight_ih, self.bias_ih, self.ln_weight_ih)
         h, c = lstm_step(
-            gx, h, c, self.weight_hh, self.bias_hh, self.weight_hr,
-            w_ch=self.weight_ch, ln_hh=self.ln_weight_hh,
+            gx,
+            h,
+            c,
+            self.weight_hh,
+            self.bias_hh,
+            self.weight_hr,
+            w_ch=self.weight_ch,
+            ln_hh=self.ln_weight_hh,
             ln_c=(self.ln_weight_c, self.ln_bias_c) if self.layer_norm else None,
-            input_forget=self.input_forget, clip=self.clip, activations=self.activations,
+            input_forget=self.input_forget,
+            clip=self.clip,
+            activations=self.activations,
         )
         return h, (h, c)
 
@@ -374,8 +394,16 @@ class GRUCell(_CellBase):
 
     gates = 3
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, reset_after: bool = True, *,
-                 clip: float | None = None, activations: Sequence | None = None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        reset_after: bool = True,
+        *,
+        clip: float | None = None,
+        activations: Sequence | None = None,
+    ):
         super().__init__(input_size, hidden_size, bias)
         self.reset_after = reset_after
         self.clip = check_clip(clip)
@@ -385,7 +413,9 @@ class GRUCell(_CellBase):
         self._check_input(x)
         h = self._zeros(x, self.hidden_size) if state is None else state
         gx = F.linear(x, self.weight_ih, self.bias_ih)
-        h = gru_step(gx, h, self.weight_hh, self.bias_hh, self.reset_after, clip=self.clip, activations=self.activations)
+        h = gru_step(
+            gx, h, self.weight_hh, self.bias_hh, self.reset_after, clip=self.clip, activations=self.activations
+        )
         return h, h
 
 
@@ -409,8 +439,16 @@ class RNNCell(_CellBase):
     True
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", *,
-                 clip: float | None = None, activations: Sequence | None = None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        *,
+        clip: float | None = None,
+        activations: Sequence | None = None,
+    ):
         self.nonlinearity, self.activations = rnn_nonlinearity(nonlinearity, activations)
         super().__init__(input_size, hidden_size, bias)
         self.clip = check_clip(clip)

@@ -95,8 +95,16 @@ class ConvLSTMCell2d(nn.Module):
     (1, 4, 8, 8)
     """
 
-    def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int | Sequence[int] = 3,
-                 bias: bool = True, *, peephole: bool = False, frame_size: Sequence[int] | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        kernel_size: int | Sequence[int] = 3,
+        bias: bool = True,
+        *,
+        peephole: bool = False,
+        frame_size: Sequence[int] | None = None,
+    ):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels)):
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -105,7 +113,9 @@ class ConvLSTMCell2d(nn.Module):
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.peephole = bool(peephole)
         if peephole and frame_size is None:
-            raise ValueError("peephole=True needs frame_size=(height, width): Shi et al.'s peepholes have one weight per unit")
+            raise ValueError(
+                "peephole=True needs frame_size=(height, width): Shi et al.'s peepholes have one weight per unit"
+            )
         self.frame_size = _pair(frame_size, "frame_size") if frame_size is not None else None
         C, (kh, kw) = hidden_channels, self.kernel_size
         self.weight_ih = nn.Parameter(torch.empty(4 * C, in_channels, kh, kw))
@@ -135,7 +145,9 @@ class ConvLSTMCell2d(nn.Module):
         if x.shape[-3] != self.in_channels:
             raise ValueError(f"{what} must have {self.in_channels} channels, got shape {tuple(x.shape)}")
         if self.frame_size is not None and tuple(x.shape[-2:]) != self.frame_size:
-            raise ValueError(f"{what} frames must be {self.frame_size} (the peepholes' frame_size), got {tuple(x.shape[-2:])}")
+            raise ValueError(
+                f"{what} frames must be {self.frame_size} (the peepholes' frame_size), got {tuple(x.shape[-2:])}"
+            )
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         if x.dim() != 4:
@@ -174,9 +186,19 @@ class ConvLSTM2d(nn.Module):
     ((2, 5, 4, 8, 8), (2, 2, 4, 8, 8))
     """
 
-    def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int | Sequence[int] = 3,
-                 num_layers: int = 1, bias: bool = True, batch_first: bool = True, bidirectional: bool = False, *,
-                 peephole: bool = False, frame_size: Sequence[int] | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        kernel_size: int | Sequence[int] = 3,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        bidirectional: bool = False,
+        *,
+        peephole: bool = False,
+        frame_size: Sequence[int] | None = None,
+    ):
         super().__init__()
         if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers <= 0:
             raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
@@ -184,9 +206,16 @@ class ConvLSTM2d(nn.Module):
         self.batch_first, self.bidirectional = bool(batch_first), bool(bidirectional)
         D = self.num_directions
         self.cells = nn.ModuleList(
-            ConvLSTMCell2d(in_channels if k == 0 else D * hidden_channels, hidden_channels, kernel_size, bias,
-                           peephole=peephole, frame_size=frame_size)
-            for k in range(num_layers) for _ in range(D)
+            ConvLSTMCell2d(
+                in_channels if k == 0 else D * hidden_channels,
+                hidden_channels,
+                kernel_size,
+                bias,
+                peephole=peephole,
+                frame_size=frame_size,
+            )
+            for k in range(num_layers)
+            for _ in range(D)
         )
 
     @property
@@ -195,11 +224,15 @@ class ConvLSTM2d(nn.Module):
 
     def extra_repr(self) -> str:
         cell = self.cells[0]
-        return (f"{self.in_channels}, {self.hidden_channels}, kernel_size={cell.kernel_size}, num_layers={self.num_layers}"
-                + (", bidirectional=True" if self.bidirectional else "") + (", peephole=True" if cell.peephole else ""))
+        return (
+            f"{self.in_channels}, {self.hidden_channels}, kernel_size={cell.kernel_size}, num_layers={self.num_layers}"
+            + (", bidirectional=True" if self.bidirectional else "")
+            + (", peephole=True" if cell.peephole else "")
+        )
 
-    def forward(self, x: Tensor, state: tuple[Tensor, Tensor] | None = None,
-                lengths: Tensor | Sequence[int] | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def forward(
+        self, x: Tensor, state: tuple[Tensor, Tensor] | None = None, lengths: Tensor | Sequence[int] | None = None
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """Run over a (padded) batch of frame sequences.
 
         Args:
@@ -217,7 +250,11 @@ class ConvLSTM2d(nn.Module):
             ``(output, (h_n, c_n))``, the final states taken at each sequence's last real frame.
         """
         if x.dim() != 5:
-            layout = "(batch, time, channels, height, width)" if self.batch_first else "(time, batch, channels, height, width)"
+            layout = (
+                "(batch, time, channels, height, width)"
+                if self.batch_first
+                else "(time, batch, channels, height, width)"
+            )
             raise ValueError(f"ConvLSTM2d expects a 5-D input {layout}, got shape {tuple(x.shape)}")
         if not self.batch_first:
             x = x.transpose(0, 1)
@@ -229,7 +266,9 @@ class ConvLSTM2d(nn.Module):
             zeros = x.new_zeros(rows, B, self.hidden_channels, H, W)
             state = (zeros, zeros)
         expected = (rows, B, self.hidden_channels, H, W)
-        if not (isinstance(state, (tuple, list)) and len(state) == 2 and all(tuple(s.shape) == expected for s in state)):
+        if not (
+            isinstance(state, (tuple, list)) and len(state) == 2 and all(tuple(s.shape) == expected for s in state)
+        ):
             shapes = [tuple(s.shape) for s in state] if isinstance(state, (tuple, list)) else type(state).__name__
             raise ValueError(f"state must be (h_0, c_0), each of shape {expected}, got {shapes}")
         mask = length_mask(lengths, T, x.device)
@@ -242,7 +281,7 @@ class ConvLSTM2d(nn.Module):
                 inp = reverse_padded(layer_input, lengths) if d == 1 else layer_input
                 gx = cell.input_gates(inp.reshape(B * T, *inp.shape[2:])).view(B, T, -1, H, W)  # all frames at once
                 s0 = (state[0][k * D + d], state[1][k * D + d])
-                step = lambda g, s, cell=cell: convlstm_step(g, s[0], s[1], cell.weight_hh, cell.weight_ch)  # noqa: E731
+                step = lambda g, s, cell=cell: convlstm_step(g, s[0], s[1], cell.weight_hh, cell.weight_ch)
                 y, s_n = run_direction(step, gx, s0, mask)
                 outputs.append(reverse_padded(y, lengths) if d == 1 else y)
                 finals.append(s_n)
@@ -258,7 +297,9 @@ class ConvLSTM2d(nn.Module):
         if lengths.dtype.is_floating_point or lengths.dtype == torch.bool:
             raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
         if tuple(lengths.shape) != (B,):
-            raise ValueError(f"lengths must have shape ({B},) (one per sequence in the batch), got {tuple(lengths.shape)}")
+            raise ValueError(
+                f"lengths must have shape ({B},) (one per sequence in the batch), got {tuple(lengths.shape)}"
+            )
         lengths = lengths.to("cpu", torch.int64)
         if B and (lengths.min() < 1 or lengths.max() > T):
             raise ValueError(f"lengths must be in [1, {T}] (the padded sequence length), got {lengths.tolist()}")

@@ -97,7 +97,9 @@ class _RecurrentLayer(nn.Module):
         if init not in INIT_SCHEMES:
             raise ValueError(f"init must be one of {INIT_SCHEMES}, got {init!r}")
         if go_backwards and bidirectional:
-            raise ValueError("go_backwards=True has no meaning with bidirectional=True: a bidirectional layer reads both ways")
+            raise ValueError(
+                "go_backwards=True has no meaning with bidirectional=True: a bidirectional layer reads both ways"
+            )
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.bidirectional = bool(bidirectional)
@@ -156,9 +158,16 @@ class _RecurrentLayer(nn.Module):
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, batch_first={self.batch_first}"
         for name, default in (
-            ("bias", True), ("dropout", 0.0), ("bidirectional", False), ("merge_mode", "concat"),
-            ("proj_size", 0), ("recurrent_dropout", 0.0), ("zoneout", 0.0), ("go_backwards", False),
-            ("stateful", False), ("backend", "auto"),
+            ("bias", True),
+            ("dropout", 0.0),
+            ("bidirectional", False),
+            ("merge_mode", "concat"),
+            ("proj_size", 0),
+            ("recurrent_dropout", 0.0),
+            ("zoneout", 0.0),
+            ("go_backwards", False),
+            ("stateful", False),
+            ("backend", "auto"),
         ):
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)!r}"
@@ -292,8 +301,14 @@ class _RecurrentLayer(nn.Module):
                     y, s_n = self._run_sequence(sfx, inp, s0, lengths, recurrent_mask, zoneout_masks)
                 else:
                     y, s_n = run_direction(
-                        self._step(sfx), self._input_gates(inp, sfx), s0, mask, recurrent_mask, self.zoneout,
-                        self.training, zoneout_masks,
+                        self._step(sfx),
+                        self._input_gates(inp, sfx),
+                        s0,
+                        mask,
+                        recurrent_mask,
+                        self.zoneout,
+                        self.training,
+                        zoneout_masks,
                     )
                 outputs.append(reverse_padded(y, lengths) if backwards else y)
                 finals.append(s_n)
@@ -350,12 +365,18 @@ class _RecurrentLayer(nn.Module):
         if x.dim() != 3:
             raise ValueError(f"{name} expects a 3-D input {layout}, got shape {tuple(x.shape)}")
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"{name} expects {self.input_size} input features (last dim), got {x.shape[-1]} in shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{name} expects {self.input_size} input features (last dim), "
+                f"got {x.shape[-1]} in shape {tuple(x.shape)}"
+            )
         if x.shape[1 if self.batch_first else 0] == 0:
             raise ValueError(f"{name} got a sequence of length 0 in input of shape {tuple(x.shape)}")
         weight = self.weight_ih_l0
         if x.dtype != weight.dtype:
-            raise TypeError(f"{name} input dtype {x.dtype} does not match the layer's parameters ({weight.dtype}); convert one of them")
+            raise TypeError(
+                f"{name} input dtype {x.dtype} does not match the layer's parameters ({weight.dtype}); "
+                "convert one of them"
+            )
         if x.device != weight.device:
             raise ValueError(f"{name} input is on {x.device} but the layer's parameters are on {weight.device}")
         return x
@@ -368,7 +389,9 @@ class _RecurrentLayer(nn.Module):
         if lengths.dtype.is_floating_point or lengths.dtype == torch.bool or lengths.dtype.is_complex:
             raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
         if lengths.dim() != 1 or lengths.shape[0] != B:
-            raise ValueError(f"lengths must have shape ({B},) (one per sequence in the batch), got {tuple(lengths.shape)}")
+            raise ValueError(
+                f"lengths must have shape ({B},) (one per sequence in the batch), got {tuple(lengths.shape)}"
+            )
         lengths = lengths.to("cpu", torch.int64)
         if B and (lengths.min() < 1 or lengths.max() > T):
             bad = lengths[(lengths < 1) | (lengths > T)]
@@ -396,7 +419,9 @@ class _RecurrentLayer(nn.Module):
                 raise TypeError(f"{name}_0 must be a torch.Tensor, got {type(s).__name__}")
             expected = (rows, B, sizes[name])
             if tuple(s.shape) != expected:
-                raise ValueError(f"{name}_0 must have shape {expected} (layers * directions, batch, size), got {tuple(s.shape)}")
+                raise ValueError(
+                    f"{name}_0 must have shape {expected} (layers * directions, batch, size), got {tuple(s.shape)}"
+                )
             if s.dtype != x.dtype or s.device != x.device:
                 raise TypeError(f"{name}_0 is {s.dtype} on {s.device}, expected {x.dtype} on {x.device} like the input")
         return tuple(parts)
@@ -462,10 +487,25 @@ class LSTM(_RecurrentLayer):
     _gates = 4
     _state_names = ("h", "c")
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
-                 proj_size: int = 0, forget_bias: float = 1.0, peephole: bool = False, layer_norm: bool = False,
-                 input_forget: bool = False, clip: float | None = None, activations=None, **options):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        proj_size: int = 0,
+        forget_bias: float = 1.0,
+        peephole: bool = False,
+        layer_norm: bool = False,
+        input_forget: bool = False,
+        clip: float | None = None,
+        activations=None,
+        **options,
+    ):
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or not 0 <= proj_size < hidden_size:
             raise ValueError(f"proj_size must be an integer in [0, hidden_size={hidden_size}), got {proj_size!r}")
         self.proj_size = proj_size
@@ -508,25 +548,34 @@ class LSTM(_RecurrentLayer):
         return s
 
     def _input_gates(self, inp: Tensor, sfx: str) -> Tensor:
-        w = lambda name: getattr(self, name + sfx, None)  # noqa: E731
+        w = lambda name: getattr(self, name + sfx, None)
         return input_gates(inp, w("weight_ih"), w("bias_ih"), w("ln_weight_ih"))
 
     def _step(self, sfx: str):
-        w = lambda name: getattr(self, name + sfx, None)  # noqa: E731
+        w = lambda name: getattr(self, name + sfx, None)
         w_hh, b_hh, w_hr, w_ch, ln_hh = w("weight_hh"), w("bias_hh"), w("weight_hr"), w("weight_ch"), w("ln_weight_hh")
         ln_c = (w("ln_weight_c"), w("ln_bias_c")) if self.layer_norm else None
         options = {"input_forget": self.input_forget, "clip": self.clip, "activations": self.activations}
         return lambda gx, s: lstm_step(gx, s[0], s[1], w_hh, b_hh, w_hr, w_ch=w_ch, ln_hh=ln_hh, ln_c=ln_c, **options)
 
     def _run_sequence(self, sfx, inp, s0, lengths, recurrent_mask, zoneout_masks) -> tuple[Tensor, State]:
-        w = lambda name: getattr(self, name + sfx, None)  # noqa: E731
+        w = lambda name: getattr(self, name + sfx, None)
         b_ih, b_hh = w("bias_ih"), w("bias_hh")
         y, state = lstm_sequence(
-            inp.transpose(0, 1), s0[0], s0[1], w("weight_ih"), w("weight_hh"),
-            None if b_ih is None else b_ih + b_hh, lengths,
-            ln_ih=w("ln_weight_ih"), w_ch=w("weight_ch"), ln_hh=w("ln_weight_hh"),
+            inp.transpose(0, 1),
+            s0[0],
+            s0[1],
+            w("weight_ih"),
+            w("weight_hh"),
+            None if b_ih is None else b_ih + b_hh,
+            lengths,
+            ln_ih=w("ln_weight_ih"),
+            w_ch=w("weight_ch"),
+            ln_hh=w("ln_weight_hh"),
             ln_c=(w("ln_weight_c"), w("ln_bias_c")) if self.layer_norm else None,
-            recurrent_mask=recurrent_mask, zoneout=self.zoneout, zoneout_masks=zoneout_masks,
+            recurrent_mask=recurrent_mask,
+            zoneout=self.zoneout,
+            zoneout_masks=zoneout_masks,
         )
         return y.transpose(0, 1), state
 
@@ -556,9 +605,21 @@ class GRU(_RecurrentLayer):
     _gates = 3
     _state_names = ("h",)
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
-                 reset_after: bool = True, clip: float | None = None, activations=None, **options):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        reset_after: bool = True,
+        clip: float | None = None,
+        activations=None,
+        **options,
+    ):
         self.reset_after = bool(reset_after)
         self.clip = check_clip(clip)
         self.activations = activations_for(activations, GRU_ACTIVATIONS)
@@ -604,9 +665,21 @@ class RNN(_RecurrentLayer):
     _gates = 1
     _state_names = ("h",)
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = True, dropout: float = 0.0, bidirectional: bool = False, *,
-                 nonlinearity: str = "tanh", clip: float | None = None, activations=None, **options):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = True,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        nonlinearity: str = "tanh",
+        clip: float | None = None,
+        activations=None,
+        **options,
+    ):
         self.nonlinearity, self.activations = rnn_nonlinearity(nonlinearity, activations)
         self.clip = check_clip(clip)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, **options)

@@ -11,7 +11,7 @@ the exported models).
 """
 
 try:
-    import onnx  # noqa: F401
+    import onnx  # noqa: F401 - imported only to fail early, with the install hint
 except ImportError as error:  # pragma: no cover - depends on the environment
     raise ImportError('lstmkit.onnx needs the onnx package: pip install "lstmkit[onnx]"') from error
 
@@ -24,7 +24,14 @@ from lstmkit.onnx.weights import (
 )
 
 __all__ = [
-    "export", "export_layer", "check_exportable", "DEFAULT_OPSET",
-    "load_recurrent", "OnnxRecurrent", "RECURRENT_OPS",
-    "layer_weights_to_onnx", "load_onnx_weights_", "ONNX_GATE_ORDER",
+    "export",
+    "export_layer",
+    "check_exportable",
+    "DEFAULT_OPSET",
+    "load_recurrent",
+    "OnnxRecurrent",
+    "RECURRENT_OPS",
+    "layer_weights_to_onnx",
+    "load_onnx_weights_",
+    "ONNX_GATE_ORDER",
 ]

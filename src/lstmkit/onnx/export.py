@@ -58,7 +58,9 @@ def check_exportable(layer: _RecurrentLayer) -> None:
         raise TypeError(f"expected an lstmkit LSTM, GRU or RNN layer, got {type(layer).__name__}")
     op = type(layer).__name__
     if getattr(layer, "layer_norm", False):
-        raise ValueError(f"ONNX's {op} operator cannot express layer_norm=True (it has no normalisation); export a layer without it")
+        raise ValueError(
+            f"ONNX's {op} operator cannot express layer_norm=True (it has no normalisation); export a layer without it"
+        )
     if layer.zoneout:
         raise ValueError(
             f"ONNX's {op} operator cannot express zoneout={layer.zoneout} (its evaluation-time expectation "
@@ -93,7 +95,9 @@ class _ProtoGraph:
         while inputs and inputs[-1] is None:  # trailing optional inputs may be left out
             inputs.pop()
         names = [self._name(op_type.lower()) for _ in range(outputs)]
-        self.nodes.append(helper.make_node(op_type, [i or "" for i in inputs], names, name=self._name(op_type), **attrs))
+        self.nodes.append(
+            helper.make_node(op_type, [i or "" for i in inputs], names, name=self._name(op_type), **attrs)
+        )
         return names[0] if outputs == 1 else names
 
 
@@ -173,11 +177,18 @@ def _recurrent_graph(b, layer: _RecurrentLayer, x, lengths=None, h0=None, c0=Non
     for k in range(L):
         w = layer_weights_to_onnx(layer, k)
 
-        def rows(s):  # this layer's initial state, (D, B, size) or (B, D, size) for layout=1
+        def rows(s, k=k):  # this layer's initial state, (D, B, size) or (B, D, size) for layout=1
             if s is None:
                 return None
-            s = b.op("Slice", [s, b.const("start", np.array([k * D])), b.const("end", np.array([(k + 1) * D])),
-                               b.const("axis", np.array([0]))])
+            s = b.op(
+                "Slice",
+                [
+                    s,
+                    b.const("start", np.array([k * D])),
+                    b.const("end", np.array([(k + 1) * D])),
+                    b.const("axis", np.array([0])),
+                ],
+            )
             return b.op("Transpose", [s], perm=[1, 0, 2]) if layout else s
 
         inputs = [seq, b.const("W", w["W"]), b.const("R", w["R"]), b.const("B", w["B"]), sequence_lens, rows(h0)]
@@ -274,13 +285,16 @@ def export_layer(
     for name, source in finals.items():  # give the outputs their public names
         nodes.append(helper.make_node("Identity", [source], [name], name=f"{name}_out"))
     merged = layer.num_directions if layer.merge_mode == "concat" else 1
-    outputs = [helper.make_tensor_value_info("output", elem, [*dims, merged * layer.output_size]),
-               helper.make_tensor_value_info("h_n", elem, [rows, "batch", layer.output_size])]
+    outputs = [
+        helper.make_tensor_value_info("output", elem, [*dims, merged * layer.output_size]),
+        helper.make_tensor_value_info("h_n", elem, [rows, "batch", layer.output_size]),
+    ]
     if c_n is not None:
         outputs.append(helper.make_tensor_value_info("c_n", elem, [rows, "batch", layer.hidden_size]))
     graph = helper.make_graph(nodes, f"lstmkit_{type(layer).__name__}", inputs, outputs, b.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="lstmkit",
-                              ir_version=_IR_VERSION)
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="lstmkit", ir_version=_IR_VERSION
+    )
     onnx.checker.check_model(model)
     if path is not None:
         onnx.save(model, os.fspath(path))
@@ -391,10 +405,16 @@ def export(
         buffer = io.BytesIO()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
-            torch.onnx.export(model, tuple(args), buffer, dynamo=False, opset_version=opset,
-                              input_names=list(input_names) if input_names else None,
-                              output_names=list(output_names) if output_names else None,
-                              dynamic_axes=dynamic_axes)
+            torch.onnx.export(
+                model,
+                tuple(args),
+                buffer,
+                dynamo=False,
+                opset_version=opset,
+                input_names=list(input_names) if input_names else None,
+                output_names=list(output_names) if output_names else None,
+                dynamic_axes=dynamic_axes,
+            )
     finally:
         for layer in layers:
             layer.__dict__.pop("forward", None)

@@ -45,7 +45,15 @@ _INPUTS = {
 _OUTPUTS = {"LSTM": ("Y", "Y_h", "Y_c"), "GRU": ("Y", "Y_h"), "RNN": ("Y", "Y_h")}
 _GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 _DEFAULT_ACTIVATIONS = {"LSTM": LSTM_ACTIVATIONS, "GRU": GRU_ACTIVATIONS, "RNN": RNN_ACTIVATIONS}
-_COMMON_ATTRIBUTES = {"hidden_size", "direction", "layout", "clip", "activations", "activation_alpha", "activation_beta"}
+_COMMON_ATTRIBUTES = {
+    "hidden_size",
+    "direction",
+    "layout",
+    "clip",
+    "activations",
+    "activation_alpha",
+    "activation_beta",
+}
 _EXTRA_ATTRIBUTES = {"LSTM": {"input_forget"}, "GRU": {"linear_before_reset"}, "RNN": set()}
 # ONNX Runtime's defaults for alpha and beta when the attribute lists run out
 _ORT_DEFAULTS = {"LeakyRelu": (0.01, 0.0), "HardSigmoid": (0.2, 0.5), "Elu": (1.0, 0.0)}
@@ -76,8 +84,16 @@ class OnnxRecurrent(nn.Module):
         initial_h, initial_c: ``(D, B, H)``; Y: ``(T, D, B, H)``; Y_h, Y_c: ``(D, B, H)``.
     """
 
-    def __init__(self, layer: nn.Module, op_type: str, node_name: str, layout: int,
-                 inputs: dict[str, str], outputs: dict[str, str], defaults: dict[str, Tensor]):
+    def __init__(
+        self,
+        layer: nn.Module,
+        op_type: str,
+        node_name: str,
+        layout: int,
+        inputs: dict[str, str],
+        outputs: dict[str, str],
+        defaults: dict[str, Tensor],
+    ):
         super().__init__()
         self.layer = layer
         self.op_type = op_type
@@ -113,8 +129,10 @@ class OnnxRecurrent(nn.Module):
         initial_c = self._default("initial_c", initial_c)
         if x.dim() != 3 or x.shape[-1] != layer.input_size:
             expected = "(seq_length, batch, input_size)" if self.layout == 0 else "(batch, seq_length, input_size)"
-            raise ValueError(f"{self.op_type} node {self.node_name!r}: X must be {expected} with input_size="
-                             f"{layer.input_size}, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{self.op_type} node {self.node_name!r}: X must be {expected} with input_size="
+                f"{layer.input_size}, got shape {tuple(x.shape)}"
+            )
         if self.layout == 0:
             x = x.transpose(0, 1)
         B, T, _ = x.shape  # batch, time, features
@@ -126,9 +144,14 @@ class OnnxRecurrent(nn.Module):
             s = _tensor(value).to(weight.dtype)
             expected = (D, B, H) if self.layout == 0 else (B, D, H)
             if tuple(s.shape) != expected:
-                names = "(num_directions, batch, hidden_size)" if self.layout == 0 else "(batch, num_directions, hidden_size)"
-                raise ValueError(f"{self.op_type} node {self.node_name!r}: {name} must be {names} = {expected}, "
-                                 f"got {tuple(s.shape)}")
+                names = (
+                    "(num_directions, batch, hidden_size)"
+                    if self.layout == 0
+                    else "(batch, num_directions, hidden_size)"
+                )
+                raise ValueError(
+                    f"{self.op_type} node {self.node_name!r}: {name} must be {names} = {expected}, got {tuple(s.shape)}"
+                )
             return s.transpose(0, 1) if self.layout == 1 else s
 
         h0 = state(initial_h, "initial_h")
@@ -137,8 +160,10 @@ class OnnxRecurrent(nn.Module):
         if sequence_lens is not None:
             lengths = _tensor(sequence_lens).to("cpu", torch.int64).reshape(-1)
             if lengths.shape[0] != B or (lengths < 0).any() or (lengths > T).any():
-                raise ValueError(f"{self.op_type} node {self.node_name!r}: sequence_lens must hold {B} lengths in "
-                                 f"[0, {T}], got {lengths.tolist()}")
+                raise ValueError(
+                    f"{self.op_type} node {self.node_name!r}: sequence_lens must hold {B} lengths in "
+                    f"[0, {T}], got {lengths.tolist()}"
+                )
             empty = lengths == 0
             lengths = lengths.clamp(min=1)  # a length-0 sequence is run for one step, then zeroed below
         out, final = layer(x, s0, lengths=lengths)
@@ -249,8 +274,10 @@ def _build(node: onnx.NodeProto, index: int, constants: dict[str, np.ndarray]) -
     D = 2 if direction == "bidirectional" else 1
     G = _GATES[op]
     if W.ndim != 3 or R.ndim != 3 or W.shape[0] != D or R.shape[0] != D:
-        raise ValueError(f"{label}: W and R must be (num_directions={D}, {G}*hidden_size, ...) for "
-                         f"direction={direction!r}, got W {W.shape} and R {R.shape}")
+        raise ValueError(
+            f"{label}: W and R must be (num_directions={D}, {G}*hidden_size, ...) for "
+            f"direction={direction!r}, got W {W.shape} and R {R.shape}"
+        )
     H = R.shape[-1]
     if W.shape[1] != G * H or R.shape[1] != G * H:
         raise ValueError(f"{label}: W and R must have {G}*hidden_size = {G * H} rows, got W {W.shape} and R {R.shape}")
@@ -266,8 +293,14 @@ def _build(node: onnx.NodeProto, index: int, constants: dict[str, np.ndarray]) -
     clip = attrs.get("clip")
     activations = _activations(label, op, D, attrs)
 
-    options = {"bias": B is not None, "bidirectional": D == 2, "go_backwards": direction == "reverse",
-               "clip": None if clip is None else float(clip), "activations": activations, "init": "torch"}
+    options = {
+        "bias": B is not None,
+        "bidirectional": D == 2,
+        "go_backwards": direction == "reverse",
+        "clip": None if clip is None else float(clip),
+        "activations": activations,
+        "init": "torch",
+    }
     if op == "LSTM":
         options.update(peephole=P is not None, input_forget=bool(attrs.get("input_forget", 0)))
     elif op == "GRU":
@@ -295,15 +328,19 @@ def _activations(label: str, op: str, D: int, attrs: dict) -> tuple[Activation, 
         return None
     names = [n.decode() if isinstance(n, bytes) else n for n in names]
     if len(names) != len(defaults) * D:
-        raise ValueError(f"{label}: activations must list {len(defaults)} function(s) per direction "
-                         f"({len(defaults) * D} in all), got {names}")
+        raise ValueError(
+            f"{label}: activations must list {len(defaults)} function(s) per direction "
+            f"({len(defaults) * D} in all), got {names}"
+        )
     alphas = list(attrs.get("activation_alpha", []))
     betas = list(attrs.get("activation_beta", []))
     acts = []
     for name in names:
         canonical = _BY_KEY.get(name.lower())
         if canonical is None:
-            raise ValueError(f"{label}: activations: unknown function {name!r}; expected one of {', '.join(ACTIVATION_NAMES)}")
+            raise ValueError(
+                f"{label}: activations: unknown function {name!r}; expected one of {', '.join(ACTIVATION_NAMES)}"
+            )
         probe = Activation(canonical)
         default_alpha, default_beta = _ORT_DEFAULTS.get(canonical, (0.0, 0.0))
         alpha = (alphas.pop(0) if alphas else default_alpha) if probe.uses_alpha else 0.0
@@ -312,6 +349,8 @@ def _activations(label: str, op: str, D: int, attrs: dict) -> tuple[Activation, 
     n = len(defaults)
     forward, reverse = tuple(acts[:n]), tuple(acts[n:])
     if reverse and reverse != forward:
-        raise ValueError(f"{label}: activations differ between the directions ({list(forward)} forward, "
-                         f"{list(reverse)} reverse); an lstmkit layer uses one set for both")
+        raise ValueError(
+            f"{label}: activations differ between the directions ({list(forward)} forward, "
+            f"{list(reverse)} reverse); an lstmkit layer uses one set for both"
+        )
     return forward

@@ -60,7 +60,7 @@ def layer_weights_to_onnx(layer, layer_index: int = 0) -> dict[str, np.ndarray]:
     with torch.no_grad():
         for direction in range(layer.num_directions):
             sfx = f"_l{layer_index}" + ("_reverse" if direction else "")
-            w = lambda name: getattr(layer, name + sfx, None)  # noqa: E731
+            w = lambda name, sfx=sfx: getattr(layer, name + sfx, None)
             out["W"].append(_permute_blocks(w("weight_ih"), order))
             out["R"].append(_permute_blocks(w("weight_hh"), order))
             rows = w("weight_ih").shape[0]
@@ -91,11 +91,11 @@ def load_onnx_weights_(
     """
     op = type(layer).__name__
     back = _inverse(ONNX_GATE_ORDER[op])
-    as_tensor = lambda a: a if isinstance(a, Tensor) else torch.from_numpy(np.array(a))  # noqa: E731
+    as_tensor = lambda a: a if isinstance(a, Tensor) else torch.from_numpy(np.array(a))
     with torch.no_grad():
         for direction in range(layer.num_directions):
             sfx = f"_l{layer_index}" + ("_reverse" if direction else "")
-            p = lambda name: getattr(layer, name + sfx)  # noqa: E731
+            p = lambda name, sfx=sfx: getattr(layer, name + sfx)
             p("weight_ih").copy_(_permute_blocks(as_tensor(W[direction]), back))
             p("weight_hh").copy_(_permute_blocks(as_tensor(R[direction]), back))
             if B is not None:

@@ -16,8 +16,16 @@ from lstmkit.utils.files import atomic_path
 __all__ = ["plot_detections"]
 
 
-def plot_detections(frame: pd.DataFrame, targets: list[str], time_col: str | None, detections: pd.DataFrame,
-                    threshold: float, n_train: int, path: str | os.PathLike, labels=None) -> Path:
+def plot_detections(
+    frame: pd.DataFrame,
+    targets: list[str],
+    time_col: str | None,
+    detections: pd.DataFrame,
+    threshold: float,
+    n_train: int,
+    path: str | os.PathLike,
+    labels=None,
+) -> Path:
     """The series with flagged (and labelled) points above, the scores and the threshold below, as a PNG.
 
     Args:
@@ -38,8 +46,15 @@ def plot_detections(frame: pd.DataFrame, targets: list[str], time_col: str | Non
     if labels is not None:
         marked = labels.astype(bool)
         for col in targets:
-            top.scatter(np.asarray(x)[marked], frame[col].to_numpy()[marked], marker="x", color="black", s=22,
-                        zorder=4, label="labelled" if col == targets[0] else None)
+            top.scatter(
+                np.asarray(x)[marked],
+                frame[col].to_numpy()[marked],
+                marker="x",
+                color="black",
+                s=22,
+                zorder=4,
+                label="labelled" if col == targets[0] else None,
+            )
     top.axvline(np.asarray(x)[n_train], color="0.5", ls="--", lw=1, label="end of training")
     top.set_title("series (red dots: flagged)")
     top.legend(loc="upper left", fontsize=8)

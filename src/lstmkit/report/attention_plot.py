@@ -22,8 +22,9 @@ def _label(piece: str) -> str:
     return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(piece, piece)
 
 
-def plot_attention(source: Sequence[str], target: Sequence[str], weights, path: str | os.PathLike,
-                   title: str | None = None) -> Path:
+def plot_attention(
+    source: Sequence[str], target: Sequence[str], weights, path: str | os.PathLike, title: str | None = None
+) -> Path:
     """Save a PNG heatmap of attention weights: output pieces down, source pieces across.
 
     Args:
@@ -44,8 +45,10 @@ def plot_attention(source: Sequence[str], target: Sequence[str], weights, path: 
     """
     w = np.asarray(weights, dtype=float)
     if w.shape != (len(target), len(source)):
-        raise DataError(f"attention weights have shape {w.shape}; expected ({len(target)}, {len(source)}): "
-                        "one row per output piece, one column per source piece")
+        raise DataError(
+            f"attention weights have shape {w.shape}; expected ({len(target)}, {len(source)}): "
+            "one row per output piece, one column per source piece"
+        )
     width = min(2 + 0.35 * len(source), 30)
     height = min(1.5 + 0.35 * len(target), 30)
     fig = Figure(figsize=(width, height))

@@ -17,8 +17,9 @@ __all__ = ["plot_forecast"]
 MAX_SERIES = 4
 
 
-def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, config, path: str | os.PathLike,
-                  backtest=None) -> Path:
+def plot_forecast(
+    history: pd.DataFrame, forecast: pd.DataFrame, config, path: str | os.PathLike, backtest=None
+) -> Path:
     """Save a PNG: per series (up to 4), the recent history, the backtest forecasts, the
     forecast and its widest interval; below, the backtest MASE of every method.
 
@@ -44,14 +45,13 @@ def plot_forecast(history: pd.DataFrame, forecast: pd.DataFrame, config, path: s
     for ax, key in zip(axes[:, 0], keys):
         past = history if key is None else history[history[id_col] == key]
         fut = forecast if key is None else forecast[forecast[id_col] == key]
-        shown = past.iloc[-max(10 * config.horizon, 120):]
+        shown = past.iloc[-max(10 * config.horizon, 120) :]
         x_past = shown[time_col] if time_col else shown.index
         x_fut = fut[time_col] if time_col else len(past) - 1 + fut["step"]
         ax.plot(x_past, shown[target], color="0.3", lw=1, label="history")
         if lo_col != hi_col:
             level = round(100 * (max(config.quantiles) - min(config.quantiles)))
-            ax.fill_between(x_fut, fut[lo_col], fut[hi_col], color="tab:blue", alpha=0.25,
-                            label=f"{level}% interval")
+            ax.fill_between(x_fut, fut[lo_col], fut[hi_col], color="tab:blue", alpha=0.25, label=f"{level}% interval")
         ax.plot(x_fut, fut["forecast"], color="tab:blue", lw=2, label="forecast")
         if backtest is not None:
             _draw_backtest(ax, backtest, past, key, id_col, time_col)
@@ -85,5 +85,6 @@ def _draw_backtest(ax, backtest, past, key, id_col, time_col) -> None:
             x = part["time"]
         else:  # no time column: positions in the series
             x = origin_of[window] + part["step"].to_numpy() - 1
-        ax.plot(x, part["forecast"], color="tab:orange", lw=1.2, ls="--",
-                label="backtest forecasts" if i == 0 else None)
+        ax.plot(
+            x, part["forecast"], color="tab:orange", lw=1.2, ls="--", label="backtest forecasts" if i == 0 else None
+        )

@@ -19,8 +19,14 @@ from lstmkit.utils.files import atomic_write_text
 
 __all__ = ["Section", "write_report"]
 
-_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-                ".svg": "image/svg+xml", ".webp": "image/webp"}
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 
 _CSS = """
 body { font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -82,8 +88,8 @@ def write_report(path: str | os.PathLike, title: str, sections: Sequence[Section
     for index, section in enumerate(sections):
         parts.append(_render(_as_section(section, index), index))
     page = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         + "\n".join(parts)
         + "\n<footer>written by lstmkit</footer>\n</body>\n</html>\n"
@@ -99,8 +105,10 @@ def _as_section(section: Section | dict, index: int) -> Section:
     if isinstance(section, dict):
         unknown = set(section) - {"heading", "text", "tables", "images"}
         if unknown or "heading" not in section:
-            raise ValueError(f"sections[{index}] must have a 'heading' and only 'text', 'tables', 'images'; "
-                             f"got keys {sorted(section)}")
+            raise ValueError(
+                f"sections[{index}] must have a 'heading' and only 'text', 'tables', 'images'; "
+                f"got keys {sorted(section)}"
+            )
         return Section(**section)
     raise ValueError(f"sections[{index}] must be a Section or a dict, got {type(section).__name__}")
 
@@ -114,11 +122,14 @@ def _render(section: Section, index: int) -> str:
             raise ValueError(f"sections[{index}].tables[{j}] must be a pandas DataFrame, got {type(table).__name__}")
         # a default 0..n-1 index is row numbering, not data: leave it out
         index = not (isinstance(table.index, pd.RangeIndex) and table.index.name is None)
-        out.append(f"<div class=\"table-wrap\">"
-                   f"{table.to_html(border=0, float_format=_number, escape=True, index=index)}</div>")
+        out.append(
+            f'<div class="table-wrap">{table.to_html(border=0, float_format=_number, escape=True, index=index)}</div>'
+        )
     for image in section.images:
-        out.append(f"<figure><img src=\"{_data_uri(Path(image))}\" alt=\"{html.escape(Path(image).name)}\">"
-                   f"<figcaption>{html.escape(Path(image).name)}</figcaption></figure>")
+        out.append(
+            f'<figure><img src="{_data_uri(Path(image))}" alt="{html.escape(Path(image).name)}">'
+            f"<figcaption>{html.escape(Path(image).name)}</figcaption></figure>"
+        )
     out.append("</section>")
     return "\n".join(out)
 

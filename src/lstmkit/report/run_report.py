@@ -63,12 +63,27 @@ def plot_training_curves(history, path: str | os.PathLike, title: str = "trainin
         name = f"member {k + 1} " if many else ""
         train = [row.get("train_loss") for row in log]
         if any(v is not None for v in train):
-            ax.plot(epochs, [float("nan") if v is None else v for v in train], color=color, lw=1.5,
-                    marker="o" if len(log) < 3 else None, ms=3, label=f"{name}train")
+            ax.plot(
+                epochs,
+                [float("nan") if v is None else v for v in train],
+                color=color,
+                lw=1.5,
+                marker="o" if len(log) < 3 else None,
+                ms=3,
+                label=f"{name}train",
+            )
         val = [row.get("val_loss") for row in log]
         if any(v is not None for v in val):
-            ax.plot(epochs, [float("nan") if v is None else v for v in val], color=color, lw=1.5, ls="--",
-                    marker="o" if len(log) < 3 else None, ms=3, label=f"{name}validation")
+            ax.plot(
+                epochs,
+                [float("nan") if v is None else v for v in val],
+                color=color,
+                lw=1.5,
+                ls="--",
+                marker="o" if len(log) < 3 else None,
+                ms=3,
+                label=f"{name}validation",
+            )
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")

@@ -12,9 +12,19 @@ from lstmkit.tasks.text_classifier import TextClassifier, TextClassifierConfig
 from lstmkit.tasks.translation import Translator, TranslatorConfig
 
 __all__ = [
-    "Forecaster", "ForecasterConfig",
-    "SequenceClassifier", "SequenceClassifierConfig", "TextClassifier", "TextClassifierConfig",
-    "LanguageModel", "LanguageModelConfig", "Translator", "TranslatorConfig",
-    "AnomalyDetector", "AnomalyDetectorConfig",
-    "Estimator", "JobConfig", "load",
+    "Forecaster",
+    "ForecasterConfig",
+    "SequenceClassifier",
+    "SequenceClassifierConfig",
+    "TextClassifier",
+    "TextClassifierConfig",
+    "LanguageModel",
+    "LanguageModelConfig",
+    "Translator",
+    "TranslatorConfig",
+    "AnomalyDetector",
+    "AnomalyDetectorConfig",
+    "Estimator",
+    "JobConfig",
+    "load",
 ]

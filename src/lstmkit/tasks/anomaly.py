@@ -160,8 +160,9 @@ class AnomalyDetector(Estimator):
                 raise DataError(f"an array must be 1-D or 2-D (time, features), got shape {data.shape}")
             cols = c.targets if data.ndim == 2 and data.shape[1] == len(c.targets) else None
             if cols is None and data.ndim == 2:
-                raise DataError(f"a 2-D array must have one column per target {list(c.targets)}, "
-                                f"got shape {data.shape}")
+                raise DataError(
+                    f"a 2-D array must have one column per target {list(c.targets)}, got shape {data.shape}"
+                )
             data = pd.DataFrame(data.reshape(len(data), -1), columns=list(c.targets))
         elif not isinstance(data, pd.DataFrame):
             raise DataError(f"expected a DataFrame, Series or NumPy array, got {type(data).__name__}")
@@ -172,9 +173,14 @@ class AnomalyDetector(Estimator):
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, data, *, verbose: bool = False,
-            progress: bool | None = None,
-            init_from: str | os.PathLike | AnomalyDetector | None = None) -> AnomalyDetector:
+    def fit(
+        self,
+        data,
+        *,
+        verbose: bool = False,
+        progress: bool | None = None,
+        init_from: str | os.PathLike | AnomalyDetector | None = None,
+    ) -> AnomalyDetector:
         """Fit the scaler, the network and the threshold on ``data`` (the training part only).
 
         Args:
@@ -195,8 +201,10 @@ class AnomalyDetector(Estimator):
         frame = self.validated(data)
         shortest = 2 * c.window + 2
         if len(frame) < shortest:
-            raise DataError(f"the training series has {len(frame)} rows; window={c.window} needs at least "
-                            f"{shortest} (lower the window or give more data)")
+            raise DataError(
+                f"the training series has {len(frame)} rows; window={c.window} needs at least "
+                f"{shortest} (lower the window or give more data)"
+            )
         self.scaler = source.scaler if source is not None else StandardScaler().fit(frame, list(c.targets))
         x = torch.from_numpy(self._scaled(frame))  # (T, F)
         T, F = x.shape  # time, features
@@ -207,7 +215,9 @@ class AnomalyDetector(Estimator):
             dataset = (windows[:, :-1], windows[:, 1:])
             loss = _next_step_loss
         else:
-            self.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size, cell=c.cell_options()))
+            self.net = LSTMAutoencoder(
+                LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size, cell=c.cell_options())
+            )
             windows = x.unfold(0, c.window, 1).permute(0, 2, 1)  # (N, window, F)
             dataset = (windows, windows)
             loss = _reconstruction_loss
@@ -217,20 +227,36 @@ class AnomalyDetector(Estimator):
         # the last windows validate: they come after every training window in time
         train_set = TensorDataset(*(t[:-n_val] for t in dataset))
         val_set = TensorDataset(*(t[-n_val:] for t in dataset))
-        trainer = Trainer(self.net, compute_loss=loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
-                          patience=c.patience, seed=c.seed, batch_size=c.batch_size, progress=job_progress(progress),
-                          distributed=False, device=self.device_)
+        trainer = Trainer(
+            self.net,
+            compute_loss=loss,
+            optimizer="adam",
+            lr=c.lr,
+            max_epochs=c.max_epochs,
+            patience=c.patience,
+            seed=c.seed,
+            batch_size=c.batch_size,
+            progress=job_progress(progress),
+            distributed=False,
+            device=self.device_,
+        )
         history = trainer.fit(train_set, val_set)
         self.net.eval()
         scores = self._batch_scores(x)
         level = 1 - c.false_alarm_rate if c.false_alarm_rate is not None else c.quantile
         self.threshold = float(np.nanquantile(scores, level))
-        self.fitted_ = {"n_features": F, "threshold": self.threshold, "train_rows": T,
-                        "fingerprint": fingerprint(frame), "history": history}
+        self.fitted_ = {
+            "n_features": F,
+            "threshold": self.threshold,
+            "train_rows": T,
+            "fingerprint": fingerprint(frame),
+            "history": history,
+        }
         if verbose:
             best = min(h["val_loss"] for h in history)
-            print(f"  {c.method}: {len(history)} epochs, best validation loss {best:.4f}, "
-                  f"threshold {self.threshold:.4f}")
+            print(
+                f"  {c.method}: {len(history)} epochs, best validation loss {best:.4f}, threshold {self.threshold:.4f}"
+            )
         self.reset_stream()
         return self
 
@@ -362,10 +388,17 @@ class AnomalyDetector(Estimator):
         """
         self._require_fitted()
         fitted = {k: v for k, v in self.fitted_.items() if k != "history"}
-        save_model_dir(path, self.net, {"detector": self.config.to_dict(), "scaler": self.scaler.to_dict(),
-                                        "fitted": fitted},
-                       metadata={"task": self.task, "history": self.fitted_.get("history", []),
-                                 "data_fingerprint": self.fitted_.get("fingerprint"), "metrics": metrics or {}})
+        save_model_dir(
+            path,
+            self.net,
+            {"detector": self.config.to_dict(), "scaler": self.scaler.to_dict(), "fitted": fitted},
+            metadata={
+                "task": self.task,
+                "history": self.fitted_.get("history", []),
+                "data_fingerprint": self.fitted_.get("fingerprint"),
+                "metrics": metrics or {},
+            },
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> AnomalyDetector:
@@ -387,7 +420,9 @@ class AnomalyDetector(Estimator):
         if c.method == "forecast":
             det.net = NextStepNet(F, c.hidden_size, cell=c.cell_options())
         else:
-            det.net = LSTMAutoencoder(LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size, cell=c.cell_options()))
+            det.net = LSTMAutoencoder(
+                LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size, cell=c.cell_options())
+            )
         det.net.load_state_dict(state)
         det.net.to(det.device_).eval()
         return det

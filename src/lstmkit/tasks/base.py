@@ -50,11 +50,32 @@ from lstmkit.train.devices import resolve_device
 __all__ = ["JobConfig", "CellFields", "Estimator", "JOBS", "TRAINING_PARAMS", "load"]
 
 # parameters that only steer training: fine-tuning takes them from the new configuration
-TRAINING_PARAMS = frozenset({
-    "max_epochs", "max_steps", "patience", "lr", "lr_patience", "schedule", "weight_decay", "batch_size",
-    "clip_grad_norm", "val_fraction", "time_budget", "max_windows", "teacher_forcing", "teacher_forcing_final",
-    "augment_scale", "seed", "device", "beam", "length_penalty", "quantile", "false_alarm_rate", "fill",
-})
+TRAINING_PARAMS = frozenset(
+    {
+        "max_epochs",
+        "max_steps",
+        "patience",
+        "lr",
+        "lr_patience",
+        "schedule",
+        "weight_decay",
+        "batch_size",
+        "clip_grad_norm",
+        "val_fraction",
+        "time_budget",
+        "max_windows",
+        "teacher_forcing",
+        "teacher_forcing_final",
+        "augment_scale",
+        "seed",
+        "device",
+        "beam",
+        "length_penalty",
+        "quantile",
+        "false_alarm_rate",
+        "fill",
+    }
+)
 
 C = TypeVar("C", bound="JobConfig")
 
@@ -119,9 +140,15 @@ class CellFields:
             recurrent_dropout: include ``recurrent_dropout`` (a network that has its own
                 field for it takes it there instead).
         """
-        options = CellOptions(cell=self.cell, peephole=self.peephole, layer_norm=self.layer_norm,
-                              coupled_gates=self.coupled_gates, proj_size=self.proj_size, zoneout=self.zoneout,
-                              recurrent_dropout=self.recurrent_dropout if recurrent_dropout else 0.0)
+        options = CellOptions(
+            cell=self.cell,
+            peephole=self.peephole,
+            layer_norm=self.layer_norm,
+            coupled_gates=self.coupled_gates,
+            proj_size=self.proj_size,
+            zoneout=self.zoneout,
+            recurrent_dropout=self.recurrent_dropout if recurrent_dropout else 0.0,
+        )
         hidden_size = getattr(self, "hidden_size", None)
         if hidden_size is not None:
             options.check_hidden_size(hidden_size)
@@ -216,8 +243,9 @@ class Estimator:
         """
         if init_from is None:
             return None
-        source = init_from if isinstance(init_from, Estimator) else type(self).load(init_from,
-                                                                                   device=self.config.device)
+        source = (
+            init_from if isinstance(init_from, Estimator) else type(self).load(init_from, device=self.config.device)
+        )
         if type(source) is not type(self):
             raise ConfigError(f"init_from: a {type(source).__name__} cannot start a {type(self).__name__}")
         source._require_fitted()
@@ -225,8 +253,11 @@ class Estimator:
         differs = sorted(n for n, v in self.get_params().items() if n not in TRAINING_PARAMS and saved[n] != v)
         if differs:
             shown = ", ".join(f"{n}={saved[n]!r}" for n in differs)
-            warnings.warn(f"init_from: fine-tuning keeps the saved model's network and preprocessing ({shown}); "
-                          f"this configuration's {differs} are not used", stacklevel=3)
+            warnings.warn(
+                f"init_from: fine-tuning keeps the saved model's network and preprocessing ({shown}); "
+                f"this configuration's {differs} are not used",
+                stacklevel=3,
+            )
         return source
 
     @staticmethod
@@ -236,7 +267,9 @@ class Estimator:
             net.load_state_dict(source.state_dict())
         except RuntimeError as e:
             first = str(e).strip().splitlines()[0]
-            raise ConfigError(f"init_from: the saved network does not match the one this job builds ({first})") from None
+            raise ConfigError(
+                f"init_from: the saved network does not match the one this job builds ({first})"
+            ) from None
 
     # ---- where and what ---------------------------------------------------------
 
@@ -277,8 +310,9 @@ def load(path: str | os.PathLike, device: str | None = None) -> Estimator:
     _, _, metadata = load_model_dir(path)
     task = metadata.get("task")
     if task not in JOBS:
-        raise CheckpointError(f"{path}: the folder holds no lstmkit job (its metadata.json says task {task!r}; "
-                              f"known: {sorted(JOBS)})")
+        raise CheckpointError(
+            f"{path}: the folder holds no lstmkit job (its metadata.json says task {task!r}; known: {sorted(JOBS)})"
+        )
     module, name = JOBS[task].split(":")
     return getattr(importlib.import_module(module), name).load(path, device=device)
 

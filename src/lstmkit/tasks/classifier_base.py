@@ -103,8 +103,7 @@ class BaseClassifier(Estimator):
 
     # ---- fit -------------------------------------------------------------------------
 
-    def fit(self, data, y=None, *, verbose: bool = False, progress: bool | None = None, init_from=None,
-            **read_options):
+    def fit(self, data, y=None, *, verbose: bool = False, progress: bool | None = None, init_from=None, **read_options):
         """Fit on every example of ``data`` (the training set: nothing else is seen).
 
         Args:
@@ -149,18 +148,27 @@ class BaseClassifier(Estimator):
         members = source._fitted.members if source is not None else c.ensemble
         for k in range(members):
             start = source._nets[k] if source is not None else None
-            net, history = self._train_member(k, net_config, train_set, val, data_fingerprint, batch_size, start,
-                                              job_progress(progress, k, members))
+            net, history = self._train_member(
+                k, net_config, train_set, val, data_fingerprint, batch_size, start, job_progress(progress, k, members)
+            )
             self._nets.append(net)
             histories.append(history)
             if verbose:
                 best = f", best validation loss {min(h['val_loss'] for h in history):.4f}" if val is not None else ""
-                print(f"  member {k + 1}/{members}: {len(history)} epochs, "
-                      f"train loss {history[-1]['train_loss']:.4f}{best}")
+                print(
+                    f"  member {k + 1}/{members}: {len(history)} epochs, "
+                    f"train loss {history[-1]['train_loss']:.4f}{best}"
+                )
         self._fitted = _Fitted(
-            classes=[jsonable_label(v) for v in classes], net=net_config.to_dict(), members=members,
-            prepare=self._prepare_dict(), fingerprint=data_fingerprint, history=histories,
-            n_train=len(train_rows), n_val=len(val_rows), batch_size=batch_size,
+            classes=[jsonable_label(v) for v in classes],
+            net=net_config.to_dict(),
+            members=members,
+            prepare=self._prepare_dict(),
+            fingerprint=data_fingerprint,
+            history=histories,
+            n_train=len(train_rows),
+            n_val=len(val_rows),
+            batch_size=batch_size,
         )
         return self
 
@@ -173,9 +181,17 @@ class BaseClassifier(Estimator):
             return np.arange(len(codes)), np.array([], dtype=np.int64)
         return stratified_split(codes, fraction, c.seed)
 
-    def _train_member(self, k: int, net_config: ClassifierNetConfig, train_set, val, data_fingerprint: str,
-                      batch_size: int, start: ClassifierNet | None = None,
-                      progress: bool | str = False):
+    def _train_member(
+        self,
+        k: int,
+        net_config: ClassifierNetConfig,
+        train_set,
+        val,
+        data_fingerprint: str,
+        batch_size: int,
+        start: ClassifierNet | None = None,
+        progress: bool | str = False,
+    ):
         """Train ensemble member ``k`` (seed ``seed + k``, from ``start``'s weights when fine-tuning);
         returns the net in eval mode and its history."""
         c = self.config
@@ -192,10 +208,19 @@ class BaseClassifier(Estimator):
         else:  # cosine: from lr down to zero over max_epochs, per batch
             schedule_options = {}
         trainer = Trainer(
-            net, compute_loss=self._training_loss(c.seed + k), optimizer="adam", lr=c.lr,
-            weight_decay=c.weight_decay, max_epochs=c.max_epochs, patience=c.patience if val is not None else None,
-            schedule=c.schedule, schedule_options=schedule_options,
-            seed=c.seed + k, progress=progress, distributed=False, device=self.device_,
+            net,
+            compute_loss=self._training_loss(c.seed + k),
+            optimizer="adam",
+            lr=c.lr,
+            weight_decay=c.weight_decay,
+            max_epochs=c.max_epochs,
+            patience=c.patience if val is not None else None,
+            schedule=c.schedule,
+            schedule_options=schedule_options,
+            seed=c.seed + k,
+            progress=progress,
+            distributed=False,
+            device=self.device_,
         )
         history = trainer.fit(train, val, data_fingerprint=data_fingerprint)
         return net.eval(), history
@@ -269,8 +294,9 @@ class BaseClassifier(Estimator):
         self._require_fitted()
         inputs = self.read(data, **read_options)
         proba = self._proba(inputs)
-        frame = pd.DataFrame({"id": inputs.ids,
-                              "prediction": np.array(self.classes, dtype=object)[proba.argmax(axis=1)]})
+        frame = pd.DataFrame(
+            {"id": inputs.ids, "prediction": np.array(self.classes, dtype=object)[proba.argmax(axis=1)]}
+        )
         for j, label in enumerate(self.classes):
             frame[f"prob_{label}"] = proba[:, j]
         return frame
@@ -290,8 +316,11 @@ class BaseClassifier(Estimator):
         unknown = sorted_labels(set(labels.tolist()) - set(self.classes))
         if unknown:
             n = int(np.isin(labels, np.array(unknown, dtype=object)).sum())
-            warnings.warn(f"{self._where(inputs)}: {n} example(s) have label(s) {unknown} that were not in training "
-                          f"(known: {self.classes}); they count as errors", stacklevel=2)
+            warnings.warn(
+                f"{self._where(inputs)}: {n} example(s) have label(s) {unknown} that were not in training "
+                f"(known: {self.classes}); they count as errors",
+                stacklevel=2,
+            )
         proba = self._proba(inputs)
         predicted = np.array(self.classes, dtype=object)[proba.argmax(axis=1)]
         return classification_report(labels, predicted, labels=self.classes)
@@ -320,10 +349,17 @@ class BaseClassifier(Estimator):
             metrics: numbers to keep in ``metadata.json`` (held-out accuracy, say).
         """
         fitted = self._require_fitted()
-        state = {f"member{k}.{name}": t.detach().cpu() for k, net in enumerate(self._nets)
-                 for name, t in net.state_dict().items()}
-        metadata = {"task": self.task, "fitted": dataclasses.asdict(fitted), "data_fingerprint": fitted.fingerprint,
-                    "metrics": metrics or {}}
+        state = {
+            f"member{k}.{name}": t.detach().cpu()
+            for k, net in enumerate(self._nets)
+            for name, t in net.state_dict().items()
+        }
+        metadata = {
+            "task": self.task,
+            "fitted": dataclasses.asdict(fitted),
+            "data_fingerprint": fitted.fingerprint,
+            "metrics": metrics or {},
+        }
         return save_model_dir(path, state, {self.task: self.config.to_dict()}, metadata)
 
     @classmethod
@@ -346,7 +382,7 @@ class BaseClassifier(Estimator):
             for k in range(fitted.members):
                 net = ClassifierNet(net_config)
                 prefix = f"member{k}."
-                net.load_state_dict({n[len(prefix):]: t for n, t in state.items() if n.startswith(prefix)})
+                net.load_state_dict({n[len(prefix) :]: t for n, t in state.items() if n.startswith(prefix)})
                 nets.append(net.to(model.device_).eval())
             model._prepared = model._load_prepare(fitted.prepare)
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
@@ -356,8 +392,9 @@ class BaseClassifier(Estimator):
 
     def _require_fitted(self) -> _Fitted:
         if self._fitted is None:
-            raise ConfigError(f"this {type(self).__name__} is not fitted yet: call fit(...) or "
-                              f"{type(self).__name__}.load(path)")
+            raise ConfigError(
+                f"this {type(self).__name__} is not fitted yet: call fit(...) or {type(self).__name__}.load(path)"
+            )
         return self._fitted
 
     @staticmethod
@@ -387,4 +424,3 @@ def check_classifier_config(config) -> None:
         raise ConfigError(f"weight_decay must be >= 0, got {config.weight_decay!r}")
     if config.schedule not in SCHEDULES:
         raise ConfigError(f"schedule must be one of {SCHEDULES}, got {config.schedule!r}")
-

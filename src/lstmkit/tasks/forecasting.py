@@ -149,8 +149,12 @@ class ForecasterConfig(CellFields, JobConfig):
             raise ConfigError(f"base={self.base!r} needs strategy='direct': the recursive strategy feeds values back")
         open_unit("lr", self.lr)
         # the network checks the rest (quantiles, strategy, covariates)
-        ForecastNetConfig(quantiles=tuple(self.quantiles), strategy=self.strategy, dropout=self.dropout,
-                          n_past=len(self.past_covariates))
+        ForecastNetConfig(
+            quantiles=tuple(self.quantiles),
+            strategy=self.strategy,
+            dropout=self.dropout,
+            n_past=len(self.past_covariates),
+        )
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -201,9 +205,14 @@ class Forecaster(Estimator):
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, data: pd.DataFrame | pd.Series | np.ndarray, *, verbose: bool = False,
-            progress: bool | None = None,
-            init_from: str | os.PathLike | Forecaster | None = None) -> Forecaster:
+    def fit(
+        self,
+        data: pd.DataFrame | pd.Series | np.ndarray,
+        *,
+        verbose: bool = False,
+        progress: bool | None = None,
+        init_from: str | os.PathLike | Forecaster | None = None,
+    ) -> Forecaster:
         """Fit on every row of ``data`` (the training part: nothing else is seen).
 
         Args:
@@ -238,8 +247,12 @@ class Forecaster(Estimator):
         else:
             scaler = StandardScaler().fit(frame, value_cols, c.id_col)
         scaled = scaler.transform(frame)
-        roles = dict(target=list(c.targets), id_col=c.id_col, past_covariates=list(c.past_covariates),
-                     future_covariates=[*c.future_covariates, *calendar_cols])
+        roles = dict(
+            target=list(c.targets),
+            id_col=c.id_col,
+            past_covariates=list(c.past_covariates),
+            future_covariates=[*c.future_covariates, *calendar_cols],
+        )
         windows = make_windows(scaled, lookback=lookback, horizon=c.horizon, time_col=c.time_col, **roles)
         base = saved.base if saved else self._choose_base(windows, m)
         past, future, target = self._relative(windows.past, windows.future, windows.target, base, m)
@@ -250,9 +263,16 @@ class Forecaster(Estimator):
         val_idx = _strided(val_idx, max(1, c.max_windows // 4))
 
         net_config = ForecastNetConfig(
-            n_targets=len(c.targets), n_past=len(c.past_covariates), n_future=len(roles["future_covariates"]),
-            horizon=c.horizon, quantiles=tuple(c.quantiles), hidden_size=c.hidden_size, num_layers=c.num_layers,
-            dropout=c.dropout, strategy=c.strategy, cell=c.cell_options(),
+            n_targets=len(c.targets),
+            n_past=len(c.past_covariates),
+            n_future=len(roles["future_covariates"]),
+            horizon=c.horizon,
+            quantiles=tuple(c.quantiles),
+            hidden_size=c.hidden_size,
+            num_layers=c.num_layers,
+            dropout=c.dropout,
+            strategy=c.strategy,
+            cell=c.cell_options(),
         )
         batch_size = c.batch_size or int(np.clip(len(train_idx) // 16, 32, 256))
         tensors = [torch.from_numpy(a) for a in (past, future, target)]
@@ -266,9 +286,17 @@ class Forecaster(Estimator):
             if source is not None:
                 self._copy_weights(net, source._nets[k])
             trainer = Trainer(
-                net, compute_loss=_forecast_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
-                patience=c.patience, seed=c.seed + k, batch_size=batch_size,
-                progress=job_progress(progress, k, members), distributed=False, device=device,
+                net,
+                compute_loss=_forecast_loss,
+                optimizer="adam",
+                lr=c.lr,
+                max_epochs=c.max_epochs,
+                patience=c.patience,
+                seed=c.seed + k,
+                batch_size=batch_size,
+                progress=job_progress(progress, k, members),
+                distributed=False,
+                device=device,
             )
             history = trainer.fit(train_set, val_set)
             net.eval()
@@ -280,17 +308,28 @@ class Forecaster(Estimator):
 
         self._nets = nets
         self._fitted = _Fitted(
-            lookback=lookback, m=m, log=log, base=base, freq=vs.freq, step=vs.step,
-            calendar_columns=calendar_cols, scaler=scaler.to_dict(), net=net_config.to_dict(), members=members,
-            tail=_tail(vs.frame, c.id_col, lookback), fingerprint=fingerprint(vs.frame),
-            history=[[{k: v for k, v in h.items()} for h in hist] for hist in histories], batch_size=batch_size,
-        )  # fmt: skip
+            lookback=lookback,
+            m=m,
+            log=log,
+            base=base,
+            freq=vs.freq,
+            step=vs.step,
+            calendar_columns=calendar_cols,
+            scaler=scaler.to_dict(),
+            net=net_config.to_dict(),
+            members=members,
+            tail=_tail(vs.frame, c.id_col, lookback),
+            fingerprint=fingerprint(vs.frame),
+            history=[[{k: v for k, v in h.items()} for h in hist] for hist in histories],
+            batch_size=batch_size,
+        )
         return self
 
     # ---- predict -----------------------------------------------------------------
 
-    def predict(self, data: pd.DataFrame | pd.Series | np.ndarray | None = None, *,
-                future: pd.DataFrame | None = None) -> pd.DataFrame:
+    def predict(
+        self, data: pd.DataFrame | pd.Series | np.ndarray | None = None, *, future: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the end of each series.
 
         Args:
@@ -309,8 +348,9 @@ class Forecaster(Estimator):
         quantiles = self._forecast(history, future)  # (S, H, n_targets, Q)
         return self._to_frame(history, quantiles)
 
-    def network_inputs(self, data: pd.DataFrame | pd.Series | np.ndarray | None = None, *,
-                       future: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def network_inputs(
+        self, data: pd.DataFrame | pd.Series | np.ndarray | None = None, *, future: pd.DataFrame | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The arrays the fitted networks read to forecast after ``data``, as `predict` builds them.
 
         The last ``lookback`` rows of each series, transformed and scaled as in `fit`,
@@ -375,8 +415,14 @@ class Forecaster(Estimator):
         if future_frame is not None:
             future_frame = scaler.transform(future_frame)
         inputs = make_prediction_inputs(
-            scaled, list(c.targets), fitted.lookback, c.horizon, future=future_frame, id_col=c.id_col,
-            past_covariates=list(c.past_covariates), future_covariates=future_cols,
+            scaled,
+            list(c.targets),
+            fitted.lookback,
+            c.horizon,
+            future=future_frame,
+            id_col=c.id_col,
+            past_covariates=list(c.past_covariates),
+            future_covariates=future_cols,
         )
         zeros = np.zeros((len(inputs.past), c.horizon, len(c.targets)), dtype=np.float32)
         past, fut, _ = self._relative(inputs.past, inputs.future, zeros, fitted.base, fitted.m)
@@ -407,8 +453,15 @@ class Forecaster(Estimator):
 
     # ---- backtest ----------------------------------------------------------------
 
-    def backtest(self, data: pd.DataFrame | pd.Series | np.ndarray, windows: int = 3, *,
-                 statistical: bool = True, step: int | None = None, verbose: bool = False) -> BacktestResult:
+    def backtest(
+        self,
+        data: pd.DataFrame | pd.Series | np.ndarray,
+        windows: int = 3,
+        *,
+        statistical: bool = True,
+        step: int | None = None,
+        verbose: bool = False,
+    ) -> BacktestResult:
         """Rolling-origin evaluation: for each of ``windows`` origins at the end of the
         data, fit a fresh forecaster on everything before it and forecast ``horizon``
         steps; the baselines are scored on the same windows.
@@ -445,8 +498,16 @@ class Forecaster(Estimator):
             )
 
         return backtest(
-            full, {"lstmkit": lstm}, horizon=c.horizon, n_windows=windows, m=m, target=c.targets[0],
-            id_col=c.id_col, time_col=c.time_col, step=step, baselines=baseline_methods(m, statistical=statistical),
+            full,
+            {"lstmkit": lstm},
+            horizon=c.horizon,
+            n_windows=windows,
+            m=m,
+            target=c.targets[0],
+            id_col=c.id_col,
+            time_col=c.time_col,
+            step=step,
+            baselines=baseline_methods(m, statistical=statistical),
         )
 
     # ---- save / load -------------------------------------------------------------
@@ -459,10 +520,17 @@ class Forecaster(Estimator):
             metrics: numbers to keep in ``metadata.json`` (a backtest's scores, say).
         """
         fitted = self._require_fitted()
-        state = {f"member{k}.{name}": t.detach().cpu() for k, net in enumerate(self._nets)
-                 for name, t in net.state_dict().items()}
-        metadata = {"task": self.task, "fitted": dataclasses.asdict(fitted),
-                    "data_fingerprint": fitted.fingerprint, "metrics": metrics or {}}
+        state = {
+            f"member{k}.{name}": t.detach().cpu()
+            for k, net in enumerate(self._nets)
+            for name, t in net.state_dict().items()
+        }
+        metadata = {
+            "task": self.task,
+            "fitted": dataclasses.asdict(fitted),
+            "data_fingerprint": fitted.fingerprint,
+            "metrics": metrics or {},
+        }
         save_model_dir(path, state, {"forecaster": self.config.to_dict()}, metadata)
 
     @classmethod
@@ -485,7 +553,7 @@ class Forecaster(Estimator):
             for k in range(fitted.members):
                 net = ForecastNet(net_config)
                 prefix = f"member{k}."
-                net.load_state_dict({n[len(prefix):]: t for n, t in state.items() if n.startswith(prefix)})
+                net.load_state_dict({n[len(prefix) :]: t for n, t in state.items() if n.startswith(prefix)})
                 nets.append(net.to(model.device_).eval())
         except (KeyError, TypeError, RuntimeError, ConfigError) as e:
             raise CheckpointError(f"{path}: the saved forecaster is incomplete or inconsistent: {e}") from None
@@ -494,8 +562,9 @@ class Forecaster(Estimator):
 
     # ---- the estimator contract ------------------------------------------------------
 
-    def score(self, data: pd.DataFrame | pd.Series | np.ndarray, y: Any = None, *,
-              future: pd.DataFrame | None = None) -> float:
+    def score(
+        self, data: pd.DataFrame | pd.Series | np.ndarray, y: Any = None, *, future: pd.DataFrame | None = None
+    ) -> float:
         """Minus the MASE of forecasting the last ``horizon`` steps of ``data`` from the rest (no refit).
 
         Greater is better, as scikit-learn's model selection expects: ``0`` is a perfect
@@ -518,12 +587,14 @@ class Forecaster(Estimator):
         parts = self._continued(self._validate(data).frame)
         short = {k: len(p) for k, p in parts if len(p) < fitted.lookback + c.horizon}
         if short:
-            raise DataError(f"score needs lookback + horizon = {fitted.lookback + c.horizon} rows per series "
-                            f"(the last {c.horizon} are scored); too short: {_show_ids(short)}")
+            raise DataError(
+                f"score needs lookback + horizon = {fitted.lookback + c.horizon} rows per series "
+                f"(the last {c.horizon} are scored); too short: {_show_ids(short)}"
+            )
         history = pd.concat([p.iloc[: -c.horizon] for _, p in parts], ignore_index=True)
-        actual = np.stack([p[list(c.targets)].to_numpy(np.float64)[-c.horizon:] for _, p in parts])  # (S, H, T)
+        actual = np.stack([p[list(c.targets)].to_numpy(np.float64)[-c.horizon :] for _, p in parts])  # (S, H, T)
         if c.future_covariates and future is None:
-            future = pd.concat([p.iloc[-c.horizon:] for _, p in parts], ignore_index=True)
+            future = pd.concat([p.iloc[-c.horizon :] for _, p in parts], ignore_index=True)
         point = ForecastNetConfig(quantiles=tuple(c.quantiles)).point_index
         forecast = self._forecast(history, future)[..., point]  # (S, H, n_targets)
         m = fitted.m if fitted.m > 1 else 1
@@ -555,8 +626,13 @@ class Forecaster(Estimator):
         params = super().resolved_config()
         if self._fitted is not None:
             f = self._fitted
-            params.update(lookback=f.lookback, seasonal_period=f.m, base=f.base, ensemble=f.members,
-                          transform="log" if f.log else "none")
+            params.update(
+                lookback=f.lookback,
+                seasonal_period=f.m,
+                base=f.base,
+                ensemble=f.members,
+                transform="log" if f.log else "none",
+            )
             if f.batch_size is not None:
                 params["batch_size"] = f.batch_size
         return params
@@ -585,12 +661,17 @@ class Forecaster(Estimator):
             wanted = [*c.targets, *([c.time_col] if c.time_col else [])]
             raise DataError(
                 f"{frame.attrs.get('source', '<data>')}: column(s) {[w for w in wanted if w not in frame.columns]} "
-                f"not found; columns found: {list(frame.columns)}"
-                + (f" (numeric: {numeric})" if numeric else "")
+                f"not found; columns found: {list(frame.columns)}" + (f" (numeric: {numeric})" if numeric else "")
             )
-        return validate_series(frame, list(c.targets), time_col=c.time_col, id_col=c.id_col,
-                               past_covariates=list(c.past_covariates),
-                               future_covariates=list(c.future_covariates), fill=c.fill)
+        return validate_series(
+            frame,
+            list(c.targets),
+            time_col=c.time_col,
+            id_col=c.id_col,
+            past_covariates=list(c.past_covariates),
+            future_covariates=list(c.future_covariates),
+            fill=c.fill,
+        )
 
     def _with_calendar(self, frame, freq, columns=None):
         c = self.config
@@ -729,16 +810,16 @@ class Forecaster(Estimator):
         if c.id_col is not None and c.id_col not in future.columns:
             raise DataError(f"future= lacks the id column {c.id_col!r}; columns found: {list(future.columns)}")
         if c.time_col is not None and c.time_col not in future.columns:
-            raise DataError(f"future= lacks the time column {c.time_col!r} it is matched on; columns found: "
-                            f"{list(future.columns)}")
+            raise DataError(
+                f"future= lacks the time column {c.time_col!r} it is matched on; columns found: {list(future.columns)}"
+            )
         parts = []
         for key, part in _groups(history, c.id_col):
             name = "the series" if key is None else f"series {key!r}"
             rows = (future if c.id_col is None else future[future[c.id_col] == key]).reset_index(drop=True)
             if c.time_col is None:
                 if len(rows) < H:
-                    raise DataError(f"future= has {len(rows)} row(s) for {name}; the forecast needs {H}, "
-                                    "one per step")
+                    raise DataError(f"future= has {len(rows)} row(s) for {name}; the forecast needs {H}, one per step")
                 parts.append(rows.iloc[:H])
                 continue
             last = part[c.time_col].iloc[-1]
@@ -812,8 +893,9 @@ def _lengths(frame, id_col) -> dict:
 
 
 def _show_ids(counts: dict) -> str:
-    shown = ", ".join(f"{'series ' + repr(k) if k is not None else 'the series'} ({n} rows)"
-                      for k, n in list(counts.items())[:5])
+    shown = ", ".join(
+        f"{'series ' + repr(k) if k is not None else 'the series'} ({n} rows)" for k, n in list(counts.items())[:5]
+    )
     return shown + (f" and {len(counts) - 5} more" if len(counts) > 5 else "")
 
 
@@ -830,9 +912,9 @@ def _tail(frame: pd.DataFrame, id_col: str | None, lookback: int) -> dict:
 
 
 def _untail(tail: dict, time_col: str | None) -> pd.DataFrame:
-    frame = pd.DataFrame({
-        col: pd.to_datetime(v["datetime"]) if "datetime" in v else v["values"] for col, v in tail.items()
-    })
+    frame = pd.DataFrame(
+        {col: pd.to_datetime(v["datetime"]) if "datetime" in v else v["values"] for col, v in tail.items()}
+    )
     return frame
 
 

@@ -192,19 +192,29 @@ class LanguageModelConfig(CellFields, JobConfig):
         char = self.level == "char"
         embedding = self.embedding_dim or (32 if char else self.hidden_size)
         return dataclasses.replace(
-            self, embedding_dim=embedding,
+            self,
+            embedding_dim=embedding,
             dropout=self.dropout if self.dropout is not None else (0.2 if self.num_layers > 1 else 0.0),
             output_dropout=self.output_dropout if self.output_dropout is not None else (0.1 if char else 0.3),
-            tie_weights=self.tie_weights if self.tie_weights is not None else (not char and embedding == self.hidden_size),
-            bptt=self.bptt or (64 if char else 32), batch_size=self.batch_size or (32 if char else 16),
+            tie_weights=self.tie_weights
+            if self.tie_weights is not None
+            else (not char and embedding == self.hidden_size),
+            bptt=self.bptt or (64 if char else 32),
+            batch_size=self.batch_size or (32 if char else 16),
         )
 
     def net_config(self, vocab_size: int) -> LanguageModelNetConfig:
         return LanguageModelNetConfig(
-            vocab_size=vocab_size, embedding_dim=self.embedding_dim, hidden_size=self.hidden_size,
-            num_layers=self.num_layers, dropout=self.dropout, embedding_dropout=self.embedding_dropout,
-            output_dropout=self.output_dropout, recurrent_dropout=self.recurrent_dropout,
-            tie_weights=self.tie_weights, cell=self.cell_options(recurrent_dropout=False),
+            vocab_size=vocab_size,
+            embedding_dim=self.embedding_dim,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            embedding_dropout=self.embedding_dropout,
+            output_dropout=self.output_dropout,
+            recurrent_dropout=self.recurrent_dropout,
+            tie_weights=self.tie_weights,
+            cell=self.cell_options(recurrent_dropout=False),
         )
 
     def tokenizer(self) -> Tokenizer:
@@ -216,7 +226,6 @@ class LanguageModelConfig(CellFields, JobConfig):
         if self.lowercase is not None and self.level != "symbol":
             options["lowercase"] = self.lowercase
         return make_tokenizer(self.level, **options)
-
 
 
 class _Streams:
@@ -272,9 +281,14 @@ class LanguageModel(Estimator):
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, text: str, *, verbose: bool = False,
-            progress: bool | None = None,
-            init_from: str | os.PathLike | LanguageModel | None = None) -> LanguageModel:
+    def fit(
+        self,
+        text: str,
+        *,
+        verbose: bool = False,
+        progress: bool | None = None,
+        init_from: str | os.PathLike | LanguageModel | None = None,
+    ) -> LanguageModel:
         """Train on a corpus (one text; its last ``val_fraction`` steers early stopping).
 
         Args:
@@ -323,10 +337,21 @@ class LanguageModel(Estimator):
         if verbose:
             callbacks.append(_PrintEpochs())
         trainer = Trainer(
-            net, _next_token_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
-            patience=c.patience if val is not None else None, clip_grad_norm=c.clip_grad_norm, seed=c.seed,
-            tbptt_steps=c.bptt, carry_state=True, callbacks=callbacks, progress=job_progress(progress),
-            distributed=False, device=self.device_, schedule="plateau" if plateau else None,
+            net,
+            _next_token_loss,
+            optimizer="adam",
+            lr=c.lr,
+            max_epochs=c.max_epochs,
+            patience=c.patience if val is not None else None,
+            clip_grad_norm=c.clip_grad_norm,
+            seed=c.seed,
+            tbptt_steps=c.bptt,
+            carry_state=True,
+            callbacks=callbacks,
+            progress=job_progress(progress),
+            distributed=False,
+            device=self.device_,
+            schedule="plateau" if plateau else None,
             schedule_options={"factor": 0.5, "patience": 0} if plateau else None,
         )
         self.history = trainer.fit(train, val)
@@ -365,20 +390,30 @@ class LanguageModel(Estimator):
         text = _check_text(text, "the text to evaluate")
         ids = tokenizer.encode(text, add_special=False)
         if len(ids) < 2:
-            raise DataError(f"the text to evaluate has {len(ids)} {self.config.level} token(s); "
-                            "at least 2 are needed (one to start from, one to score)")
+            raise DataError(
+                f"the text to evaluate has {len(ids)} {self.config.level} token(s); "
+                "at least 2 are needed (one to start from, one to score)"
+            )
         total = stream_nll(net, torch.as_tensor(ids), streams=EVAL_STREAMS, warmup=EVAL_WARMUP)
         n = len(ids) - 1
         chars = _chars_scored(text, tokenizer, ids)
-        result = {"cross_entropy": total / n, "perplexity": math.exp(total / n), "bits_per_token": total / n / math.log(2),
-                  "bits_per_char": total / math.log(2) / chars, "tokens": n}
+        result = {
+            "cross_entropy": total / n,
+            "perplexity": math.exp(total / n),
+            "bits_per_token": total / n / math.log(2),
+            "bits_per_char": total / math.log(2) / chars,
+            "tokens": n,
+        }
         if train_text is not None:
             train_ids = tokenizer.encode(_check_text(train_text, "train_text"), add_special=False)
             ngram = self.ngram(train_ids, ngram_order)
             scores = ngram.evaluate(ids, start=1)
-            result.update(ngram_order=ngram.order, ngram_cross_entropy=scores["cross_entropy"],
-                          ngram_perplexity=scores["perplexity"],
-                          ngram_bits_per_char=scores["cross_entropy"] * n / math.log(2) / chars)
+            result.update(
+                ngram_order=ngram.order,
+                ngram_cross_entropy=scores["cross_entropy"],
+                ngram_perplexity=scores["perplexity"],
+                ngram_bits_per_char=scores["cross_entropy"] * n / math.log(2) / chars,
+            )
         return result
 
     def ngram(self, train_ids: Sequence[int], order: int | None = None) -> NGramLM:
@@ -395,8 +430,16 @@ class LanguageModel(Estimator):
 
     # ---- generate ----------------------------------------------------------------
 
-    def stream(self, prompt: str = "", n: int = 200, *, temperature: float = 1.0, top_k: int | None = None,
-               top_p: float | None = None, seed: int | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        prompt: str = "",
+        n: int = 200,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+    ) -> Iterator[str]:
         """Generate token by token: yield each new piece of text as soon as it is sampled.
 
         The prompt is read once; each sampled token is fed back with the carried
@@ -426,21 +469,36 @@ class LanguageModel(Estimator):
         _check_sampling(temperature, top_k, top_p)
         prompt_ids = self.encode_prompt(prompt)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        banned = [i for i in (tokenizer.pad_id, tokenizer.unk_id, tokenizer.bos_id, tokenizer.eos_id)
-                  if i is not None]
+        banned = [i for i in (tokenizer.pad_id, tokenizer.unk_id, tokenizer.bos_id, tokenizer.eos_id) if i is not None]
         ids = list(prompt_ids)
         emitted = tokenizer.decode(ids)
-        for token in net.stream(prompt_ids, n, temperature=temperature, top_k=top_k, top_p=top_p,
-                                generator=generator, banned=banned, chunk=max(self.config.resolved().bptt, 256)):
+        for token in net.stream(
+            prompt_ids,
+            n,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            generator=generator,
+            banned=banned,
+            chunk=max(self.config.resolved().bptt, 256),
+        ):
             ids.append(token)
             text = tokenizer.decode(ids)
             if text.endswith("\ufffd"):
                 continue  # a byte-level token ended inside a character: wait for its other bytes
-            yield text[len(emitted):]
+            yield text[len(emitted) :]
             emitted = text
 
-    def generate(self, prompt: str = "", n: int = 200, *, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None, seed: int | None = None) -> str:
+    def generate(
+        self,
+        prompt: str = "",
+        n: int = 200,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+    ) -> str:
         """The continuation of ``prompt``: ``n`` sampled tokens as text (see `stream`)."""
         return "".join(self.stream(prompt, n, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed))
 
@@ -456,7 +514,8 @@ class LanguageModel(Estimator):
             warnings.warn(
                 f"the prompt has {len(unknown)} piece(s) the model never saw in training: {shown}; "
                 "they are read as <unk> (unknown), which weakens the context",
-                UnknownTokensWarning, stacklevel=3,
+                UnknownTokensWarning,
+                stacklevel=3,
             )
         return ids or list(self._start)
 
@@ -470,9 +529,15 @@ class LanguageModel(Estimator):
             metrics: extra numbers to keep in ``metadata.json`` (e.g. held-out perplexity).
         """
         net, tokenizer = self._require_fitted()
-        metadata = {"task": "language_model", "tokenizer": tokenizer.to_dict(), "net": net.config.to_dict(),
-                    "start_ids": self._start, "history": self.history, "data_fingerprint": self._fingerprint,
-                    "metrics": metrics or {}}
+        metadata = {
+            "task": "language_model",
+            "tokenizer": tokenizer.to_dict(),
+            "net": net.config.to_dict(),
+            "start_ids": self._start,
+            "history": self.history,
+            "data_fingerprint": self._fingerprint,
+            "metrics": metrics or {},
+        }
         save_model_dir(path, net, {"language_model": self.config.to_dict()}, metadata)
 
     @classmethod
@@ -502,8 +567,10 @@ class LanguageModel(Estimator):
 
     def resolved_config(self) -> dict[str, Any]:
         """The configuration with the level-dependent automatic values filled in."""
-        return {**super().resolved_config(), **{name: getattr(self.config.resolved(), name)
-                                                for name in LanguageModelConfig._AUTOMATIC}}
+        return {
+            **super().resolved_config(),
+            **{name: getattr(self.config.resolved(), name) for name in LanguageModelConfig._AUTOMATIC},
+        }
 
     def score(self, text: str, y: Any = None) -> float:
         """Minus the cross-entropy (nats per token) on a held-out text; greater is better.
@@ -522,8 +589,11 @@ class _PrintEpochs(Callback):
     def on_epoch_end(self, trainer, logs) -> None:
         val = logs["val_loss"]
         shown = f"validation perplexity {math.exp(val):.2f}" if val is not None else "no validation text"
-        print(f"  epoch {logs['epoch']}: train loss {logs['train_loss']:.3f} nats/token, {shown} "
-              f"({logs['seconds']:.1f} s)", flush=True)
+        print(
+            f"  epoch {logs['epoch']}: train loss {logs['train_loss']:.3f} nats/token, {shown} "
+            f"({logs['seconds']:.1f} s)",
+            flush=True,
+        )
 
 
 # ---- helpers ---------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""`SequenceClassifier`: LSTM-FCN classification of numeric sequences (the story: `lstmkit.tasks.classifier_base`)."""
+"""`SequenceClassifier`: LSTM-FCN classification of numeric sequences.
+
+The story of fit and predict is in `lstmkit.tasks.classifier_base`.
+"""
 
 from __future__ import annotations
 
@@ -115,8 +118,10 @@ class SequenceClassifierConfig(CellFields, JobConfig):
         self.cell_options()  # checks cell and its variants
         check_classifier_config(self)
         if len(self.conv_kernels) != len(self.conv_channels) and self.conv_channels:
-            raise ConfigError(f"conv_kernels {self.conv_kernels} must give one kernel size per block of "
-                              f"conv_channels {self.conv_channels}")
+            raise ConfigError(
+                f"conv_kernels {self.conv_kernels} must give one kernel size per block of "
+                f"conv_channels {self.conv_channels}"
+            )
         if self.lstm_input not in LSTM_INPUTS:
             raise ConfigError(f"lstm_input must be one of {LSTM_INPUTS}, got {self.lstm_input!r}")
         if isinstance(self.augment_scale, bool) or not 0 <= self.augment_scale < 1:
@@ -172,9 +177,11 @@ class SequenceClassifier(BaseClassifier):
             inputs = data
         elif isinstance(data, pd.DataFrame):
             if c.id_col is None:
-                raise ConfigError(f"{data.attrs.get('source', 'a DataFrame')}: a table of sequences is read in long "
-                                  f"format; set id_col (--id-col): the column naming each sequence. Columns found: "
-                                  f"{list(data.columns)}")
+                raise ConfigError(
+                    f"{data.attrs.get('source', 'a DataFrame')}: a table of sequences is read in long "
+                    f"format; set id_col (--id-col): the column naming each sequence. Columns found: "
+                    f"{list(data.columns)}"
+                )
             label_col = c.label_col if (y is None and c.label_col in data.columns) else None
             features = c.feature_cols
             if self._fitted is not None:
@@ -182,15 +189,18 @@ class SequenceClassifier(BaseClassifier):
             elif features is None and c.label_col in data.columns:
                 # an unused label column is not a feature
                 features = [col for col in data.columns if col not in (c.id_col, c.time_col, c.label_col)]
-            inputs = from_long_frame(data, id_col=c.id_col, label_col=label_col, time_col=c.time_col,
-                                     feature_cols=features)
+            inputs = from_long_frame(
+                data, id_col=c.id_col, label_col=label_col, time_col=c.time_col, feature_cols=features
+            )
         elif isinstance(data, (str, os.PathLike)):
             inputs = read_sequences(data)
         elif isinstance(data, (np.ndarray, list, tuple)):
             inputs = from_arrays(data, None, lengths)
         else:
-            raise DataError(f"expected a SequenceSet, an array, a list of arrays, a DataFrame or a file path, "
-                            f"got {type(data).__name__}")
+            raise DataError(
+                f"expected a SequenceSet, an array, a list of arrays, a DataFrame or a file path, "
+                f"got {type(data).__name__}"
+            )
         if y is not None:
             inputs = dataclasses.replace(inputs, y=check_labels(y, len(inputs), inputs.source))
         if self._fitted is not None:
@@ -200,14 +210,18 @@ class SequenceClassifier(BaseClassifier):
     def _check_channels(self, inputs: SequenceSet) -> None:
         expected = self._fitted.net["n_features"]
         if inputs.X.shape[2] != expected:
-            raise DataError(f"{inputs.source}: the model was trained on {expected} channel(s), the data has "
-                            f"{inputs.X.shape[2]} ({list(inputs.channels)})")
+            raise DataError(
+                f"{inputs.source}: the model was trained on {expected} channel(s), the data has "
+                f"{inputs.X.shape[2]} ({list(inputs.channels)})"
+            )
         max_length = self._fitted.net.get("max_length", 0)
         if max_length and len(inputs) and inputs.lengths.max() > max_length:
             row = int(inputs.lengths.argmax())
-            raise DataError(f"{inputs.source}: sequence {inputs.ids[row]!r} has {int(inputs.lengths[row])} steps; "
-                            f"with lstm_input='shuffle' the model reads at most {max_length} (the longest "
-                            f"training sequence)")
+            raise DataError(
+                f"{inputs.source}: sequence {inputs.ids[row]!r} has {int(inputs.lengths[row])} steps; "
+                f"with lstm_input='shuffle' the model reads at most {max_length} (the longest "
+                f"training sequence)"
+            )
 
     def _fit_prepare(self, inputs: SequenceSet, rows: np.ndarray) -> dict:
         scaler = None
@@ -248,9 +262,16 @@ class SequenceClassifier(BaseClassifier):
     def _net_config(self, n_classes: int) -> ClassifierNetConfig:
         c = self.config
         return ClassifierNetConfig(
-            n_classes=n_classes, n_features=len(self._prepared["channels"]), hidden_size=c.hidden_size,
-            num_layers=c.num_layers, bidirectional=c.bidirectional, pooling=c.pooling, dropout=c.dropout,
-            conv_channels=tuple(c.conv_channels), conv_kernels=tuple(c.conv_kernels), lstm_input=c.lstm_input,
-            max_length=self._prepared["max_length"] if c.lstm_input == "shuffle" else 0, cell=c.cell_options(),
+            n_classes=n_classes,
+            n_features=len(self._prepared["channels"]),
+            hidden_size=c.hidden_size,
+            num_layers=c.num_layers,
+            bidirectional=c.bidirectional,
+            pooling=c.pooling,
+            dropout=c.dropout,
+            conv_channels=tuple(c.conv_channels),
+            conv_kernels=tuple(c.conv_kernels),
+            lstm_input=c.lstm_input,
+            max_length=self._prepared["max_length"] if c.lstm_input == "shuffle" else 0,
+            cell=c.cell_options(),
         )
-

@@ -1,4 +1,7 @@
-"""`TextClassifier`: (bi)LSTM text classification at char, word or subword level (the story: `lstmkit.tasks.classifier_base`)."""
+"""`TextClassifier`: (bi)LSTM text classification at char, word or subword level.
+
+The story of fit and predict is in `lstmkit.tasks.classifier_base`.
+"""
 
 from __future__ import annotations
 
@@ -133,7 +136,8 @@ class TextClassifier(BaseClassifier):
 
     >>> texts = ["good film", "great film", "bad film", "awful film"] * 5
     >>> labels = ["pos", "pos", "neg", "neg"] * 5
-    >>> clf = TextClassifier(hidden_size=8, embedding_dim=8, max_epochs=10, lr=0.02).fit(texts, labels)  # doctest: +SKIP
+    >>> clf = TextClassifier(hidden_size=8, embedding_dim=8, max_epochs=10, lr=0.02)
+    >>> clf = clf.fit(texts, labels)  # doctest: +SKIP
     >>> clf.predict(["great film", "awful film"]).tolist()  # doctest: +SKIP
     ['pos', 'neg']
     """
@@ -159,8 +163,9 @@ class TextClassifier(BaseClassifier):
             inputs = texts_from_frame(data, c.text_col, label_col, c.id_col)
         elif isinstance(data, (str, os.PathLike)):
             if not (Path(data).is_dir() or Path(data).suffix):
-                raise DataError(f"{str(data)!r} is neither a folder nor a file name; to classify a single text, "
-                                "pass a list: [text]")
+                raise DataError(
+                    f"{str(data)!r} is neither a folder nor a file name; to classify a single text, pass a list: [text]"
+                )
             inputs = read_texts(data)
         elif isinstance(data, (list, tuple, np.ndarray, pd.Series)):
             texts = list(data)
@@ -181,11 +186,18 @@ class TextClassifier(BaseClassifier):
             return inputs
         if len(empty) == len(inputs):
             raise DataError(f"{inputs.source}: every text is empty; nothing to learn from")
-        warnings.warn(f"{inputs.source}: skipped {len(empty)} empty text(s) in training (ids "
-                      f"{inputs.ids[empty[:5]].tolist()}{' ...' if len(empty) > 5 else ''})", stacklevel=4)
+        warnings.warn(
+            f"{inputs.source}: skipped {len(empty)} empty text(s) in training (ids "
+            f"{inputs.ids[empty[:5]].tolist()}{' ...' if len(empty) > 5 else ''})",
+            stacklevel=4,
+        )
         keep = np.setdiff1d(np.arange(len(inputs)), empty)
-        return TextSet([inputs.texts[i] for i in keep], None if inputs.y is None else inputs.y[keep],
-                       inputs.ids[keep], inputs.source)
+        return TextSet(
+            [inputs.texts[i] for i in keep],
+            None if inputs.y is None else inputs.y[keep],
+            inputs.ids[keep],
+            inputs.source,
+        )
 
     def _fit_prepare(self, inputs: TextSet, rows: np.ndarray):
         c = self.config
@@ -206,8 +218,11 @@ class TextClassifier(BaseClassifier):
             ids = [s[: c.max_length] for s in ids]
         empty = [i for i, s in enumerate(ids) if not s]
         if empty:
-            warnings.warn(f"{inputs.source}: {len(empty)} empty text(s) (ids {inputs.ids[empty[:5]].tolist()}) are "
-                          "predicted from no content", stacklevel=4)
+            warnings.warn(
+                f"{inputs.source}: {len(empty)} empty text(s) (ids {inputs.ids[empty[:5]].tolist()}) are "
+                "predicted from no content",
+                stacklevel=4,
+            )
             for i in empty:
                 ids[i] = [tok.unk_id]
         return pad_ids(ids, tok.pad_id)
@@ -221,10 +236,18 @@ class TextClassifier(BaseClassifier):
             self._coverage = float(self._found[2:].mean()) if len(tokens) > 2 else 0.0  # specials have no vectors
             dim = self._vectors.shape[1]
         return ClassifierNetConfig(
-            n_classes=n_classes, vocab_size=self._prepared.vocab_size, embedding_dim=dim,
-            pad_id=self._prepared.pad_id, freeze_embedding=c.freeze_embeddings, hidden_size=c.hidden_size,
-            num_layers=c.num_layers, bidirectional=c.bidirectional, pooling=c.pooling, dropout=c.dropout,
-            conv_channels=tuple(c.conv_channels), conv_kernels=tuple(c.conv_kernels),
+            n_classes=n_classes,
+            vocab_size=self._prepared.vocab_size,
+            embedding_dim=dim,
+            pad_id=self._prepared.pad_id,
+            freeze_embedding=c.freeze_embeddings,
+            hidden_size=c.hidden_size,
+            num_layers=c.num_layers,
+            bidirectional=c.bidirectional,
+            pooling=c.pooling,
+            dropout=c.dropout,
+            conv_channels=tuple(c.conv_channels),
+            conv_kernels=tuple(c.conv_kernels),
             cell=c.cell_options(),
         )
 
@@ -233,8 +256,10 @@ class TextClassifier(BaseClassifier):
             return
         found = torch.from_numpy(self._found)
         if not bool(found.any()):
-            raise DataError(f"{self.config.embeddings}: none of the {len(found)} vocabulary tokens has a vector "
-                            "in the file; check the tokeniser level and lowercasing")
+            raise DataError(
+                f"{self.config.embeddings}: none of the {len(found)} vocabulary tokens has a vector "
+                "in the file; check the tokeniser level and lowercasing"
+            )
         with torch.no_grad():
             weight = net.embedding.weight
             vectors = torch.from_numpy(self._vectors)

@@ -167,10 +167,18 @@ class TranslatorConfig(CellFields, JobConfig):
 
     def net_config(self, source_vocab: int, target_vocab: int, bos_id: int, eos_id: int) -> Seq2SeqConfig:
         return Seq2SeqConfig(
-            source_vocab_size=source_vocab, target_vocab_size=target_vocab, bos_id=bos_id, eos_id=eos_id,
-            embedding_dim=self.embedding_dim, hidden_size=self.hidden_size, encoder_layers=self.encoder_layers,
-            decoder_layers=self.decoder_layers, bidirectional=self.bidirectional, attention=self.attention,
-            dropout=self.dropout, cell=self.cell_options(),
+            source_vocab_size=source_vocab,
+            target_vocab_size=target_vocab,
+            bos_id=bos_id,
+            eos_id=eos_id,
+            embedding_dim=self.embedding_dim,
+            hidden_size=self.hidden_size,
+            encoder_layers=self.encoder_layers,
+            decoder_layers=self.decoder_layers,
+            bidirectional=self.bidirectional,
+            attention=self.attention,
+            dropout=self.dropout,
+            cell=self.cell_options(),
         )
 
     def tokenizer(self, level: str, target: bool) -> Tokenizer:
@@ -182,6 +190,7 @@ class TranslatorConfig(CellFields, JobConfig):
         if self.lowercase is not None and level != "symbol":
             options["lowercase"] = self.lowercase
         return make_tokenizer(level, **options)
+
 
 @dataclass(frozen=True)
 class Attention:
@@ -201,8 +210,7 @@ class Attention:
 class _Batches:
     """Re-iterable padded batches ``(src, src_lengths, tgt_in, tgt_out)``, reshuffled every epoch."""
 
-    def __init__(self, sources: list[list[int]], targets: list[list[int]], batch_size: int, shuffle: bool,
-                 seed: int):
+    def __init__(self, sources: list[list[int]], targets: list[list[int]], batch_size: int, shuffle: bool, seed: int):
         self.sources, self.targets = sources, targets
         self.batch_size, self.shuffle = batch_size, shuffle
         self.rng = random.Random(seed)
@@ -274,9 +282,14 @@ class Translator(Estimator):
 
     # ---- fit ---------------------------------------------------------------------
 
-    def fit(self, pairs: Pairs, *, verbose: bool = False,
-            progress: bool | None = None,
-            init_from: str | os.PathLike | Translator | None = None) -> Translator:
+    def fit(
+        self,
+        pairs: Pairs,
+        *,
+        verbose: bool = False,
+        progress: bool | None = None,
+        init_from: str | os.PathLike | Translator | None = None,
+    ) -> Translator:
         """Train on (source, target) pairs; a shuffled ``val_fraction`` steers early stopping.
 
         Args:
@@ -307,12 +320,16 @@ class Translator(Estimator):
             src_tok = c.tokenizer(c.source_level, target=False).fit([s for s, _ in train])
             tgt_tok = c.tokenizer(c.target_level, target=True).fit([t for _, t in train])
         train_src, train_tgt = _encode_pairs(src_tok, tgt_tok, train)
-        self.max_length = source.max_length if source is not None else (
-            c.max_length or 2 * max(len(t) for t in train_tgt) + 10)
+        self.max_length = (
+            source.max_length if source is not None else (c.max_length or 2 * max(len(t) for t in train_tgt) + 10)
+        )
 
         seed_everything(c.seed)
-        net = Seq2Seq(source.net.config if source is not None else
-                      c.net_config(src_tok.vocab_size, tgt_tok.vocab_size, tgt_tok.bos_id, tgt_tok.eos_id))
+        net = Seq2Seq(
+            source.net.config
+            if source is not None
+            else c.net_config(src_tok.vocab_size, tgt_tok.vocab_size, tgt_tok.bos_id, tgt_tok.eos_id)
+        )
         if source is not None:
             self._copy_weights(net, source.net)
         batches = _Batches(train_src, train_tgt, c.batch_size, shuffle=True, seed=c.seed)
@@ -333,9 +350,18 @@ class Translator(Estimator):
         callbacks: list[Callback] = ([budget] if budget else []) + [schedule]
         callbacks += [_PrintEpochs(schedule)] if verbose else []
         trainer = Trainer(
-            net, compute_loss=compute_loss, optimizer="adam", lr=c.lr, max_epochs=c.max_epochs,
-            patience=c.patience if val_batches is not None else None, clip_grad_norm=c.clip_grad_norm,
-            seed=c.seed, callbacks=callbacks, progress=job_progress(progress), distributed=False, device=self.device_,
+            net,
+            compute_loss=compute_loss,
+            optimizer="adam",
+            lr=c.lr,
+            max_epochs=c.max_epochs,
+            patience=c.patience if val_batches is not None else None,
+            clip_grad_norm=c.clip_grad_norm,
+            seed=c.seed,
+            callbacks=callbacks,
+            progress=job_progress(progress),
+            distributed=False,
+            device=self.device_,
         )
         self.history = trainer.fit(batches, val_batches)
         self.net = net.eval()
@@ -345,8 +371,14 @@ class Translator(Estimator):
 
     # ---- translate ---------------------------------------------------------------
 
-    def translate(self, texts: Sequence[str] | str, *, beam: int | None = None,
-                  length_penalty: float | None = None, batch_size: int = 256) -> list[str]:
+    def translate(
+        self,
+        texts: Sequence[str] | str,
+        *,
+        beam: int | None = None,
+        length_penalty: float | None = None,
+        batch_size: int = 256,
+    ) -> list[str]:
         """Rewrite each source text.
 
         Args:
@@ -454,10 +486,16 @@ class Translator(Estimator):
         """Save as a directory: ``weights.safetensors`` and JSON (configuration, tokenisers)."""
         net = self._require_fitted()
         src_tok, tgt_tok = self._tokenizers()
-        metadata = {"task": "translator", "source_tokenizer": src_tok.to_dict(),
-                    "target_tokenizer": tgt_tok.to_dict(), "net": net.config.to_dict(),
-                    "max_length": self.max_length, "history": self.history,
-                    "data_fingerprint": self._fingerprint, "metrics": metrics or {}}
+        metadata = {
+            "task": "translator",
+            "source_tokenizer": src_tok.to_dict(),
+            "target_tokenizer": tgt_tok.to_dict(),
+            "net": net.config.to_dict(),
+            "max_length": self.max_length,
+            "history": self.history,
+            "data_fingerprint": self._fingerprint,
+            "metrics": metrics or {},
+        }
         save_model_dir(path, net, {"translator": self.config.to_dict()}, metadata)
 
     @classmethod
@@ -501,8 +539,11 @@ class _PrintEpochs(Callback):
     def on_epoch_end(self, trainer, logs) -> None:
         val = logs["val_loss"]
         shown = f", validation loss {val:.4f}" if val is not None else ""
-        print(f"  epoch {logs['epoch']}: train loss {logs['train_loss']:.4f}{shown}, teacher forcing "
-              f"{self.schedule.ratio:.2f} ({logs['seconds']:.1f} s)", flush=True)
+        print(
+            f"  epoch {logs['epoch']}: train loss {logs['train_loss']:.4f}{shown}, teacher forcing "
+            f"{self.schedule.ratio:.2f} ({logs['seconds']:.1f} s)",
+            flush=True,
+        )
 
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -524,8 +565,9 @@ def _check_pairs(pairs: Pairs) -> list[tuple[str, str]]:
         source, target = pair
         for side, text in (("source", source), ("target", target)):
             if not isinstance(text, str):
-                raise DataError(f"pair {i} (0-based): the {side} is {text!r} of type {type(text).__name__}, "
-                                "expected a text")
+                raise DataError(
+                    f"pair {i} (0-based): the {side} is {text!r} of type {type(text).__name__}, expected a text"
+                )
             if not text.strip():
                 raise DataError(f"pair {i} (0-based): the {side} text is empty")
         out.append((source, target))
@@ -534,8 +576,9 @@ def _check_pairs(pairs: Pairs) -> list[tuple[str, str]]:
     return out
 
 
-def _encode_pairs(src_tok: Tokenizer, tgt_tok: Tokenizer,
-                  pairs: list[tuple[str, str]]) -> tuple[list[list[int]], list[list[int]]]:
+def _encode_pairs(
+    src_tok: Tokenizer, tgt_tok: Tokenizer, pairs: list[tuple[str, str]]
+) -> tuple[list[list[int]], list[list[int]]]:
     sources = [src_tok.encode(s, add_special=False) for s, _ in pairs]
     targets = [tgt_tok.encode(t) for _, t in pairs]
     for (source, _), ids in zip(pairs, sources):

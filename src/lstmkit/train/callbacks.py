@@ -323,8 +323,10 @@ class ProgressBar(Callback):
         done = trainer.epoch * steps
         self._status = _epoch_status(trainer.history[-1]) if trainer.history else ""
         self._task = self._progress.add_task(
-            self._description(trainer, trainer.epoch + 1), total=trainer.config.max_epochs * steps,
-            completed=done, status=self._status,
+            self._description(trainer, trainer.epoch + 1),
+            total=trainer.config.max_epochs * steps,
+            completed=done,
+            status=self._status,
         )
         self._progress.start()
 

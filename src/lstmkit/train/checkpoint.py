@@ -28,7 +28,7 @@ import tempfile
 import uuid
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -279,7 +279,7 @@ def _save_dir(path, model_or_state_dict, training_state, config, metadata) -> Pa
         **_jsonable(metadata or {}, "metadata"),
         "lstmkit_version": lstmkit.__version__,
         "torch_version": torch.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     files = {
         WEIGHTS_FILE: safetensors.torch.save(state_dict),

@@ -51,8 +51,10 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if spec.startswith("cuda"):
         if not torch.cuda.is_available():
             build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}, no GPU visible"
-            raise ConfigError(f"device={spec!r} asks for a GPU, but torch {torch.__version__} ({build}) sees none; "
-                              "use device='cpu' or device='auto'")
+            raise ConfigError(
+                f"device={spec!r} asks for a GPU, but torch {torch.__version__} ({build}) sees none; "
+                "use device='cpu' or device='auto'"
+            )
         index = int(spec.split(":")[1]) if ":" in spec else 0
         count = torch.cuda.device_count()
         if index >= count:

@@ -164,11 +164,23 @@ class Trainer:
         distributed: bool = True,
     ):
         self.config = TrainerConfig(
-            optimizer=optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum, schedule=schedule,
-            schedule_options=dict(schedule_options or {}), clip_grad_norm=clip_grad_norm, max_epochs=max_epochs,
-            patience=patience, min_delta=min_delta, restore_best=restore_best, seed=seed, tbptt_steps=tbptt_steps,
-            carry_state=carry_state, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
-        )  # fmt: skip
+            optimizer=optimizer,
+            lr=lr,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            schedule=schedule,
+            schedule_options=dict(schedule_options or {}),
+            clip_grad_norm=clip_grad_norm,
+            max_epochs=max_epochs,
+            patience=patience,
+            min_delta=min_delta,
+            restore_best=restore_best,
+            seed=seed,
+            tbptt_steps=tbptt_steps,
+            carry_state=carry_state,
+            batch_size=batch_size,
+            steps_per_epoch=steps_per_epoch,
+        )
         if not isinstance(model, nn.Module):
             raise ConfigError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if compute_loss is None and not callable(loss_fn):
@@ -439,8 +451,13 @@ class Trainer:
         if self.config.schedule == "plateau":
             self.scheduler.step(val_loss if val_loss is not None else train_loss)
         self.epoch = epoch
-        logs = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
-                "seconds": time.perf_counter() - started}  # fmt: skip
+        logs = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "lr": lr,
+            "seconds": time.perf_counter() - started,
+        }
         self.history.append(logs)
         self._call("on_epoch_end", logs)
         if self.dist is not None:  # a callback on any rank may stop: every rank must stop together
@@ -474,9 +491,7 @@ class Trainer:
             raise ConfigError(f"train_data yielded no batches in epoch {epoch} (on every rank, under DDP)")
         return total / weight
 
-    def _train_sequence_batch(
-        self, x: Tensor, y: Tensor, state: Any, epoch: int, index: int
-    ) -> tuple[float, int, Any]:
+    def _train_sequence_batch(self, x: Tensor, y: Tensor, state: Any, epoch: int, index: int) -> tuple[float, int, Any]:
         B, T = y.shape[:2]  # batch, time
         total = 0.0
         for chunk, (x_chunk, y_chunk) in enumerate(self._chunks(x, y), start=1):
@@ -541,8 +556,14 @@ class Trainer:
                 f"the gradient norm is {grad_norm} at {where} while the loss was finite ({loss_value:.6g}); "
                 "look for operations with unbounded derivatives (sqrt, log, division near 0) or lower the learning rate"
             )
-        logs = {"epoch": epoch, "batch": batch, "chunk": chunk, "step": self.global_step,
-                "loss": loss_value, "grad_norm": grad_norm}  # fmt: skip
+        logs = {
+            "epoch": epoch,
+            "batch": batch,
+            "chunk": chunk,
+            "step": self.global_step,
+            "loss": loss_value,
+            "grad_norm": grad_norm,
+        }
         self._call("on_before_optimizer_step", logs)
         self.optimizer.step()
         return loss_value

@@ -37,12 +37,21 @@ class DatasetInfo:
 
 _DATASETS = {
     "air_passengers": DatasetInfo(
-        "air_passengers", "air_passengers.csv", "month", "passengers", "MS", 12,
-        "Monthly totals of international airline passengers (thousands), 1949-01 .. 1960-12 "
-        "(Box & Jenkins series G).",
+        "air_passengers",
+        "air_passengers.csv",
+        "month",
+        "passengers",
+        "MS",
+        12,
+        "Monthly totals of international airline passengers (thousands), 1949-01 .. 1960-12 (Box & Jenkins series G).",
     ),
     "sunspots": DatasetInfo(
-        "sunspots", "sunspots.csv", "month", "sunspots", "MS", 12,
+        "sunspots",
+        "sunspots.csv",
+        "month",
+        "sunspots",
+        "MS",
+        12,
         "Monthly mean relative sunspot numbers, 1749-01 .. 1983-12 (Zurich, then Tokyo observatories).",
     ),
 }

@@ -17,8 +17,10 @@ def main() -> None:
     elif disabled():
         print("lstmkit C++ LSTM loops: disabled by LSTMKIT_NATIVE; the Python loops will run")
     else:
-        print("lstmkit C++ LSTM loops: not available (no C++ compiler, or the build failed: see the warning); "
-              "the Python loops will run")
+        print(
+            "lstmkit C++ LSTM loops: not available (no C++ compiler, or the build failed: see the warning); "
+            "the Python loops will run"
+        )
 
 
 if __name__ == "__main__":

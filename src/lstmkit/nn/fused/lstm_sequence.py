@@ -124,8 +124,19 @@ def lstm_sequence(
         # mixed precision: the recurrence runs in the weights' precision, like the reference's sums
         with torch.autocast(x.device.type, enabled=False):
             return lstm_sequence(
-                x.to(w_hh.dtype), h0.to(w_hh.dtype), c0.to(w_hh.dtype), w_ih, w_hh, bias, lengths, ln_ih=ln_ih,
-                w_ch=w_ch, ln_hh=ln_hh, ln_c=ln_c, recurrent_mask=recurrent_mask, zoneout=zoneout,
+                x.to(w_hh.dtype),
+                h0.to(w_hh.dtype),
+                c0.to(w_hh.dtype),
+                w_ih,
+                w_hh,
+                bias,
+                lengths,
+                ln_ih=ln_ih,
+                w_ch=w_ch,
+                ln_hh=ln_hh,
+                ln_c=ln_c,
+                recurrent_mask=recurrent_mask,
+                zoneout=zoneout,
                 zoneout_masks=zoneout_masks,
             )
     T, B, _ = x.shape  # time, batch, features
@@ -155,8 +166,22 @@ def lstm_sequence(
         gx = F.layer_norm(F.linear(x, _internal(w_ih)), (w_ih.shape[0],), _internal(ln_ih), _internal(bias))
     ln_cw, ln_cb = ln_c if ln_c is not None else (None, None)
     y, h_n, c_n = _LSTMSequence.apply(
-        gx.contiguous(), h0.contiguous(), c0.contiguous(), _internal(w_hh), w_ch, _internal(ln_hh), ln_cw, ln_cb,
-        in_norm, in_bias, recurrent_mask, zone_h, zone_c, float(zoneout), batch_sizes, last,
+        gx.contiguous(),
+        h0.contiguous(),
+        c0.contiguous(),
+        _internal(w_hh),
+        w_ch,
+        _internal(ln_hh),
+        ln_cw,
+        ln_cb,
+        in_norm,
+        in_bias,
+        recurrent_mask,
+        zone_h,
+        zone_c,
+        float(zoneout),
+        batch_sizes,
+        last,
     )
     if order is not None:
         back = torch.argsort(order).to(x.device)
@@ -208,13 +233,50 @@ class _LSTMSequence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, gx, h0, c0, w_hh, w_ch, ln_hh, ln_cw, ln_cb, in_norm, in_bias, rec_mask, zone_h, zone_c, zone_p,
-                batch_sizes, last):
+    def forward(
+        ctx,
+        gx,
+        h0,
+        c0,
+        w_hh,
+        w_ch,
+        ln_hh,
+        ln_cw,
+        ln_cb,
+        in_norm,
+        in_bias,
+        rec_mask,
+        zone_h,
+        zone_c,
+        zone_p,
+        batch_sizes,
+        last,
+    ):
         ctx.compiled = compiled = _compiled(gx)
         if compiled is not None:
-            buffers = dict(zip(_COMPILED_BUFFERS, compiled.forward(
-                gx, h0, c0, w_hh, w_ch, ln_hh, ln_cw, ln_cb, in_norm, in_bias, rec_mask, zone_h, zone_c, zone_p,
-                batch_sizes, _EPS)))
+            buffers = dict(
+                zip(
+                    _COMPILED_BUFFERS,
+                    compiled.forward(
+                        gx,
+                        h0,
+                        c0,
+                        w_hh,
+                        w_ch,
+                        ln_hh,
+                        ln_cw,
+                        ln_cb,
+                        in_norm,
+                        in_bias,
+                        rec_mask,
+                        zone_h,
+                        zone_c,
+                        zone_p,
+                        batch_sizes,
+                        _EPS,
+                    ),
+                )
+            )
             Y = buffers.pop("Y")
             h_n, c_n = _final_state(Y, buffers["C"], last)
             ctx.save_for_backward(w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y, gx, in_norm, in_bias)
@@ -240,7 +302,7 @@ class _LSTMSequence(torch.autograd.Function):
         w_cif = w_ch[: 2 * H].view(2, H) if w_ch is not None else None
         w_co = w_ch[2 * H :] if w_ch is not None else None
 
-        steps = lambda buffer: _steps(buffer, batch_sizes)  # noqa: E731
+        steps = lambda buffer: _steps(buffer, batch_sizes)
         blocks = gates.view(T, B, 4, H)
         gx_t, a_t = steps(gx), steps(gates)
         o_t, i_t, f_t, g_t = (steps(blocks[:, :, k]) for k in range(4))
@@ -255,11 +317,15 @@ class _LSTMSequence(torch.autograd.Function):
         for t in range(T):
             n = batch_sizes[t]  # rows still running
             h_prev, c_prev, a = y_prev[t], c_prev_t[t], a_t[t]
-            h_in = h_prev if rec_mask is None else torch.mul(h_prev, rec_mask if n == B else rec_mask[:n], out=h_in_t[t])
+            h_in = (
+                h_prev if rec_mask is None else torch.mul(h_prev, rec_mask if n == B else rec_mask[:n], out=h_in_t[t])
+            )
             if ln_hh is None:
                 torch.addmm(gx_t[t], h_in, w_hh_t, out=a)
             else:
-                normed, mean, rstd = torch.native_layer_norm(torch.mm(h_in, w_hh_t, out=r_t[t]), (G,), ln_hh, None, _EPS)
+                normed, mean, rstd = torch.native_layer_norm(
+                    torch.mm(h_in, w_hh_t, out=r_t[t]), (G,), ln_hh, None, _EPS
+                )
                 stats_hh.append((mean, rstd))
                 torch.add(gx_t[t], normed, out=a)
             if w_cif is None:
@@ -283,8 +349,17 @@ class _LSTMSequence(torch.autograd.Function):
 
         h_n, c_n = _final_state(Y, C, last)
         ctx.save_for_backward(w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y)
-        ctx.buffers = {"gates": gates, "C": C, "C_new": C_new, "TC": TC, "H_in": H_in,
-                       "r_t": r_t, "c_new_t": c_new_t, "stats_hh": stats_hh, "stats_c": stats_c}
+        ctx.buffers = {
+            "gates": gates,
+            "C": C,
+            "C_new": C_new,
+            "TC": TC,
+            "H_in": H_in,
+            "r_t": r_t,
+            "c_new_t": c_new_t,
+            "stats_hh": stats_hh,
+            "stats_c": stats_c,
+        }
         ctx.zone_p, ctx.batch_sizes, ctx.last = zone_p, batch_sizes, last
         return Y[1:], h_n, c_n
 
@@ -295,9 +370,37 @@ class _LSTMSequence(torch.autograd.Function):
         if ctx.compiled is not None:
             w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y, gx, in_norm, in_bias = ctx.saved_tensors
             grads = ctx.compiled.backward(
-                dY, dh_n, dc_n, buf["gates"], Y, buf["C"], buf["C_new"], buf["TC"], buf["H_in"], buf["R"],
-                buf["M_hh"], buf["S_hh"], buf["M_c"], buf["S_c"], gx, buf["M_in"], buf["S_in"], in_norm, in_bias,
-                w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, ctx.zone_p, ctx.batch_sizes, ctx.last)
+                dY,
+                dh_n,
+                dc_n,
+                buf["gates"],
+                Y,
+                buf["C"],
+                buf["C_new"],
+                buf["TC"],
+                buf["H_in"],
+                buf["R"],
+                buf["M_hh"],
+                buf["S_hh"],
+                buf["M_c"],
+                buf["S_c"],
+                gx,
+                buf["M_in"],
+                buf["S_in"],
+                in_norm,
+                in_bias,
+                w_hh,
+                w_ch,
+                ln_hh,
+                ln_cw,
+                ln_cb,
+                rec_mask,
+                zone_h,
+                zone_c,
+                ctx.zone_p,
+                ctx.batch_sizes,
+                ctx.last,
+            )
             return (*grads, None, None, None, None, None, None)
         w_hh, w_ch, ln_hh, ln_cw, ln_cb, rec_mask, zone_h, zone_c, Y = ctx.saved_tensors
         gates, C, C_new, TC = buf["gates"], buf["C"], buf["C_new"], buf["TC"]
@@ -305,7 +408,7 @@ class _LSTMSequence(torch.autograd.Function):
         T, B, G = gates.shape
         H = G // 4
         zoned = zone_h is not None or zone_p > 0.0
-        steps = lambda buffer: _steps(buffer, batch_sizes)  # noqa: E731
+        steps = lambda buffer: _steps(buffer, batch_sizes)
         sigmoid_backward, tanh_backward = torch.ops.aten.sigmoid_backward, torch.ops.aten.tanh_backward
         ln_backward = torch.ops.aten.native_layer_norm_backward
 
@@ -361,8 +464,9 @@ class _LSTMSequence(torch.autograd.Function):
                 dc_new.addcmul_(dh_new, coef_t[t])
             else:
                 mean, rstd = buf["stats_c"][t]
-                d_c, d_w, d_b = ln_backward(dh_new * coef_t[t], c_new_t[t], (H,), mean, rstd, ln_cw, ln_cb,
-                                            [True, True, True])
+                d_c, d_w, d_b = ln_backward(
+                    dh_new * coef_t[t], c_new_t[t], (H,), mean, rstd, ln_cw, ln_cb, [True, True, True]
+                )
                 dc_new.add_(d_c)
                 d_ln_cw.append(d_w)
                 d_ln_cb.append(d_b)
@@ -398,6 +502,22 @@ class _LSTMSequence(torch.autograd.Function):
         d_w_ch = None
         if w_ch is not None:
             d_w_ch = torch.cat([(d_i * C_prev).sum((0, 1)), (d_f * C_prev).sum((0, 1)), (d_o * C_new).sum((0, 1))])
-        total = lambda pieces: torch.stack(pieces).sum(0) if pieces else None  # noqa: E731
-        return (d_pre, dh0, dc, d_w_hh, d_w_ch, total(d_ln_hh), total(d_ln_cw), total(d_ln_cb), None, None,
-                None, None, None, None, None, None)
+        total = lambda pieces: torch.stack(pieces).sum(0) if pieces else None
+        return (
+            d_pre,
+            dh0,
+            dc,
+            d_w_hh,
+            d_w_ch,
+            total(d_ln_hh),
+            total(d_ln_cw),
+            total(d_ln_cb),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )

@@ -42,8 +42,15 @@ SOURCE = Path(__file__).with_name("lstm_sequence.cpp")
 # ATen's SIMD types (Vectorized) take their width from these, as in torch's own build;
 # the widest the CPU runs (torch's own choice) is used, scalar code otherwise
 _VECTOR_FLAGS = {
-    "AVX512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma",
-               "-DCPU_CAPABILITY=AVX512", "-DCPU_CAPABILITY_AVX512"],
+    "AVX512": [
+        "-mavx512f",
+        "-mavx512bw",
+        "-mavx512vl",
+        "-mavx512dq",
+        "-mfma",
+        "-DCPU_CAPABILITY=AVX512",
+        "-DCPU_CAPABILITY_AVX512",
+    ],
     "AVX2": ["-mavx2", "-mfma", "-mf16c", "-DCPU_CAPABILITY=AVX2", "-DCPU_CAPABILITY_AVX2"],
 }
 
@@ -119,14 +126,19 @@ def load() -> ModuleType | None:
         name = f"lstmkit_lstm_sequence_{digest}"
         fresh = not _built(name)
         if fresh:
-            print(f"lstmkit: compiling the C++ LSTM loops for {capability or 'this CPU'} (once, about 35 s; "
-                  "LSTMKIT_NATIVE=0 skips it and runs the Python loops)...", file=sys.stderr, flush=True)
+            print(
+                f"lstmkit: compiling the C++ LSTM loops for {capability or 'this CPU'} (once, about 35 s; "
+                "LSTMKIT_NATIVE=0 skips it and runs the Python loops)...",
+                file=sys.stderr,
+                flush=True,
+            )
         started = time.perf_counter()
         with _ninja_on_path(ninja_dir):
             module = cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=["-O2", *flags], verbose=False)
         if fresh:
-            print(f"lstmkit: C++ LSTM loops built in {time.perf_counter() - started:.0f} s", file=sys.stderr,
-                  flush=True)
+            print(
+                f"lstmkit: C++ LSTM loops built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True
+            )
         return module
     except Exception as error:  # noqa: BLE001 - any build failure means: use the Python loops
         warnings.warn(
