@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 
-.PHONY: demo seed-example native test test-fast bench docs install clean
+.PHONY: demo seed-example native lint test test-fast bench docs install clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ seed-example: $(STAMP)
 native: $(STAMP)
 	$(PY) -m lstmkit.nn.fused.build
 
-test: $(STAMP) native
+# ruff (lint and format) and mypy, configured in pyproject.toml
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench examples docs
+	$(VENV)/bin/ruff format --check src tests bench examples docs
+
+test: $(STAMP) native lint
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP) native
