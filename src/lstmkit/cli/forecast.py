@@ -307,7 +307,7 @@ def _inside_section(model, future, path: Path):
     from lstmkit.explain import plot_gates, record_lstm
     from lstmkit.report.html import Section
 
-    encoder = model._nets[0].encoder
+    encoder = model.networks[0].encoder
     past, _ = model.network_inputs(future=future)
     was_training = encoder.training
     encoder.eval()

@@ -643,6 +643,12 @@ class Forecaster(Estimator):
         return self._require_fitted().history
 
     @property
+    def networks(self) -> tuple[ForecastNet, ...]:
+        """The fitted ensemble's networks (to look inside one, e.g. with `lstmkit.explain.record_lstm`)."""
+        self._require_fitted()
+        return tuple(self._nets)
+
+    @property
     def lookback(self) -> int:
         return self._require_fitted().lookback
 
