@@ -41,6 +41,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lstmkit.errors import ConfigError, DataError
+from lstmkit.utils.checks import positive_int
 
 __all__ = ["NGramLM", "fit_ngram", "kneser_ney_discounts"]
 
@@ -87,12 +88,8 @@ class NGramLM:
     """
 
     def __init__(self, order: int = 3, vocab_size: int | None = None):
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            raise ConfigError(f"order must be a positive integer, got {order!r}")
-        if vocab_size is not None and (
-            isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1
-        ):
-            raise ConfigError(f"vocab_size must be a positive integer or None, got {vocab_size!r}")
+        positive_int("order", order)
+        positive_int("vocab_size", vocab_size, none_ok=True)
         self.order = order
         self.vocab_size = vocab_size
         self.discounts: list[tuple[float, float, float]] = []

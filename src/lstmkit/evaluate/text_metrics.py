@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lstmkit.errors import ConfigError, DataError
+from lstmkit.utils.checks import positive_int
 
 __all__ = ["exact_match", "token_accuracy", "corpus_bleu", "BLEUScore", "tokenize_13a", "TOKENIZERS"]
 
@@ -189,8 +190,7 @@ def corpus_bleu(
     0.0
     """
     _check_pairs(predictions, references, "corpus_bleu")
-    if isinstance(max_order, bool) or not isinstance(max_order, int) or max_order < 1:
-        raise ConfigError(f"max_order must be a positive integer, got {max_order!r}")
+    positive_int("max_order", max_order)
     if smooth not in ("exp", "none"):
         raise ConfigError(f"smooth must be 'exp' or 'none', got {smooth!r}")
     split = _tokenizer(tokenize)

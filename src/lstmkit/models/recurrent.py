@@ -20,6 +20,7 @@ from torch import Tensor
 
 from lstmkit.errors import ConfigError
 from lstmkit.nn import GRU, LSTM, RNN
+from lstmkit.utils.checks import non_negative_int
 
 __all__ = ["CellOptions", "CELLS", "State", "hidden_of", "map_state"]
 
@@ -72,8 +73,7 @@ class CellOptions:
         for name in ("peephole", "layer_norm", "coupled_gates"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if isinstance(self.proj_size, bool) or not isinstance(self.proj_size, int) or self.proj_size < 0:
-            raise ConfigError(f"proj_size must be a non-negative integer, got {self.proj_size!r}")
+        non_negative_int("proj_size", self.proj_size)
         for name in ("zoneout", "recurrent_dropout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:

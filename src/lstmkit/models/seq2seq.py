@@ -347,8 +347,7 @@ class Seq2Seq(nn.Module):
             A `Decoded` (``scores`` are raw log-probabilities).
         """
         c = self.config
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise ValueError(f"beam must be a positive integer, got {beam!r}")
+        positive_int("beam", beam)
         if length_penalty < 0:
             raise ValueError(f"length_penalty must be >= 0, got {length_penalty!r}")
         B, K = src.shape[0], beam

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.nn.activations import Activation, activation, activations_for
+from lstmkit.utils.checks import positive_int
 
 __all__ = [
     "LSTMCell",
@@ -234,8 +235,7 @@ class _CellBase(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, recurrent_size: int | None = None):
         super().__init__()
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, value)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.nn.recurrent import length_mask, reverse_padded, run_direction
+from lstmkit.utils.checks import positive_int
 
 __all__ = ["ConvLSTMCell2d", "ConvLSTM2d", "convlstm_step"]
 
@@ -107,8 +108,7 @@ class ConvLSTMCell2d(nn.Module):
     ):
         super().__init__()
         for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels)):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(name, value)
         self.in_channels, self.hidden_channels = in_channels, hidden_channels
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.peephole = bool(peephole)
@@ -200,8 +200,7 @@ class ConvLSTM2d(nn.Module):
         frame_size: Sequence[int] | None = None,
     ):
         super().__init__()
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        positive_int("num_layers", num_layers)
         self.in_channels, self.hidden_channels, self.num_layers = in_channels, hidden_channels, num_layers
         self.batch_first, self.bidirectional = bool(batch_first), bool(bidirectional)
         D = self.num_directions

@@ -65,7 +65,7 @@ from lstmkit.train import (
 )
 from lstmkit.train.callbacks import TrainingBudget, job_progress
 from lstmkit.train.devices import check_device
-from lstmkit.utils.checks import open_unit, positive_int
+from lstmkit.utils.checks import non_negative_int, open_unit, positive_int
 
 __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 
@@ -169,8 +169,7 @@ class LanguageModelConfig(CellFields, JobConfig):
             positive_int(name, getattr(self, name))
         for name in ("bptt", "batch_size", "embedding_dim"):
             positive_int(name, getattr(self, name), none_ok=True)
-        if self.patience is not None and (isinstance(self.patience, bool) or self.patience < 0):
-            raise ConfigError(f"patience must be a non-negative integer or None, got {self.patience!r}")
+        non_negative_int("patience", self.patience, none_ok=True)
         positive_int("max_steps", self.max_steps, none_ok=True)
         open_unit("lr", self.lr)
         if not 0 <= self.val_fraction < 0.5:
@@ -610,8 +609,7 @@ def _check_text(text: Any, what: str) -> str:
 def _check_sampling(temperature: Any, top_k: Any, top_p: Any) -> None:
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature >= 0:
         raise ConfigError(f"temperature must be a number >= 0 (0 is greedy), got {temperature!r}")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise ConfigError(f"top_k must be a positive integer or None, got {top_k!r}")
+    positive_int("top_k", top_k, none_ok=True)
     if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1):
         raise ConfigError(f"top_p must be in (0, 1] or None, got {top_p!r}")
 

@@ -35,6 +35,7 @@ from lstmkit.tasks.classifier_base import (
     BaseClassifier,
     check_classifier_config,
 )
+from lstmkit.utils.checks import positive_int
 
 __all__ = ["TextClassifierConfig", "TextClassifier", "TEXT_LEVELS"]
 
@@ -105,8 +106,7 @@ class TextClassifierConfig(CellFields, JobConfig):
         check_classifier_config(self)
         if self.level not in TEXT_LEVELS:
             raise ConfigError(f"level must be one of {TEXT_LEVELS}, got {self.level!r}")
-        if self.max_length is not None and (isinstance(self.max_length, bool) or self.max_length < 1):
-            raise ConfigError(f"max_length must be a positive integer or None, got {self.max_length!r}")
+        positive_int("max_length", self.max_length, none_ok=True)
         if self.embeddings is not None and self.level == "char":
             raise ConfigError("pretrained embeddings are word vectors; they need level='word' (or 'subword')")
         make_tokenizer(self.level, **self.tokenizer_options())  # checks min_freq / max_vocab for the level

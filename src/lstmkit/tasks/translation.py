@@ -154,8 +154,7 @@ class TranslatorConfig(CellFields, JobConfig):
         open_unit("lr", self.lr)
         if not 0 <= self.val_fraction < 0.5:
             raise ConfigError(f"val_fraction must be in [0, 0.5), got {self.val_fraction!r}")
-        if self.max_length is not None and (isinstance(self.max_length, bool) or self.max_length < 1):
-            raise ConfigError(f"max_length must be a positive integer or None, got {self.max_length!r}")
+        positive_int("max_length", self.max_length, none_ok=True)
         if self.length_penalty < 0:
             raise ConfigError(f"length_penalty must be >= 0, got {self.length_penalty!r}")
         if self.time_budget is not None and not self.time_budget > 0:
@@ -420,8 +419,7 @@ class Translator(Estimator):
         texts = list(texts)
         beam = self.config.beam if beam is None else beam
         alpha = self.config.length_penalty if length_penalty is None else length_penalty
-        if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
-            raise ConfigError(f"beam must be a positive integer, got {beam!r}")
+        positive_int("beam", beam)
         encoded = []
         for i, text in enumerate(texts):
             if not isinstance(text, str):

@@ -38,6 +38,7 @@ from rich.progress import (
 )
 
 from lstmkit.errors import ConfigError
+from lstmkit.utils.checks import non_negative_int
 from lstmkit.utils.files import atomic_write_text
 
 if TYPE_CHECKING:
@@ -124,8 +125,7 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, patience: int, min_delta: float = 0.0, monitor: str = "val_loss", restore_best: bool = True):
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ConfigError(f"patience must be a non-negative integer, got {patience!r}")
+        non_negative_int("patience", patience)
         if not isinstance(min_delta, (int, float)) or not min_delta >= 0:
             raise ConfigError(f"min_delta must be a number >= 0, got {min_delta!r}")
         self.patience = patience
