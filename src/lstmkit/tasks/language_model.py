@@ -86,6 +86,9 @@ class UnknownTokensWarning(UserWarning):
 class LanguageModelConfig(CellFields, JobConfig):
     """Everything that defines a language model; saved as JSON with it.
 
+    The automatic (``None``) values are those measured best on the bundled text;
+    `resolved` fills them in, and `LanguageModel.resolved_config` reports them.
+
     Args:
         level: ``"char"``, ``"word"``, ``"subword"`` (byte-level BPE; ``"bpe"`` is
             accepted) or ``"symbol"`` (whitespace-separated tokens kept as written:
@@ -110,9 +113,6 @@ class LanguageModelConfig(CellFields, JobConfig):
         batch_size: contiguous streams trained side by side; ``None``: 32 for
             characters, 16 otherwise.
         max_epochs, patience, lr, clip_grad_norm: training (Adam).
-
-        The automatic (``None``) values are those measured best on the bundled text;
-        `resolved` fills them in, and `LanguageModel.resolved_config` reports them.
         max_steps: stop after this many optimiser steps (one per ``bptt`` chunk),
             or after ``max_epochs`` when that comes first; the learning rate follows
             a cosine from ``lr`` down to 5% of it over those steps. The default, 1100,
