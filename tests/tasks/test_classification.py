@@ -171,16 +171,27 @@ def test_lstm_input_and_schedule_fit_save_and_load(lstm_input, tmp_path):
     loaded = SequenceClassifier.load(tmp_path / "m")
     assert loaded.config == model.config
     np.testing.assert_allclose(loaded.predict_proba(test), model.predict_proba(test), rtol=1e-6)
-    too_long = pd.DataFrame({"id": "x", "t": np.arange(longest + 1), "a": 0.0, "b": 100.0})
+    # a test sequence longer than every training sequence is classified, whatever the input mode
+    t = np.arange(2 * longest + 3)
+    too_long = pd.DataFrame({"id": "x", "t": t, "a": np.sin(t / 3.0), "b": 100.0 + t})
     if lstm_input == "shuffle":
-        with pytest.raises(
-            DataError,
-            match=rf"'x' has {longest + 1} steps; with lstm_input='shuffle' the model "
-            rf"reads at most {longest}",
-        ):
-            loaded.predict(too_long)
+        with pytest.warns(UserWarning, match=rf"'x' has {2 * longest + 3}\); .* resampled to {longest} steps"):
+            proba = loaded.predict_proba(too_long)
+        # ... as the same series resampled to the longest training length by hand
+        grid = np.linspace(0, t[-1], longest)
+        by_hand = pd.DataFrame(
+            {
+                "id": "x",
+                "t": np.arange(longest),
+                "a": np.interp(grid, t, np.sin(t / 3.0)),
+                "b": np.interp(grid, t, 100.0 + t),
+            }
+        )
+        np.testing.assert_allclose(proba, loaded.predict_proba(by_hand), rtol=1e-5, atol=1e-6)
     else:
         assert loaded.predict(too_long).shape == (1,)
+    too_short = pd.DataFrame({"id": "y", "t": [0, 1], "a": [0.0, 1.0], "b": [100.0, 101.0]})
+    assert loaded.predict(too_short).shape == (1,)
 
 
 def test_a_model_saved_before_the_lstm_input_option_loads_as_it_was_trained(tmp_path):

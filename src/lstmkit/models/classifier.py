@@ -29,7 +29,8 @@ What the LSTM reads (``lstm_input``):
   univariate series is a single step of ``max_length`` features. The LSTM then sees
   the global shape of each channel at once while the conv branch still convolves
   over time; Karim et al. report this is what makes LSTM-FCN work on the UCR sets.
-  Numeric input only; sequences longer than ``max_length`` are refused.
+  Numeric input only; sequences longer than ``max_length`` are refused here (the
+  `lstmkit.tasks.SequenceClassifier` resamples them first).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ The story of fit and predict is in `lstmkit.tasks.classifier_base`.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ class SequenceClassifierConfig(CellFields, JobConfig):
             dimension shuffle: one channel's whole series (zero-padded to the longest
             training sequence) per step, so a univariate series is one step and the
             LSTM sees its global shape while the convolutions read the time steps;
-            sequences longer than the longest training sequence cannot be predicted.
+            longer sequences at prediction are resampled to the longest training length.
             ``"time"``: one time step (``F`` features) per LSTM step, any length; give
             it more units (e.g. ``hidden_size=64, bidirectional=True, pooling="attention"``).
         pooling: over the LSTM outputs: ``"last"`` (default), ``"attention"``, ``"mean"``
@@ -214,14 +215,6 @@ class SequenceClassifier(BaseClassifier):
                 f"{inputs.source}: the model was trained on {expected} channel(s), the data has "
                 f"{inputs.X.shape[2]} ({list(inputs.channels)})"
             )
-        max_length = self._fitted.net.get("max_length", 0)
-        if max_length and len(inputs) and inputs.lengths.max() > max_length:
-            row = int(inputs.lengths.argmax())
-            raise DataError(
-                f"{inputs.source}: sequence {inputs.ids[row]!r} has {int(inputs.lengths[row])} steps; "
-                f"with lstm_input='shuffle' the model reads at most {max_length} (the longest "
-                f"training sequence)"
-            )
 
     def _fit_prepare(self, inputs: SequenceSet, rows: np.ndarray) -> dict:
         scaler = None
@@ -237,11 +230,42 @@ class SequenceClassifier(BaseClassifier):
         return {"channels": list(state["channels"]), "scaler": state["scaler"], "max_length": state.get("max_length")}
 
     def _encode(self, inputs: SequenceSet) -> tuple[np.ndarray, np.ndarray]:
+        inputs = self._fit_to_length(inputs)
         scaler = self._prepared["scaler"]
         if scaler is None:
             return inputs.X.astype(np.float32), inputs.lengths
         # channels are matched by position: the training names are the scaler's columns
         return scale_channels(scaler, inputs.X, inputs.lengths, scaler["columns"]), inputs.lengths
+
+    def _fit_to_length(self, inputs: SequenceSet) -> SequenceSet:
+        """With the dimension shuffle, sequences longer than the longest training one, resampled to its length.
+
+        The shuffled LSTM reads a channel's whole series as one input of ``max_length``
+        values, so a longer series cannot be read as it is. It is resampled (linear
+        interpolation over its real steps) to ``max_length`` steps, keeping its shape from
+        start to end, as time-series classifiers commonly do with unequal lengths; a
+        warning says how many. Shorter sequences are padded as in training.
+        """
+        max_length = self._prepared.get("max_length") if self.config.lstm_input == "shuffle" else None
+        if self._fitted is None or not max_length or not len(inputs) or inputs.lengths.max() <= max_length:
+            return inputs
+        longer = np.flatnonzero(inputs.lengths > max_length)
+        X = inputs.X[:, :max_length].astype(np.float64, copy=True)
+        lengths = inputs.lengths.copy()
+        target = np.linspace(0.0, 1.0, max_length)
+        for i in longer:
+            n = int(inputs.lengths[i])
+            source = np.linspace(0.0, 1.0, n)
+            for f in range(X.shape[2]):
+                X[i, :, f] = np.interp(target, source, inputs.X[i, :n, f])
+            lengths[i] = max_length
+        warnings.warn(
+            f"{inputs.source}: {len(longer)} sequence(s) are longer than the longest training sequence "
+            f"({max_length} steps; e.g. {inputs.ids[longer[0]]!r} has {int(inputs.lengths[longer[0]])}); "
+            f"with lstm_input='shuffle' they are resampled to {max_length} steps",
+            stacklevel=4,
+        )
+        return dataclasses.replace(inputs, X=X, lengths=lengths)
 
     def _training_loss(self, seed: int):
         spread = self.config.augment_scale
