@@ -6,8 +6,8 @@ The story of fit and predict is in `lstmkit.tasks.classifier_base`.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
