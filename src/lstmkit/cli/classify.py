@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from lstmkit.cli.options import (
     fit_kwargs,
     job_constructor_kwargs,
     job_kwargs,
+    new_run_dir,
     resolved_config,
     size_options,
     training_options,
@@ -112,7 +112,7 @@ def _plain_warnings():
 
 def run(args) -> int:
     clock = RunClock()
-    run_dir = Path(args.run_dir or Path("runs") / time.strftime("classify-%Y%m%d-%H%M%S"))
+    run_dir = new_run_dir("classify", args.run_dir)
     with _plain_warnings():
         if args.data is None:
             model, train, test, name = _demo(args)

@@ -9,7 +9,6 @@ and ``report.html`` under ``runs/detect-<time>/``.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from lstmkit.cli.options import (
@@ -19,6 +18,7 @@ from lstmkit.cli.options import (
     fit_kwargs,
     job_constructor_kwargs,
     job_kwargs,
+    new_run_dir,
     resolved_config,
     training_options,
     write_run_json,
@@ -164,7 +164,7 @@ def run(args) -> int:
     options = job_kwargs(args, MODEL)
     frame, targets, time_col, label_col, name = _load(args)
     n_train = _train_rows(frame, args.train_until, time_col)
-    run_dir = Path(args.run_dir or Path("runs") / time.strftime("detect-%Y%m%d-%H%M%S"))
+    run_dir = new_run_dir("detect", args.run_dir)
     detector = AnomalyDetector(
         target=targets[0] if len(targets) == 1 else tuple(targets),
         time_col=time_col,

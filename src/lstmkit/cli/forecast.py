@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from lstmkit.cli.options import (
@@ -21,6 +20,7 @@ from lstmkit.cli.options import (
     fit_kwargs,
     job_constructor_kwargs,
     job_kwargs,
+    new_run_dir,
     resolved_config,
     size_options,
     training_options,
@@ -214,7 +214,7 @@ def run_forecast(args) -> int:
     clock = RunClock()
     frame, columns = _load(args)
     model = _forecaster(args, columns, frame)
-    run_dir = Path(args.run_dir or Path("runs") / time.strftime("forecast-%Y%m%d-%H%M%S"))
+    run_dir = new_run_dir("forecast", args.run_dir)
     name = args.data or f"bundled {DEMO['dataset']} ({len(frame)} points)"
     print(f"lstmkit forecast: {name}, horizon {model.config.horizon}, run folder {run_dir}")
 

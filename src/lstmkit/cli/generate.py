@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from lstmkit.cli.options import (
     fit_kwargs,
     job_constructor_kwargs,
     job_kwargs,
+    new_run_dir,
     resolved_config,
     size_options,
     training_options,
@@ -118,7 +118,7 @@ def run(args) -> int:
     from lstmkit.utils.files import atomic_write_text
 
     clock = RunClock()
-    run_dir = Path(args.run_dir or Path("runs") / time.strftime("generate-%Y%m%d-%H%M%S"))
+    run_dir = new_run_dir("generate", args.run_dir)
     options = job_kwargs(args, MODEL)
     if options.get("time_budget") == 0:
         options["time_budget"] = None

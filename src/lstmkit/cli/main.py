@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
+from pathlib import Path
 
 from lstmkit import __version__
 from lstmkit.cli.options import apply_config_file, check_global, global_options
@@ -72,12 +74,23 @@ def main(argv: list[str] | None = None) -> int:
     except LstmkitError as e:
         print(f"lstmkit {args.command}: error: {e}", file=sys.stderr)
         return 2
-    except FileNotFoundError as e:
+    except OSError as e:  # a path that is missing, a folder where a file belongs, no permission, a full disk
         print(f"lstmkit {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lstmkit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug: still one line, unless --debug asks for the traceback
+        if getattr(args, "debug", False):
+            raise
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(
+            f"lstmkit {args.command}: unexpected error: {type(e).__name__}: {e} "
+            f"(in {Path(where.filename).name}:{where.lineno}). This is a bug in lstmkit, not in your input; "
+            "run again with --debug for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 from lstmkit.errors import ConfigError
 
 __all__ = [
+    "new_run_dir",
     "Opt",
     "ConfigDefault",
     "RunClock",
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
-GLOBAL_DESTS = ("threads", "device", "quiet")
+GLOBAL_DESTS = ("threads", "device", "quiet", "debug")
 
 # the module of lstmkit/tasks/ that defines each config class (and the bases they share)
 _TASK_MODULES = {
@@ -189,6 +190,12 @@ def global_options(suppress: bool) -> argparse.ArgumentParser:
         "--quiet", action="store_true", default=default(False), help="no progress output while training (default: off)"
     )
     g.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show the full traceback of an unexpected error instead of one line (default: off)",
+    )
+    g.add_argument(
         "--config",
         default=default(None),
         metavar="TOML",
@@ -250,6 +257,26 @@ def fit_kwargs(args: argparse.Namespace, fit: Callable) -> dict:
     loud = not getattr(args, "quiet", False)
     parameters = inspect.signature(fit).parameters
     return {name: loud for name in ("verbose", "progress") if name in parameters}
+
+
+def new_run_dir(command: str, given: str | None) -> Path:
+    """The run folder: ``given``, or a new ``runs/<command>-<time>`` that no other run shares.
+
+    Two runs started in the same second would share the time-stamped name; the folder is
+    claimed by creating it, and a run that finds it taken adds ``-2``, ``-3``, ...
+    """
+    if given:
+        return Path(given)
+    stem = Path("runs") / time.strftime(f"{command}-%Y%m%d-%H%M%S")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    for k in range(1, 1000):
+        path = stem if k == 1 else stem.with_name(f"{stem.name}-{k}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise ConfigError(f"{stem}: a thousand runs started in the same second; give --run-dir")
 
 
 def check_model_dir(model_dir: Path) -> None:

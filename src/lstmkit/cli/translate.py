@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 
 from lstmkit.cli.options import (
@@ -23,6 +22,7 @@ from lstmkit.cli.options import (
     fit_kwargs,
     job_constructor_kwargs,
     job_kwargs,
+    new_run_dir,
     resolved_config,
     size_options,
     training_options,
@@ -113,7 +113,7 @@ def run(args) -> int:
         options["time_budget"] = None
     if args.demo_size < 1:
         raise ConfigError(f"--demo-size must be >= 1, got {args.demo_size}")
-    run_dir = Path(args.run_dir or Path("runs") / time.strftime("translate-%Y%m%d-%H%M%S"))
+    run_dir = new_run_dir("translate", args.run_dir)
     model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
     check_model_dir(model_dir)
     inputs = read_inputs(args.input)

@@ -1,0 +1,48 @@
+"""What the CLI does with a bug and with colliding runs: one line and no lost outputs."""
+
+import pytest
+
+import lstmkit.cli.detect as detect
+from lstmkit.cli.main import main
+from lstmkit.cli.options import new_run_dir
+
+
+def _boom(args):
+    raise RuntimeError("something lstmkit did not expect")
+
+
+def test_an_unexpected_error_is_one_line_with_a_hint_and_exit_1(monkeypatch, capsys):
+    monkeypatch.setattr(detect, "run", _boom)
+    assert main(["detect"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "unexpected error: RuntimeError: something lstmkit did not expect" in err
+    assert "--debug" in err
+
+
+def test_debug_shows_the_traceback(monkeypatch):
+    monkeypatch.setattr(detect, "run", _boom)
+    with pytest.raises(RuntimeError, match="did not expect"):
+        main(["detect", "--debug"])
+
+
+def test_an_os_error_is_the_users_to_fix(monkeypatch, capsys):
+    def denied(args):
+        raise PermissionError(13, "Permission denied", "/root/elsewhere/forecast.csv")
+
+    monkeypatch.setattr(detect, "run", denied)
+    assert main(["detect"]) == 2
+    assert "error: [Errno 13] Permission denied: '/root/elsewhere/forecast.csv'" in capsys.readouterr().err
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("time.strftime", lambda fmt: fmt.replace("%Y%m%d-%H%M%S", "20260101-000000"))
+    first, second, third = (new_run_dir("forecast", None) for _ in range(3))
+    assert [p.name for p in (first, second, third)] == [
+        "forecast-20260101-000000",
+        "forecast-20260101-000000-2",
+        "forecast-20260101-000000-3",
+    ]
+    assert all(p.is_dir() for p in (first, second, third))
+    assert new_run_dir("forecast", str(tmp_path / "mine")) == tmp_path / "mine"
