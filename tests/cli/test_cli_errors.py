@@ -46,3 +46,18 @@ def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path, monkeyp
     ]
     assert all(p.is_dir() for p in (first, second, third))
     assert new_run_dir("forecast", str(tmp_path / "mine")) == tmp_path / "mine"
+
+
+def test_a_folder_given_as_output_is_refused_before_any_training(tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    assert main(["detect", "--output", str(tmp_path / "out"), "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert f"--output {tmp_path / 'out'} is a folder" in err
+    assert not (tmp_path / "run").exists()  # refused before the run folder was made or anything trained
+
+
+def test_a_file_given_as_model_dir_is_refused_before_any_training(tmp_path, capsys):
+    (tmp_path / "model").write_text("my notes")
+    assert main(["forecast", "--model-dir", str(tmp_path / "model"), "--run-dir", str(tmp_path / "run")]) == 2
+    assert "not an lstmkit model directory" in capsys.readouterr().err
+    assert (tmp_path / "model").read_text() == "my notes" and not (tmp_path / "run").exists()

@@ -28,6 +28,8 @@ from lstmkit.cli.options import (
     Opt,
     RunClock,
     add_job_options,
+    check_model_dir,
+    check_output_file,
     fit_kwargs,
     job_constructor_kwargs,
     job_kwargs,
@@ -112,6 +114,9 @@ def _plain_warnings():
 
 def run(args) -> int:
     clock = RunClock()
+    check_output_file(args.output)
+    if args.model_dir:
+        check_model_dir(Path(args.model_dir))
     run_dir = new_run_dir("classify", args.run_dir)
     with _plain_warnings():
         if args.data is None:

@@ -15,6 +15,8 @@ from lstmkit.cli.options import (
     Opt,
     RunClock,
     add_job_options,
+    check_model_dir,
+    check_output_file,
     fit_kwargs,
     job_constructor_kwargs,
     job_kwargs,
@@ -161,6 +163,9 @@ def run(args) -> int:
     from lstmkit.utils.files import atomic_path
 
     clock = RunClock()
+    check_output_file(args.output)
+    if args.model_dir:
+        check_model_dir(Path(args.model_dir))
     options = job_kwargs(args, MODEL)
     frame, targets, time_col, label_col, name = _load(args)
     n_train = _train_rows(frame, args.train_until, time_col)
@@ -178,6 +183,8 @@ def run(args) -> int:
         f"run folder {run_dir}"
     )
     detector.fit(frame.iloc[:n_train], **fit_kwargs(args, detector.fit))
+    model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
+    detector.save(model_dir)  # first: nothing that can fail after the fit loses it
     # scored from the first row, so the forecast method's state has the history behind it
     detections = detector.predict(frame)
     output = Path(args.output) if args.output else run_dir / "detections.csv"
@@ -185,8 +192,6 @@ def run(args) -> int:
         frame.assign(
             score=detections["score"].to_numpy(), is_anomaly=detections["is_anomaly"].to_numpy().astype(int)
         ).to_csv(tmp, index=False)
-    model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
-    detector.save(model_dir)
     flagged = detections["is_anomaly"].to_numpy()
     print(
         f"threshold {detector.threshold:.4f}: {int(flagged[n_train:].sum())} of {len(frame) - n_train} rows "

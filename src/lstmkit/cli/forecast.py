@@ -17,6 +17,8 @@ from lstmkit.cli.options import (
     Opt,
     RunClock,
     add_job_options,
+    check_model_dir,
+    check_output_file,
     fit_kwargs,
     job_constructor_kwargs,
     job_kwargs,
@@ -212,6 +214,9 @@ def run_forecast(args) -> int:
     from lstmkit.utils.files import atomic_path, atomic_write_text
 
     clock = RunClock()
+    check_output_file(args.output)
+    if args.model_dir:
+        check_model_dir(Path(args.model_dir))
     frame, columns = _load(args)
     model = _forecaster(args, columns, frame)
     run_dir = new_run_dir("forecast", args.run_dir)
@@ -235,13 +240,13 @@ def run_forecast(args) -> int:
 
     print(f"final fit on all {len(frame)} rows")
     model.fit(frame, **fit_kwargs(args, model.fit))
+    model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
+    model.save(model_dir)  # first: nothing that can fail after the fit loses it
     future = read_table(args.future) if args.future else None
     forecast = model.predict(future=future)
     output = Path(args.output) if args.output else run_dir / "forecast.csv"
     with atomic_path(output) as tmp:
         forecast.to_csv(tmp, index=False)
-    model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
-    model.save(model_dir)
     validated = model.validated(frame)
     config = resolved_config(model)
     plot = plot_forecast(validated, forecast, model.config, run_dir / "forecast.png", backtest=result)

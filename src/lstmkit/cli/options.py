@@ -16,6 +16,7 @@ import ast
 import datetime
 import functools
 import json
+import os
 import re
 import sys
 import time
@@ -27,6 +28,7 @@ from lstmkit.errors import ConfigError
 
 __all__ = [
     "new_run_dir",
+    "check_output_file",
     "Opt",
     "ConfigDefault",
     "RunClock",
@@ -277,6 +279,20 @@ def new_run_dir(command: str, given: str | None) -> Path:
         except FileExistsError:
             continue
     raise ConfigError(f"{stem}: a thousand runs started in the same second; give --run-dir")
+
+
+def check_output_file(output: str | os.PathLike | None, option: str = "--output") -> None:
+    """Before any training: ``output`` can be written as a file (not a folder, in a writable place)."""
+    if output is None:
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path} is a folder; give the path of a file to write")
+    existing = next((p for p in (path.parent, *path.parent.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise ConfigError(f"{option} {path}: {existing} is a file, so no folder can be made there")
+    if not os.access(existing, os.W_OK):
+        raise ConfigError(f"{option} {path}: {existing} is not writable")
 
 
 def check_model_dir(model_dir: Path) -> None:

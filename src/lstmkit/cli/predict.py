@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lstmkit.cli.generate import add_sampling_options, check_sampling, generate_text
+from lstmkit.cli.options import check_output_file
 from lstmkit.errors import ConfigError
 
 __all__ = ["register", "run"]
@@ -78,6 +79,7 @@ def _check_options(args, task: str, model_dir: Path) -> None:
 def run(args) -> int:
     import lstmkit
 
+    check_output_file(args.output)
     model_dir = Path(args.model_dir)
     if not (model_dir / "manifest.json").is_file():
         raise ConfigError(f"--model-dir {model_dir} is not a saved lstmkit model (no manifest.json in it)")
