@@ -250,3 +250,51 @@ def test_fingerprint_of_frames_and_collections():
     assert fingerprint([torch.ones(2), {"b": 1, "a": 2}]) == fingerprint([torch.ones(2), {"a": 2, "b": 1}])
     with pytest.raises(TypeError, match=r"cannot hash obj\[1\] of type object"):
         fingerprint([1, object()])
+
+
+def _rewrite_weights(folder, change):
+    """Edit a saved folder's weights and re-sign its manifest, as a careful tamperer would."""
+    import safetensors.torch
+
+    weights = folder / "weights.safetensors"
+    state = change(safetensors.torch.load(weights.read_bytes()))
+    weights.write_bytes(safetensors.torch.save(state))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    data = weights.read_bytes()
+    manifest["files"]["weights.safetensors"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: {k: torch.full_like(v, float("nan")) for k, v in s.items()}, r"holds NaN or infinite values"),
+        (lambda s: {k: v.to(torch.int64) for k, v in s.items()}, r"has dtype torch.int64; weights are floating"),
+    ],
+)
+def test_weights_that_cannot_run_are_refused_by_name(tmp_path, change, message):
+    folder = save_model_dir(tmp_path / "m", nn.Linear(2, 1), {"in": 2})
+    _rewrite_weights(folder, change)
+    with pytest.raises(CheckpointError, match=r"weights\.safetensors: tensor '(weight|bias)' " + message):
+        load_model_dir(folder)
+
+
+def test_a_linked_weights_file_is_not_followed(tmp_path):
+    folder = save_model_dir(tmp_path / "m", nn.Linear(2, 1), {"in": 2})
+    elsewhere = tmp_path / "elsewhere.safetensors"
+    (folder / "weights.safetensors").rename(elsewhere)
+    (folder / "weights.safetensors").symlink_to(elsewhere)
+    with pytest.raises(CheckpointError, match="is a symbolic link"):
+        load_model_dir(folder)
+
+
+def test_a_manifest_size_that_is_not_a_number_is_named(tmp_path):
+    folder = save_model_dir(tmp_path / "m", nn.Linear(2, 1), {"in": 2})
+    manifest = json.loads((folder / "manifest.json").read_text())
+    size = manifest["files"]["weights.safetensors"]["bytes"]
+    manifest["files"]["weights.safetensors"]["bytes"] = str(size)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(
+        CheckpointError, match=rf"size of weights\.safetensors must be a whole number of bytes, got '{size}'"
+    ):
+        load_model_dir(folder)

@@ -425,7 +425,7 @@ def _load_dir(path: str | os.PathLike, with_training_state: bool) -> Checkpoint:
             raise CheckpointError(f"{path / STATE_JSON_FILE}: {e.args[0]}") from None
     return Checkpoint(
         path=path,
-        state_dict=_parse_safetensors(path / WEIGHTS_FILE, data[WEIGHTS_FILE]),
+        state_dict=_checked_weights(path / WEIGHTS_FILE, _parse_safetensors(path / WEIGHTS_FILE, data[WEIGHTS_FILE])),
         training_state=training_state,
         config=_parse_json(path / CONFIG_FILE, data[CONFIG_FILE]),
         metadata=_parse_json(path / METADATA_FILE, data[METADATA_FILE]),
@@ -437,14 +437,20 @@ def _read_verified(path: Path, name: str, listed: dict[str, Any]) -> bytes:
     if name not in listed:
         kind = "a training checkpoint" if name.startswith("training_state") else "a model directory"
         raise CheckpointError(f"{path / MANIFEST_FILE} does not list {name}; {path} is not {kind}")
+    if file.is_symlink():
+        raise CheckpointError(f"{file} is a symbolic link; a model folder holds its own files (links are not followed)")
     if not file.is_file():
         raise CheckpointError(f"{file} is missing")
-    data = file.read_bytes()
     expected = listed[name]
-    if len(data) != expected.get("bytes"):
+    size = expected.get("bytes") if isinstance(expected, dict) else None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise CheckpointError(
-            f"{file} is truncated or altered: expected {expected.get('bytes')} bytes, found {len(data)}"
+            f"{path / MANIFEST_FILE}: the size of {name} must be a whole number of bytes, got {size!r}"
         )
+    found = file.stat().st_size  # before reading: a huge file is refused without loading it
+    if found != size:
+        raise CheckpointError(f"{file} is truncated or altered: expected {size} bytes, found {found}")
+    data = file.read_bytes()
     if hashlib.sha256(data).hexdigest() != expected.get("sha256"):
         raise CheckpointError(f"{file} is corrupt: its sha256 does not match {MANIFEST_FILE}")
     return data
@@ -461,6 +467,17 @@ def _parse_json(file: Path, data: bytes) -> Any:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{file} is not valid JSON: {e}") from None
+
+
+def _checked_weights(file: Path, state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Weights a model can run on: finite floats, and integers only as batch-norm step counters."""
+    for name, tensor in state.items():
+        if tensor.is_floating_point():
+            if not bool(torch.isfinite(tensor).all()):
+                raise CheckpointError(f"{file}: tensor {name!r} holds NaN or infinite values; the model cannot run")
+        elif not (name.endswith("num_batches_tracked") and tensor.dtype == torch.int64):
+            raise CheckpointError(f"{file}: tensor {name!r} has dtype {tensor.dtype}; weights are floating point")
+    return state
 
 
 def _parse_safetensors(file: Path, data: bytes) -> dict[str, Tensor]:
