@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import pickle
 import random
 
@@ -152,6 +153,39 @@ def test_a_crash_between_the_two_renames_falls_back_to_the_previous_copy(tmp_pat
     with pytest.warns(UserWarning, match="a save was interrupted"):
         ckpt = load_checkpoint(path)
     assert ckpt.training_state == {"epoch": 1}
+
+
+def test_two_interrupted_saves_in_a_row_recover_the_newest_copy_and_later_saves_clean_up(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt"
+    save_checkpoint(path, filled(1.0), {"epoch": 1}, {})
+    real_rename = ckpt_module.os.rename
+
+    # save 2 completes its renames but is killed before it removes the backup of save 1
+    monkeypatch.setattr(ckpt_module, "_clean_leftovers", lambda path: None)
+    save_checkpoint(path, filled(2.0), {"epoch": 2}, {})
+    monkeypatch.undo()
+    # save 3 is killed between its two renames: save 2 has stepped aside next to save 1's backup
+    calls = []
+
+    def die_on_second_rename(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_rename(src, dst)
+
+    monkeypatch.setattr(ckpt_module.os, "rename", die_on_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, filled(3.0), {"epoch": 3}, {})
+    monkeypatch.undo()
+    assert len(list(tmp_path.glob(".ckpt.old-*"))) == 2
+    with pytest.warns(UserWarning, match="newest previous copy"):
+        assert load_checkpoint(path).training_state == {"epoch": 2}  # save 2's copy, not save 1's
+    # a stale temporary folder of a save long dead, and the backups, go with the next complete save
+    stale = tmp_path / ".ckpt.tmp-dead"
+    stale.mkdir()
+    os.utime(stale, (0, 0))
+    save_checkpoint(path, filled(4.0), {"epoch": 4}, {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
 
 
 def test_saving_refuses_to_replace_a_directory_that_is_not_a_checkpoint(tmp_path):

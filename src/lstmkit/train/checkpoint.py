@@ -25,6 +25,7 @@ import math
 import os
 import shutil
 import tempfile
+import time
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -371,17 +372,32 @@ def _write_dir_atomically(path: Path, files: dict[str, bytes]) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+STALE_SECONDS = 3600  # a temporary folder this old belongs to no save still running
+
+
 def _swap_in(new: Path, path: Path) -> None:
     # Two renames: the old directory steps aside, the new one takes its name. Between
-    # them only the backup exists, and `_resolve` finds it there.
+    # them only the backup exists, and `_resolve` finds it there. Backups are named by
+    # the time they were made, so the newest is the last in name order.
     old = None
     if path.exists():
-        old = path.parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
+        old = path.parent / f".{path.name}.old-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
         os.rename(path, old)
     os.rename(new, path)
     _fsync_dir(path.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    _clean_leftovers(path)
+
+
+def _clean_leftovers(path: Path) -> None:
+    """After a complete save: the backups of ``path``, and temporary folders of saves long dead."""
+    for leftover in path.parent.glob(f".{path.name}.old-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in path.parent.glob(f".{path.name}.tmp-*"):
+        try:
+            if time.time() - leftover.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except FileNotFoundError:  # another save finished with it meanwhile
+            pass
 
 
 # ----------------------------------------------------------------------------- loading
@@ -391,11 +407,13 @@ def _resolve(path: Path) -> Path:
     if path.is_dir():
         return path
     backups = sorted(path.parent.glob(f".{path.name}.old-*")) if path.parent.is_dir() else []
-    if backups and (backups[-1] / MANIFEST_FILE).is_file():
+    complete = [b for b in backups if (b / MANIFEST_FILE).is_file()]
+    if complete:  # the newest complete copy: backups are named by the time they were made
         warnings.warn(
-            f"{path} is missing (a save was interrupted); loading the previous copy {backups[-1]}", stacklevel=3
+            f"{path} is missing (a save was interrupted); loading the newest previous copy {complete[-1]}",
+            stacklevel=3,
         )
-        return backups[-1]
+        return complete[-1]
     if path.exists():
         raise CheckpointError(f"{path} is a file; expected a model or checkpoint directory")
     raise CheckpointError(f"{path} does not exist; expected a model or checkpoint directory")
