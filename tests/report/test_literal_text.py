@@ -19,3 +19,18 @@ def test_dollar_signs_in_names_draw_literally(tmp_path):
     log = [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.1}, {"epoch": 2, "train_loss": 0.5, "val_loss": 0.7}]
     assert plot_training_curves([log], tmp_path / "t.png", title=NAMES[1]).stat().st_size > 1000
     assert matplotlib.rcParams["text.parse_math"] == before  # only for the call
+
+
+def test_values_matplotlib_cannot_place_skip_the_figure_with_a_note(tmp_path):
+    import pytest
+
+    from lstmkit.report.html import Section, write_report
+    from lstmkit.utils.figures import FigureSkipped
+
+    frame = pd.DataFrame({"v": [1e308, -1e308, 1e308, np.inf]})
+    detections = pd.DataFrame({"score": [1e308, 1.0, 1e308, 1.0], "is_anomaly": [True, False, True, False]})
+    with pytest.warns(FigureSkipped, match="figure plot_detections skipped"):
+        out = plot_detections(frame, ["v"], None, detections, 1e308, 2, tmp_path / "d.png")
+    assert out is None and not (tmp_path / "d.png").exists()
+    page = write_report(tmp_path / "r.html", "run", [Section("Detections", images=[out])]).read_text()
+    assert "A figure was skipped" in page

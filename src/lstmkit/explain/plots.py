@@ -13,7 +13,7 @@ from matplotlib.figure import (
 from torch import Tensor
 
 from lstmkit.explain.recording import GATES, Recording
-from lstmkit.utils.figures import literal_text
+from lstmkit.utils.figures import user_figure
 from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_gates", "plot_attributions"]
@@ -29,7 +29,7 @@ _TITLES = {
 MAX_UNITS = 64  # more rows than this are unreadable on a page: the first ones are shown
 
 
-@literal_text
+@user_figure
 def plot_gates(
     recording: Recording,
     path: str | os.PathLike,
@@ -76,7 +76,7 @@ def plot_gates(
     return _save(fig, path)
 
 
-@literal_text
+@user_figure
 def plot_attributions(
     attributions: Tensor,
     path: str | os.PathLike,

@@ -11,13 +11,13 @@ from matplotlib.figure import (
     Figure,  # no pyplot: no GUI backend, no global state changed on import
 )
 
-from lstmkit.utils.figures import literal_text
+from lstmkit.utils.figures import user_figure
 from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_detections"]
 
 
-@literal_text
+@user_figure
 def plot_detections(
     frame: pd.DataFrame,
     targets: list[str],

@@ -12,7 +12,7 @@ from matplotlib.figure import (
 )
 
 from lstmkit.errors import DataError
-from lstmkit.utils.figures import literal_text
+from lstmkit.utils.figures import user_figure
 from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_attention"]
@@ -23,7 +23,7 @@ def _label(piece: str) -> str:
     return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(piece, piece)
 
 
-@literal_text
+@user_figure
 def plot_attention(
     source: Sequence[str], target: Sequence[str], weights, path: str | os.PathLike, title: str | None = None
 ) -> Path:

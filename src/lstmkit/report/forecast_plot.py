@@ -10,7 +10,7 @@ from matplotlib.figure import (
     Figure,  # no pyplot: no GUI backend, no global state changed on import
 )
 
-from lstmkit.utils.figures import literal_text
+from lstmkit.utils.figures import user_figure
 from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_forecast"]
@@ -18,7 +18,7 @@ __all__ = ["plot_forecast"]
 MAX_SERIES = 4
 
 
-@literal_text
+@user_figure
 def plot_forecast(
     history: pd.DataFrame, forecast: pd.DataFrame, config, path: str | os.PathLike, backtest=None
 ) -> Path:

@@ -54,13 +54,14 @@ class Section:
         heading: the section title.
         text: paragraphs (a string, or several), shown as plain text.
         tables: pandas DataFrames, drawn as HTML tables.
-        images: paths to image files (PNG, JPEG, GIF, SVG, WebP), embedded in the page.
+        images: paths to image files (PNG, JPEG, GIF, SVG, WebP), embedded in the page; ``None``
+            for a figure that could not be drawn, shown as a note.
     """
 
     heading: str
     text: str | Sequence[str] = ()
     tables: Sequence[pd.DataFrame] = ()
-    images: Sequence[str | os.PathLike] = ()
+    images: Sequence[str | os.PathLike | None] = ()
 
 
 def write_report(path: str | os.PathLike, title: str, sections: Sequence[Section | dict]) -> Path:
@@ -126,6 +127,9 @@ def _render(section: Section, index: int) -> str:
             f'<div class="table-wrap">{table.to_html(border=0, float_format=_number, escape=True, index=index)}</div>'
         )
     for image in section.images:
+        if image is None:  # a figure that could not be drawn (see lstmkit.utils.figures)
+            out.append("<p><em>A figure was skipped: matplotlib could not draw these data.</em></p>")
+            continue
         out.append(
             f'<figure><img src="{_data_uri(Path(image))}" alt="{html.escape(Path(image).name)}">'
             f"<figcaption>{html.escape(Path(image).name)}</figcaption></figure>"

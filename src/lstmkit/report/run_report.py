@@ -14,7 +14,7 @@ from matplotlib.figure import (
 )
 from matplotlib.ticker import MaxNLocator
 
-from lstmkit.utils.figures import literal_text
+from lstmkit.utils.figures import user_figure
 from lstmkit.utils.files import atomic_path
 
 __all__ = ["plot_training_curves", "config_table", "summary_table"]
@@ -32,7 +32,7 @@ def _members(history) -> list[list[Mapping]]:
     raise ValueError("history must be a list of per-epoch dicts, or one such list per ensemble member")
 
 
-@literal_text
+@user_figure
 def plot_training_curves(history, path: str | os.PathLike, title: str = "training") -> Path | None:
     """Save a PNG of the training (solid) and validation (dashed) loss per epoch, per ensemble member.
 
