@@ -393,3 +393,9 @@ def test_a_folder_from_a_newer_job_names_the_job(tmp_path):
     # the manifest's checksum catches the edit first; either way the message names the folder
     with pytest.raises(CheckpointError, match=str(folder)):
         lstmkit.load(folder)
+
+
+@pytest.mark.parametrize("job", [Forecaster, SequenceClassifier, TextClassifier])
+def test_an_ensemble_too_large_to_finish_is_refused_up_front(job):
+    with pytest.raises(ConfigError, match="ensemble must be at most 100 networks, got 1000000"):
+        job(ensemble=10**6)

@@ -61,7 +61,7 @@ from lstmkit.train import (
 )
 from lstmkit.train.callbacks import job_progress
 from lstmkit.train.devices import check_device
-from lstmkit.utils.checks import open_unit, positive_int
+from lstmkit.utils.checks import ensemble_size, open_unit, positive_int
 
 __all__ = ["BaseClassifier", "SCHEDULES", "check_classifier_config", "cross_entropy_loss"]
 
@@ -409,8 +409,9 @@ def cross_entropy_loss(net: ClassifierNet, batch) -> torch.Tensor:
 
 def check_classifier_config(config) -> None:
     object.__setattr__(config, "device", check_device(config.device))  # None, the old default, is "auto"
-    for name in ("hidden_size", "num_layers", "max_epochs", "ensemble", "lr_patience"):
+    for name in ("hidden_size", "num_layers", "max_epochs", "lr_patience"):
         positive_int(name, getattr(config, name))
+    ensemble_size(config.ensemble)
     for name in ("batch_size", "patience"):
         positive_int(name, getattr(config, name), none_ok=True)
     if config.pooling not in POOLINGS:

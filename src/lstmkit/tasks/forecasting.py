@@ -57,7 +57,7 @@ from lstmkit.train import (
 )
 from lstmkit.train.callbacks import job_progress
 from lstmkit.train.devices import check_device
-from lstmkit.utils.checks import open_unit, positive_int
+from lstmkit.utils.checks import ensemble_size, open_unit, positive_int
 
 __all__ = ["ForecasterConfig", "Forecaster"]
 
@@ -139,7 +139,8 @@ class ForecasterConfig(CellFields, JobConfig):
         check_device(self.device)
         for name in ("horizon", "max_epochs", "max_windows", "hidden_size", "num_layers"):
             positive_int(name, getattr(self, name))
-        for name in ("lookback", "seasonal_period", "ensemble", "batch_size"):
+        ensemble_size(self.ensemble, none_ok=True)
+        for name in ("lookback", "seasonal_period", "batch_size"):
             positive_int(name, getattr(self, name), none_ok=True)
         if self.transform not in TRANSFORMS:
             raise ConfigError(f"transform must be one of {TRANSFORMS}, got {self.transform!r}")

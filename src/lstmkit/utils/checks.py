@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 
 from lstmkit.errors import ConfigError
 
-__all__ = ["positive_int", "non_negative_int", "rate", "open_unit", "one_of"]
+__all__ = ["positive_int", "non_negative_int", "rate", "open_unit", "one_of", "ensemble_size", "MAX_ENSEMBLE"]
+
+MAX_ENSEMBLE = 100  # networks: more is only slower (the median or mean of 100 has long converged)
 
 T = TypeVar("T")
 
@@ -65,4 +67,12 @@ def one_of(name: str, value: T, choices: Collection[Any]) -> T:
     """``value`` if it is one of ``choices``."""
     if value not in choices:
         raise ConfigError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def ensemble_size(value: Any, *, none_ok: bool = False) -> Any:
+    """``value`` if it is a whole number of networks from 1 to `MAX_ENSEMBLE` (or None, with ``none_ok``)."""
+    positive_int("ensemble", value, none_ok=none_ok)
+    if value is not None and value > MAX_ENSEMBLE:
+        raise ConfigError(f"ensemble must be at most {MAX_ENSEMBLE} networks, got {value!r}")
     return value
