@@ -178,6 +178,9 @@ def test_config_file_with_command_line_override_run_json_and_quiet(tmp_path, cap
     assert record["argv"] == sys.argv and record["duration_s"] > 0 and record["started_at"][:2] == "20"
     page = (run / "report.html").read_text()
     assert "<th></th>" not in page  # no pandas RangeIndex column in the tables
+    # the report's Run section: command line, versions, start time and duration, as in run.json
+    assert "<h2>Run</h2>" in page and record["started_at"] in page and record["torch_version"] in page
+    assert "command line" in page and "duration" in page
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ from lstmkit.cli.options import (
     job_kwargs,
     new_run_dir,
     resolved_config,
+    run_section,
     size_options,
     training_options,
     write_run_json,
@@ -135,7 +136,7 @@ def run(args) -> int:
         if scored is not None:
             written += scored[0]
         config = resolved_config(model)
-        written.append(str(_report(model, config, name, train, test, scored, run_dir)))
+        written.append(str(_report(model, config, name, train, test, scored, run_dir, clock)))
         written.append(str(write_run_json(run_dir, "classify", config, clock)))
     print(f"wrote {', '.join(written)} ({clock.seconds():.0f} s)")
     return 0
@@ -239,7 +240,7 @@ def _predict_and_score(model, test, args, run_dir: Path) -> tuple[list[str], int
     return written + [str(metrics), str(png)], len(frame), (report, confusion, png)
 
 
-def _report(model, config: dict, name: str, train, test, scored, run_dir: Path) -> Path:
+def _report(model, config: dict, name: str, train, test, scored, run_dir: Path, clock) -> Path:
     """``report.html``: data, configuration, training curves, and the test scores with the confusion matrix."""
     import pandas as pd
 
@@ -276,7 +277,7 @@ def _report(model, config: dict, name: str, train, test, scored, run_dir: Path) 
         )
     elif test is not None:
         sections.append(Section("Test", text="the test data have no labels: predicted, not scored"))
-    return write_report(run_dir / "report.html", f"lstmkit classify: {name}", sections)
+    return write_report(run_dir / "report.html", f"lstmkit classify: {name}", [*sections, run_section(clock)])
 
 
 def save_confusion_png(report, path) -> Path:

@@ -22,6 +22,7 @@ from lstmkit.cli.options import (
     job_kwargs,
     new_run_dir,
     resolved_config,
+    run_section,
     training_options,
     write_run_json,
 )
@@ -221,13 +222,15 @@ def run(args) -> int:
         frame, targets, time_col, detections, detector.threshold, n_train, run_dir / "detections.png", labelled
     )
     config = resolved_config(detector)
-    report = _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir)
+    report = _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir, clock)
     write_run_json(run_dir, "detect", config, clock)
     print(f"wrote {output}, {plot}, {report} and the detector in {model_dir} ({clock.seconds():.1f} s)")
     return 0
 
 
-def _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir: Path) -> Path:
+def _report(
+    detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir: Path, clock
+) -> Path:
     """``report.html``: data, configuration, training curves, the detections figure and the metric table."""
     import pandas as pd
 
@@ -267,4 +270,4 @@ def _report(detector, config, frame, targets, time_col, name, n_train, flagged, 
         text += "; metrics on the rows after training, next to a rolling z-score baseline"
         tables.append(table)
     sections.append(Section("Detections", text=text, tables=tables, images=[plot]))
-    return write_report(run_dir / "report.html", f"lstmkit detect: {name}", sections)
+    return write_report(run_dir / "report.html", f"lstmkit detect: {name}", [*sections, run_section(clock)])

@@ -24,6 +24,7 @@ from lstmkit.cli.options import (
     job_kwargs,
     new_run_dir,
     resolved_config,
+    run_section,
     size_options,
     training_options,
     write_run_json,
@@ -277,7 +278,7 @@ def run_forecast(args) -> int:
         )
     )
     sections.append(_inside_section(model, future, run_dir / "gates.png"))
-    report = write_report(run_dir / "report.html", f"lstmkit forecast: {name}", sections)
+    report = write_report(run_dir / "report.html", f"lstmkit forecast: {name}", [*sections, run_section(clock)])
     write_run_json(run_dir, "forecast", config, clock)
     print(f"wrote {output}, {plot}, {report} and the model in {model_dir} ({clock.seconds():.0f} s)")
     return 0

@@ -24,6 +24,7 @@ from lstmkit.cli.options import (
     job_kwargs,
     new_run_dir,
     resolved_config,
+    run_section,
     size_options,
     training_options,
     write_run_json,
@@ -152,7 +153,7 @@ def run(args) -> int:
     atomic_write_text(run_dir / "sample.txt", sample + "\n")
     atomic_write_text(run_dir / "metrics.json", json.dumps({**metrics, "level": lm.config.level}, indent=2) + "\n")
     config = resolved_config(lm)
-    report = _report(lm, config, data, metrics, sample, args, seed, run_dir)
+    report = _report(lm, config, data, metrics, sample, args, seed, run_dir, clock)
     write_run_json(run_dir, "generate", config, clock)
     print(
         f"wrote {run_dir / 'sample.txt'}, {run_dir / 'metrics.json'}, {report} and the model in {model_dir} "
@@ -161,7 +162,7 @@ def run(args) -> int:
     return 0
 
 
-def _report(lm, config: dict, data: dict, metrics: dict, sample: str, args, seed: int, run_dir: Path) -> Path:
+def _report(lm, config: dict, data: dict, metrics: dict, sample: str, args, seed: int, run_dir: Path, clock) -> Path:
     """``report.html``: data, configuration, training curves, perplexity next to the n-gram, the sample."""
     import pandas as pd
 
@@ -217,7 +218,11 @@ def _report(lm, config: dict, data: dict, metrics: dict, sample: str, args, seed
             ],
         )
     )
-    return write_report(run_dir / "report.html", f"lstmkit generate: {lm.config.level}-level language model", sections)
+    return write_report(
+        run_dir / "report.html",
+        f"lstmkit generate: {lm.config.level}-level language model",
+        [*sections, run_section(clock)],
+    )
 
 
 def _has_two_tokens(lm, text: str) -> bool:

@@ -28,6 +28,7 @@ from lstmkit.errors import ConfigError
 
 __all__ = [
     "new_run_dir",
+    "run_section",
     "check_output_file",
     "Opt",
     "ConfigDefault",
@@ -412,6 +413,30 @@ class RunClock:
 
     def seconds(self) -> float:
         return time.perf_counter() - self.started
+
+
+def run_section(clock: RunClock):
+    """The report's "Run" section: the command line, versions, start time and duration so far."""
+    import shlex
+
+    import torch
+
+    from lstmkit import __version__
+    from lstmkit.report.html import Section
+    from lstmkit.report.run_report import summary_table
+
+    facts = {
+        "command line": shlex.join(["lstmkit", *sys.argv[1:]]),
+        "lstmkit": __version__,
+        "torch": torch.__version__,
+        "started at": clock.started_at,
+        "duration": f"{clock.seconds():.1f} s",
+    }
+    return Section(
+        "Run",
+        text="run.json in this folder holds the same, with the resolved configuration",
+        tables=[summary_table(facts)],
+    )
 
 
 def write_run_json(run_dir: Path, command: str, config: dict, clock: RunClock) -> Path:

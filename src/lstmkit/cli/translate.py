@@ -24,6 +24,7 @@ from lstmkit.cli.options import (
     job_kwargs,
     new_run_dir,
     resolved_config,
+    run_section,
     size_options,
     training_options,
     write_run_json,
@@ -170,7 +171,7 @@ def run(args) -> int:
             predictions.to_csv(tmp, index=False)
     atomic_write_text(run_dir / "metrics.json", json.dumps({**metrics, "beam": c.beam}, indent=2) + "\n")
     config = resolved_config(model)
-    _report(model, config, data, metrics, predictions, translations, plot, c.beam, run_dir)
+    _report(model, config, data, metrics, predictions, translations, plot, c.beam, run_dir, clock)
     write_run_json(run_dir, "translate", config, clock)
     print(
         f"wrote {run_dir} (metrics.json{', predictions.csv' if predictions is not None else ''}"
@@ -181,7 +182,16 @@ def run(args) -> int:
 
 
 def _report(
-    model, config: dict, data: dict, metrics: dict, predictions, translations, attention, beam: int, run_dir: Path
+    model,
+    config: dict,
+    data: dict,
+    metrics: dict,
+    predictions,
+    translations,
+    attention,
+    beam: int,
+    run_dir: Path,
+    clock,
 ) -> Path:
     """``report.html``: data, configuration, training curves, held-out scores, translations and attention."""
     import pandas as pd
@@ -236,7 +246,9 @@ def _report(
                 text="the heatmap: where the decoder looked in the first input for each output piece",
             )
         )
-    return write_report(run_dir / "report.html", "lstmkit translate: encoder-decoder with attention", sections)
+    return write_report(
+        run_dir / "report.html", "lstmkit translate: encoder-decoder with attention", [*sections, run_section(clock)]
+    )
 
 
 def _print_metrics(metrics: dict, where: str, beam: int) -> None:
