@@ -428,10 +428,14 @@ class TrainingBudget(Callback):
             trainer.stop_training = True
 
     def on_fit_end(self, trainer, history) -> None:
+        self._release()
+
+    def on_exception(self, trainer, error) -> None:
+        self._release()
+
+    def _release(self) -> None:
         self.batches.budget = None
         self.trainer = None
-
-    on_exception = on_fit_end
 
 
 def _clock() -> float:
