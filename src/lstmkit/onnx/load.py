@@ -86,7 +86,7 @@ class OnnxRecurrent(nn.Module):
 
     def __init__(
         self,
-        layer: nn.Module,
+        layer: LSTM | GRU | RNN,
         op_type: str,
         node_name: str,
         layout: int,
