@@ -101,6 +101,31 @@ class BaseClassifier(Estimator):
         self._nets: list[ClassifierNet] = []
         self._prepared: Any = None
 
+    # ---- what a subclass provides (signatures vary: sequences or texts) ---------------
+
+    def read(self, *args: Any, **kwargs: Any) -> Any:
+        """The inputs (and labels) of ``data`` as a `SequenceSet` or `TextSet`."""
+        raise NotImplementedError
+
+    def _fit_prepare(self, *args: Any, **kwargs: Any) -> Any:
+        """Fit the scaler or tokeniser on the training rows; returns what ``_encode`` uses."""
+        raise NotImplementedError
+
+    def _prepare_dict(self) -> dict:
+        """The fitted preparation as JSON-able data, for ``save``."""
+        raise NotImplementedError
+
+    def _load_prepare(self, state: dict) -> Any:
+        """The inverse of ``_prepare_dict``."""
+        raise NotImplementedError
+
+    def _encode(self, *args: Any, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The inputs as padded arrays and their lengths: ``(X, lengths)``."""
+        raise NotImplementedError
+
+    def _net_config(self, n_classes: int) -> ClassifierNetConfig:
+        raise NotImplementedError
+
     # ---- fit -------------------------------------------------------------------------
 
     def fit(self, data, y=None, *, verbose: bool = False, progress: bool | None = None, init_from=None, **read_options):

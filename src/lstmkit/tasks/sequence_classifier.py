@@ -33,6 +33,7 @@ from lstmkit.models.classifier import LSTM_INPUTS
 from lstmkit.tasks.base import CellFields, JobConfig
 from lstmkit.tasks.classifier_base import (
     BaseClassifier,
+    _Fitted,
     check_classifier_config,
     cross_entropy_loss,
 )
@@ -204,17 +205,17 @@ class SequenceClassifier(BaseClassifier):
         if y is not None:
             inputs = dataclasses.replace(inputs, y=check_labels(y, len(inputs), inputs.source))
         if self._fitted is not None:
-            self._check_channels(inputs)
+            self._check_channels(inputs, self._fitted)
         return inputs
 
-    def _check_channels(self, inputs: SequenceSet) -> None:
-        expected = self._fitted.net["n_features"]
+    def _check_channels(self, inputs: SequenceSet, fitted: _Fitted) -> None:
+        expected = fitted.net["n_features"]
         if inputs.X.shape[2] != expected:
             raise DataError(
                 f"{inputs.source}: the model was trained on {expected} channel(s), the data has "
                 f"{inputs.X.shape[2]} ({list(inputs.channels)})"
             )
-        max_length = self._fitted.net.get("max_length", 0)
+        max_length = fitted.net.get("max_length", 0)
         if max_length and len(inputs) and inputs.lengths.max() > max_length:
             row = int(inputs.lengths.argmax())
             raise DataError(

@@ -261,6 +261,7 @@ class TextClassifier(BaseClassifier):
                 "in the file; check the tokeniser level and lowercasing"
             )
         with torch.no_grad():
+            assert net.embedding is not None  # a text network embeds tokens
             weight = net.embedding.weight
             vectors = torch.from_numpy(self._vectors)
             # tokens without a vector keep their random start, scaled like the pretrained ones
