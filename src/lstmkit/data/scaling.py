@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ class SeriesScaler(abc.ABC):
     def is_fitted(self) -> bool:
         return bool(self.columns)
 
-    def fit(self, frame: pd.DataFrame, columns: Sequence[str], id_col: str | None = None) -> SeriesScaler:
+    def fit(self, frame: pd.DataFrame, columns: Sequence[str], id_col: str | None = None) -> Self:
         """Learn ``(center, scale)`` per series and column from the training frame.
 
         Args:
@@ -214,8 +215,9 @@ class SeriesScaler(abc.ABC):
             raise DataError(f"series has {len(codes)} ids, values has {len(moved)} rows along axis 0")
         cols = [self.columns.index(c) for c in columns]
         shape = (len(moved),) + (1,) * (moved.ndim - 2) + (len(cols),)  # broadcast over middle axes
-        center = self.center[np.ix_(codes, cols)].reshape(shape)
-        scale = self.scale[np.ix_(codes, cols)].reshape(shape)
+        index = np.ix_(codes, np.asarray(cols, dtype=np.intp))
+        center = self.center[index].reshape(shape)
+        scale = self.scale[index].reshape(shape)
         out = moved * scale + center if inverse else (moved - center) / scale
         return np.moveaxis(out, -1, axis)
 

@@ -128,7 +128,7 @@ def pad_sequences(
     >>> X[:, :, 0].tolist(), lengths.tolist()
     ([[1.0, 1.0], [1.0, 0.0]], [2, 1])
     """
-    arrays = []
+    arrays: list[np.ndarray] = []
     for i, seq in enumerate(sequences):
         a = np.asarray(seq, dtype=np.float64)
         if a.ndim == 1:
@@ -296,12 +296,12 @@ def _numeric_columns(frame: pd.DataFrame, columns: list[str], source: str) -> np
                 f"at data row {row} (0-based); name the feature columns explicitly if it is not a feature"
             )
     values = frame[columns].to_numpy(dtype=np.float64)
-    bad = np.argwhere(~np.isfinite(values))
-    if len(bad):
-        row, col = (int(v) for v in bad[0])
+    nonfinite = np.argwhere(~np.isfinite(values))
+    if len(nonfinite):
+        row, j = (int(v) for v in nonfinite[0])
         raise DataError(
-            f"{source}: column {columns[col]!r} is {values[row, col]} at data row {row} (0-based); "
-            f"{len(bad)} non-finite value(s) in the feature columns"
+            f"{source}: column {columns[j]!r} is {values[row, j]} at data row {row} (0-based); "
+            f"{len(nonfinite)} non-finite value(s) in the feature columns"
         )
     return values
 

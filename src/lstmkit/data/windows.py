@@ -239,6 +239,7 @@ def make_prediction_inputs(
                 raise DataError(
                     f"<future>: series {_plain(key)!r} has {n} rows of future covariates, expected horizon {horizon}"
                 )
+            assert F is not None  # built whenever future_rows has rows
             futures.append(F[future_rows[key]])
         else:
             futures.append(np.zeros((horizon, 0)))
