@@ -79,8 +79,8 @@ def event_metrics(labels, flags) -> dict[str, float]:
     """
     y, p = _check(labels, flags)
     events, alarms = runs(y), runs(p)
-    detected = sum(p[a:b].any() for a, b in events)
-    true_alarms = sum(y[a:b].any() for a, b in alarms)
+    detected = sum(bool(p[a:b].any()) for a, b in events)
+    true_alarms = sum(bool(y[a:b].any()) for a, b in alarms)
     precision, recall = _ratio(true_alarms, len(alarms)), _ratio(detected, len(events))
     return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
 

@@ -185,7 +185,7 @@ def ets_statsmodels(history, horizon: int, m: int = 1) -> np.ndarray:
     y = _history(history, horizon, min_length=3, univariate=True)
     if np.ptp(y) == 0:
         return np.full(horizon, y[-1])  # a constant series: statsmodels' likelihood degenerates
-    seasonal = [None]
+    seasonal: list[str | None] = [None]
     if m > 1 and len(y) >= 2 * m + 2:
         seasonal += ["add", "mul"] if np.all(y > 0) else ["add"]
     # statsmodels' heuristic start values are ~3x faster than estimating them; it needs 10 values
@@ -208,6 +208,7 @@ def ets_statsmodels(history, horizon: int, m: int = 1) -> np.ndarray:
                 aicc = fit.aicc if np.isfinite(fit.aicc) else np.inf
                 if best is None or aicc < best_aicc:
                     best, best_aicc = fit, aicc
+    assert best is not None  # the first candidate always becomes the best so far
     return np.asarray(best.forecast(horizon), dtype=np.float64)
 
 
