@@ -212,8 +212,10 @@ def run(args) -> int:
     labelled = _labels(frame, label_col) if label_col is not None else None
     from lstmkit.report.anomaly_plot import plot_detections
 
+    threshold = detector.threshold
+    assert threshold is not None  # fit sets it
     plot = plot_detections(
-        frame, targets, time_col, detections, detector.threshold, n_train, run_dir / "detections.png", labelled
+        frame, targets, time_col, detections, threshold, n_train, run_dir / "detections.png", labelled
     )
     config = resolved_config(detector)
     report = _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir)

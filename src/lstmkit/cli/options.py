@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lstmkit.errors import ConfigError
 
@@ -296,7 +297,7 @@ def _config_value(action: argparse.Action, key: str, value, path: str):
         value = float(value)
     elif not isinstance(value, str):
         raise wrong("a string")
-    elif action.type is not None:
+    elif callable(action.type):  # argparse also allows a registered type name; no option here uses one
         try:
             value = action.type(value)
         except (ValueError, TypeError, argparse.ArgumentTypeError) as e:
@@ -326,7 +327,8 @@ def apply_config_file(path: str, top: argparse.ArgumentParser, command: argparse
     for a in command._actions:  # the aliases too: --train, --corpus, --pairs
         for option in a.option_strings:
             actions.setdefault(option.lstrip("-").replace("-", "_"), a)
-    top_defaults, command_defaults = {}, {}
+    top_defaults: dict[str, Any] = {}
+    command_defaults: dict[str, Any] = {}
     for key, value in values.items():
         action = actions.get(key.replace("-", "_"))
         if action is None:
