@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lstmkit.data.labels import as_objects, jsonable_label, sorted_labels
 from lstmkit.errors import DataError
@@ -50,7 +53,9 @@ class ClassificationReport:
         )
 
 
-def classification_report(y_true, y_pred, labels=None) -> ClassificationReport:
+def classification_report(
+    y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence[Any] | None = None
+) -> ClassificationReport:
     """Accuracy, macro-F1, per-class scores and the confusion matrix.
 
     Args:

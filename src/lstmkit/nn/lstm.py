@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmkit.nn.activations import Activation, activations_for
+from lstmkit.nn.activations import Activation, ActivationSpec, activations_for
 from lstmkit.nn.cells import (
     GRU_ACTIVATIONS,
     LSTM_ACTIVATIONS,
@@ -251,7 +251,9 @@ class _RecurrentLayer(nn.Module):
             blockers.append("recurrent_dropout in training")
         return blockers
 
-    def forward(self, x: Tensor, state=None, lengths: Tensor | Sequence[int] | None = None):
+    def forward(
+        self, x: Tensor, state: Tensor | State | None = None, lengths: Tensor | Sequence[int] | None = None
+    ) -> tuple[Tensor, Tensor | State]:
         """Run the layer over a (padded) batch of sequences.
 
         Args:
@@ -414,7 +416,7 @@ class _RecurrentLayer(nn.Module):
             raise ValueError(f"{name} input is on {x.device} but the layer's parameters are on {weight.device}")
         return x
 
-    def _check_lengths(self, lengths, B: int, T: int) -> Tensor | None:
+    def _check_lengths(self, lengths: Tensor | Sequence[int] | None, B: int, T: int) -> Tensor | None:
         if lengths is None:
             return None
         if not isinstance(lengths, Tensor):
@@ -431,7 +433,7 @@ class _RecurrentLayer(nn.Module):
             raise ValueError(f"lengths must be in [1, {T}] (the padded sequence length), got {bad.tolist()}")
         return lengths
 
-    def _initial_state(self, state, x: Tensor) -> State:
+    def _initial_state(self, state: Tensor | State | None, x: Tensor) -> State:
         B = x.shape[0]
         if state is None and self.stateful and self._state is not None:
             if self._state[0].shape[1] != B:
@@ -536,8 +538,8 @@ class LSTM(_RecurrentLayer):
         layer_norm: bool = False,
         input_forget: bool = False,
         clip: float | None = None,
-        activations=None,
-        **options,
+        activations: Sequence[ActivationSpec] | None = None,
+        **options: Any,
     ):
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or not 0 <= proj_size < hidden_size:
             raise ValueError(f"proj_size must be an integer in [0, hidden_size={hidden_size}), got {proj_size!r}")
@@ -682,8 +684,8 @@ class GRU(_RecurrentLayer):
         *,
         reset_after: bool = True,
         clip: float | None = None,
-        activations=None,
-        **options,
+        activations: Sequence[ActivationSpec] | None = None,
+        **options: Any,
     ):
         self.reset_after = bool(reset_after)
         self.clip = check_clip(clip)
@@ -742,8 +744,8 @@ class RNN(_RecurrentLayer):
         *,
         nonlinearity: str = "tanh",
         clip: float | None = None,
-        activations=None,
-        **options,
+        activations: Sequence[ActivationSpec] | None = None,
+        **options: Any,
     ):
         self.nonlinearity, self.activations = rnn_nonlinearity(nonlinearity, activations)
         self.clip = check_clip(clip)
