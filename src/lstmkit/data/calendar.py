@@ -106,7 +106,9 @@ def default_calendar_features(freq: str | None) -> tuple[str, ...]:
     return ()
 
 
-def calendar_features(times, features: Sequence[str] | None = None, *, freq: str | None = None) -> pd.DataFrame:
+def calendar_features(
+    times: pd.Series | pd.DatetimeIndex, features: Sequence[str] | None = None, *, freq: str | None = None
+) -> pd.DataFrame:
     """Sin/cos calendar features of each timestamp.
 
     Args:

@@ -28,6 +28,7 @@ from typing import Self
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lstmkit.errors import ConfigError, DataError
 
@@ -112,7 +113,9 @@ class SeriesScaler(abc.ABC):
         """A copy of ``frame`` with the fitted columns mapped back to the original units."""
         return self._apply(frame, inverse=True)
 
-    def transform_array(self, values, columns: Sequence[str], series=None, axis: int = -1) -> np.ndarray:
+    def transform_array(
+        self, values: ArrayLike, columns: Sequence[str], series: ArrayLike | None = None, axis: int = -1
+    ) -> np.ndarray:
         """Scale an array whose ``axis`` runs over ``columns`` and whose first axis over windows.
 
         Args:
@@ -127,7 +130,9 @@ class SeriesScaler(abc.ABC):
         """
         return self._apply_array(values, columns, series, axis, inverse=False)
 
-    def inverse_transform_array(self, values, columns: Sequence[str], series=None, axis: int = -1) -> np.ndarray:
+    def inverse_transform_array(
+        self, values: ArrayLike, columns: Sequence[str], series: ArrayLike | None = None, axis: int = -1
+    ) -> np.ndarray:
         """Map a scaled array (model outputs, quantiles) back to original units; see `transform_array`.
 
         Shape:

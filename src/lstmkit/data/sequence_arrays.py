@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lstmkit.errors import DataError
 
@@ -44,7 +45,7 @@ class SequenceSet:
         """Whether every sequence fills all ``T`` steps."""
         return bool((self.lengths == self.X.shape[1]).all())
 
-    def subset(self, index) -> SequenceSet:
+    def subset(self, index: np.ndarray) -> SequenceSet:
         """The sequences at ``index`` (an index array or a boolean mask), same padding."""
         return SequenceSet(
             self.X[index],
@@ -57,7 +58,13 @@ class SequenceSet:
 
 
 def from_arrays(
-    X, y=None, lengths=None, ids=None, *, channels: Sequence[str] | None = None, source: str = "<arrays>"
+    X: ArrayLike | Sequence[ArrayLike],
+    y: ArrayLike | None = None,
+    lengths: ArrayLike | None = None,
+    ids: ArrayLike | None = None,
+    *,
+    channels: Sequence[str] | None = None,
+    source: str = "<arrays>",
 ) -> SequenceSet:
     """Check arrays (or a list of variable-length arrays) and make a `SequenceSet`.
 

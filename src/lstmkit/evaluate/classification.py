@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
 
 from lstmkit.data.labels import as_objects, jsonable_label, sorted_labels
 from lstmkit.errors import DataError
@@ -54,7 +53,7 @@ class ClassificationReport:
 
 
 def classification_report(
-    y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence[Any] | None = None
+    y_true: Iterable[Any], y_pred: Iterable[Any], labels: Sequence[Any] | None = None
 ) -> ClassificationReport:
     """Accuracy, macro-F1, per-class scores and the confusion matrix.
 
