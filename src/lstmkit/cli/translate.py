@@ -139,7 +139,8 @@ def run(args) -> int:
         flush=True,
     )
     model.fit(train, **fit_kwargs(args, model.fit))
-    metrics, predictions = {}, None
+    metrics: dict[str, float] = {}
+    predictions = None
     if test:
         metrics, predictions = model.evaluate(test, beam=c.beam, return_predictions=True)
         _print_metrics(metrics, f"{len(test):,} held-out pairs", c.beam)

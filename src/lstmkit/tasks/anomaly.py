@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import ArrayLike
 from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
@@ -145,7 +147,7 @@ class AnomalyDetector(Estimator):
 
     # ---- validate and prepare ----------------------------------------------------
 
-    def validated(self, data) -> pd.DataFrame:
+    def validated(self, data: pd.DataFrame | pd.Series | np.ndarray) -> pd.DataFrame:
         """``data`` checked and cleaned as the detector sees it: the value columns (and the time column).
 
         Raises:
@@ -176,7 +178,7 @@ class AnomalyDetector(Estimator):
 
     def fit(
         self,
-        data,
+        data: pd.DataFrame | pd.Series | np.ndarray,
         *,
         verbose: bool = False,
         progress: bool | None = None,
@@ -289,7 +291,7 @@ class AnomalyDetector(Estimator):
                 scores[W - 1 :] = ((recon[:, -1] - windows[:, -1]) ** 2).mean(dim=1).cpu().numpy()
         return scores
 
-    def score_samples(self, data) -> np.ndarray:
+    def score_samples(self, data: pd.DataFrame | pd.Series | np.ndarray) -> np.ndarray:
         """Anomaly score per row of ``data`` (higher is more anomalous; NaN while warming up).
 
         ``data`` is scored from its own first row: give it the history too when the
@@ -301,7 +303,7 @@ class AnomalyDetector(Estimator):
         self._require_fitted()
         return self._batch_scores(torch.from_numpy(self._scaled(self.validated(data))))
 
-    def predict(self, data) -> pd.DataFrame:
+    def predict(self, data: pd.DataFrame | pd.Series | np.ndarray) -> pd.DataFrame:
         """One row per row of ``data``: the time column (if any), ``score`` and ``is_anomaly``."""
         self._require_fitted()
         frame = self.validated(data)
@@ -311,7 +313,7 @@ class AnomalyDetector(Estimator):
             out.insert(0, self.config.time_col, frame[self.config.time_col].to_numpy())
         return out
 
-    def evaluate(self, data, labels) -> dict[str, float]:
+    def evaluate(self, data: pd.DataFrame | pd.Series | np.ndarray, labels: ArrayLike) -> dict[str, float]:
         """Point-wise and event-wise precision, recall and F1 of the flags against 0/1 ``labels``.
 
         See `lstmkit.evaluate.anomaly` for the definitions.
@@ -327,7 +329,7 @@ class AnomalyDetector(Estimator):
         except ValueError as e:
             raise DataError(f"labels: {e}") from None
 
-    def score(self, data, y) -> float:
+    def score(self, data: pd.DataFrame | pd.Series | np.ndarray, y: ArrayLike) -> float:
         """Event-wise F1 of the flags against 0/1 labels ``y`` (greater is better; see `evaluate`).
 
         The per-row anomaly scores are `score_samples`.
@@ -353,7 +355,7 @@ class AnomalyDetector(Estimator):
         return self._affine
 
     @torch.no_grad()
-    def update(self, value) -> float:
+    def update(self, value: float | Sequence[float]) -> float:
         """Score one new time step, carrying the past from the previous calls.
 
         Gives the same scores as `score` on the whole series (see the module docstring).

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from numpy.typing import ArrayLike
 
 from lstmkit.data.io import SUPPORTED_EXTENSIONS, read_table
 from lstmkit.data.labels import (
@@ -163,7 +166,7 @@ class SequenceClassifier(BaseClassifier):
     config_class = SequenceClassifierConfig
     _saved_before = {"lstm_input": "time", "schedule": "plateau", "augment_scale": 0.0}
 
-    def read(self, data, y=None, *, lengths=None) -> SequenceSet:
+    def read(self, data: object, y: Iterable[Any] | None = None, *, lengths: ArrayLike | None = None) -> SequenceSet:
         """Read any accepted input into a `SequenceSet`, with its labels when it has them.
 
         Args:

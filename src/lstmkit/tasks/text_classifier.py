@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ class TextClassifier(BaseClassifier):
     config_class = TextClassifierConfig
     _saved_before = {"schedule": "plateau"}
 
-    def read(self, data, y=None) -> TextSet:
+    def read(self, data: object, y: Iterable[Any] | None = None) -> TextSet:
         """Read any accepted input into a `lstmkit.data.text_io.TextSet`, with labels when it has them.
 
         Args:

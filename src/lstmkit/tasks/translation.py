@@ -30,7 +30,7 @@ import os
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias, overload
 
 import numpy as np
 import pandas as pd
@@ -449,7 +449,17 @@ class Translator(Estimator):
 
     # ---- evaluate ----------------------------------------------------------------
 
-    def evaluate(self, pairs: Pairs, *, beam: int | None = None, return_predictions: bool = False):
+    @overload
+    def evaluate(
+        self, pairs: Pairs, *, beam: int | None = None, return_predictions: Literal[False] = False
+    ) -> dict[str, float]: ...
+    @overload
+    def evaluate(
+        self, pairs: Pairs, *, beam: int | None = None, return_predictions: Literal[True]
+    ) -> tuple[dict[str, float], pd.DataFrame]: ...
+    def evaluate(
+        self, pairs: Pairs, *, beam: int | None = None, return_predictions: bool = False
+    ) -> dict[str, float] | tuple[dict[str, float], pd.DataFrame]:
         """Exact match, token accuracy and corpus BLEU on held-out pairs.
 
         References are compared as the target tokeniser writes them back (for word
