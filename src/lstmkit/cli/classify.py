@@ -18,6 +18,7 @@ each file written atomically: ``predictions.csv``, ``metrics.json``,
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import sys
@@ -64,7 +65,7 @@ TEXT_MODEL = [
 ]
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "classify",
         parents=parents,
@@ -119,7 +120,7 @@ def _plain_warnings():
         yield
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     clock = RunClock()
     run_dir = Path(args.run_dir or Path("runs") / time.strftime("classify-%Y%m%d-%H%M%S"))
     with _plain_warnings():

@@ -9,6 +9,7 @@ and ``report.html`` under ``runs/detect-<time>/``.
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
@@ -51,7 +52,7 @@ MODEL = [
 ]
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "detect",
         parents=parents,
@@ -151,7 +152,7 @@ def _labels(frame, col: str):
     return values.to_numpy(dtype=np.int64)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 

@@ -22,9 +22,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lstmkit.tasks.base import Estimator, JobConfig
 
 __all__ = [
     "Opt",
@@ -230,7 +233,7 @@ def job_kwargs(args: argparse.Namespace, options: Sequence[Opt]) -> dict:
     return kwargs
 
 
-def job_constructor_kwargs(args: argparse.Namespace, config_class) -> dict:
+def job_constructor_kwargs(args: argparse.Namespace, config_class: type[JobConfig]) -> dict:
     """``device=`` from --device, for a job whose config has a ``device`` field."""
     import dataclasses
 
@@ -345,7 +348,7 @@ def apply_config_file(path: str, top: argparse.ArgumentParser, command: argparse
 # ---- run.json ---------------------------------------------------------------------------------------------------
 
 
-def resolved_config(model) -> dict:
+def resolved_config(model: Estimator) -> dict:
     """The job's parameters with every automatic value replaced by what fit chose.
 
     ``model.get_params()`` merged with ``model.resolved_config()`` where the job has

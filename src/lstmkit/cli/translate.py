@@ -10,6 +10,7 @@ A saved model translates again with ``lstmkit predict``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import time
@@ -60,7 +61,7 @@ MODEL = [
 ]
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "translate",
         parents=parents,
@@ -100,7 +101,7 @@ def read_inputs(value: str | None) -> list[str]:
     return [value]
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from lstmkit.data.corpora import read_pairs
     from lstmkit.data.dates import date_pairs
     from lstmkit.report.attention_plot import plot_attention
