@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
@@ -437,7 +437,7 @@ class BaseClassifier(Estimator):
         return inputs.source
 
 
-def cross_entropy_loss(net: ClassifierNet, batch) -> torch.Tensor:
+def cross_entropy_loss(net: ClassifierNet, batch: Sequence[torch.Tensor]) -> torch.Tensor:
     x, lengths, y = batch
     return F.cross_entropy(net(x, lengths), y)
 
