@@ -18,11 +18,13 @@ each file written atomically: ``predictions.csv``, ``metrics.json``,
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import sys
 import warnings
 from pathlib import Path
+from typing import TypedDict
 
 from lstmkit.cli.options import (
     Opt,
@@ -44,7 +46,15 @@ from lstmkit.errors import ConfigError
 
 __all__ = ["register", "run", "save_confusion_png"]
 
-DEMO = {"text_col": "word", "label_col": "language", "level": "char", "test_fraction": 0.2}
+
+class _Demo(TypedDict):
+    text_col: str
+    label_col: str
+    level: str
+    test_fraction: float
+
+
+DEMO: _Demo = {"text_col": "word", "label_col": "language", "level": "char", "test_fraction": 0.2}
 SEQUENCE_SUFFIXES = (".ts", ".npz")
 CONFIGS = [("sequences", "SequenceClassifierConfig"), ("texts", "TextClassifierConfig")]
 MODEL = [
@@ -58,7 +68,7 @@ TEXT_MODEL = [
 ]
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "classify",
         parents=parents,
@@ -113,7 +123,7 @@ def _plain_warnings():
         yield
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     clock = RunClock()
     check_output_file(args.output)
     if args.model_dir:
@@ -201,7 +211,7 @@ def _demo(args):
         raise ConfigError("--test and the column options describe a --data file; give --data too")
     if args.kind == "sequence":
         raise ConfigError("the bundled example is text (language identification); give --data for sequences")
-    model = _text_model(args, **{k: DEMO[k] for k in ("text_col", "label_col", "level")})
+    model = _text_model(args, text_col=DEMO["text_col"], label_col=DEMO["label_col"], level=DEMO["level"])
     words = load_language_words()
     rng = np.random.default_rng(model.config.seed)  # the split follows the job's seed
     test_rows = np.zeros(len(words), dtype=bool)

@@ -9,6 +9,7 @@ and ``report.html`` under ``runs/detect-<time>/``.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from lstmkit.cli.options import (
@@ -54,7 +55,7 @@ MODEL = [
 ]
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "detect",
         parents=parents,
@@ -154,7 +155,7 @@ def _labels(frame, col: str):
     return values.to_numpy(dtype=np.int64)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
@@ -218,8 +219,10 @@ def run(args) -> int:
     labelled = _labels(frame, label_col) if label_col is not None else None
     from lstmkit.report.anomaly_plot import plot_detections
 
+    threshold = detector.threshold
+    assert threshold is not None  # fit sets it
     plot = plot_detections(
-        frame, targets, time_col, detections, detector.threshold, n_train, run_dir / "detections.png", labelled
+        frame, targets, time_col, detections, threshold, n_train, run_dir / "detections.png", labelled
     )
     config = resolved_config(detector)
     report = _report(detector, config, frame, targets, time_col, name, n_train, flagged, table, plot, run_dir, clock)

@@ -67,7 +67,7 @@ MODEL = [
 ]
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     forecast = subparsers.add_parser(
         "forecast",
         parents=parents,
@@ -202,7 +202,7 @@ def _default_horizon(frame, columns, m) -> int:
     return 12
 
 
-def run_forecast(args) -> int:
+def run_forecast(args: argparse.Namespace) -> int:
     from lstmkit.data import read_table
     from lstmkit.report.forecast_plot import plot_forecast
     from lstmkit.report.html import Section, write_report
@@ -334,7 +334,7 @@ def _inside_section(model, future, path: Path):
     )
 
 
-def run_backtest(args) -> int:
+def run_backtest(args: argparse.Namespace) -> int:
     from lstmkit.report.tables import print_table
 
     frame, columns = _load(args)

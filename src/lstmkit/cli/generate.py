@@ -9,10 +9,12 @@ and ``run.json``). A saved model generates again with ``lstmkit predict``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lstmkit.cli.options import (
     Opt,
@@ -30,6 +32,9 @@ from lstmkit.cli.options import (
     write_run_json,
 )
 from lstmkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lstmkit.tasks.language_model import LanguageModel
 
 __all__ = ["register", "run", "add_sampling_options", "generate_text"]
 
@@ -67,7 +72,7 @@ MODEL = [
 ]
 
 
-def add_sampling_options(parser) -> None:
+def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     """--prompt, --length, --temperature, --top-k, --top-p: how text is sampled (generate and predict)."""
     g = parser.add_argument_group("sampling")
     g.add_argument("--prompt", default="", help="text to continue (default: start a new line)")
@@ -87,7 +92,7 @@ def add_sampling_options(parser) -> None:
     g.add_argument("--top-p", type=float, help="sample within the nucleus of probability p (default: all)")
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "generate",
         parents=parents,
@@ -108,12 +113,12 @@ def register(subparsers, parents) -> None:
     p.set_defaults(run=run)
 
 
-def check_sampling(args) -> None:
+def check_sampling(args: argparse.Namespace) -> None:
     if args.length < 0:
         raise ConfigError(f"--length must be >= 0, got {args.length}")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from lstmkit.data.corpora import bundled_corpus, read_corpus, split_tail
     from lstmkit.tasks.language_model import LanguageModel, LanguageModelConfig
     from lstmkit.utils.files import atomic_write_text
@@ -242,12 +247,20 @@ def _score(lm, head: str, tail: str, where: str) -> dict:
 
 
 def generate_text(
-    lm, prompt: str, length: int, temperature: float, top_k: int | None, top_p: float | None, seed: int | None
+    lm: LanguageModel,
+    prompt: str,
+    length: int,
+    temperature: float,
+    top_k: int | None,
+    top_p: float | None,
+    seed: int | None,
 ) -> str:
     """Stream ``length`` sampled tokens after ``prompt`` to stdout; return the prompt and the text."""
     from lstmkit.tasks.language_model import UnknownTokensWarning
 
-    prompt_ids = lm.tokenizer.encode(prompt, add_special=False) if prompt else []
+    tokenizer = lm.tokenizer
+    assert tokenizer is not None  # the command hands over a loaded, fitted model
+    prompt_ids = tokenizer.encode(prompt, add_special=False) if prompt else []
     bptt = lm.config.resolved().bptt
     if len(prompt_ids) > bptt:
         print(
@@ -255,7 +268,7 @@ def generate_text(
             "chunk; it is read in chunks with the state carried, so all of it counts",
             file=sys.stderr,
         )
-    start = lm.tokenizer.decode(lm.encode_prompt("")) if not prompt else ""
+    start = tokenizer.decode(lm.encode_prompt("")) if not prompt else ""
     shown = prompt or start.strip()  # with no prompt: the corpus's first token, or nothing for a new line
     print(
         f"--- {length} generated {lm.config.level} tokens (temperature {temperature}"

@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """The sub-parser of ``command``, which argparse keeps in its subparsers action."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
+    raise AssertionError("build_parser always adds the commands")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -64,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         if args.config:
-            apply_config_file(args.config, parser, parser._subparsers._group_actions[0].choices[args.command])
+            apply_config_file(args.config, parser, _command_parser(parser, args.command))
             args = parser.parse_args(argv)
         check_global(args)
         import torch

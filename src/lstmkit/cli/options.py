@@ -23,8 +23,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lstmkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lstmkit.tasks.base import Estimator, JobConfig
 
 __all__ = [
     "new_run_dir",
@@ -239,7 +243,7 @@ def job_kwargs(args: argparse.Namespace, options: Sequence[Opt]) -> dict:
     return kwargs
 
 
-def job_constructor_kwargs(args: argparse.Namespace, config_class) -> dict:
+def job_constructor_kwargs(args: argparse.Namespace, config_class: type[JobConfig]) -> dict:
     """``device=`` from --device, for a job whose config has a ``device`` field."""
     import dataclasses
 
@@ -340,7 +344,7 @@ def _config_value(action: argparse.Action, key: str, value, path: str):
         value = float(value)
     elif not isinstance(value, str):
         raise wrong("a string")
-    elif action.type is not None:
+    elif callable(action.type):  # argparse also allows a registered type name; no option here uses one
         try:
             value = action.type(value)
         except (ValueError, TypeError, argparse.ArgumentTypeError) as e:
@@ -370,7 +374,8 @@ def apply_config_file(path: str, top: argparse.ArgumentParser, command: argparse
     for a in command._actions:  # the aliases too: --train, --corpus, --pairs
         for option in a.option_strings:
             actions.setdefault(option.lstrip("-").replace("-", "_"), a)
-    top_defaults, command_defaults = {}, {}
+    top_defaults: dict[str, Any] = {}
+    command_defaults: dict[str, Any] = {}
     for key, value in values.items():
         action = actions.get(key.replace("-", "_"))
         if action is None:
@@ -387,7 +392,7 @@ def apply_config_file(path: str, top: argparse.ArgumentParser, command: argparse
 # ---- run.json ---------------------------------------------------------------------------------------------------
 
 
-def resolved_config(model) -> dict:
+def resolved_config(model: Estimator) -> dict:
     """The job's parameters with every automatic value replaced by what fit chose.
 
     ``model.get_params()`` merged with ``model.resolved_config()`` where the job has

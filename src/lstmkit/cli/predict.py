@@ -14,6 +14,7 @@ With ``--output`` the table is written as CSV (atomically), otherwise printed.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from lstmkit.cli.generate import add_sampling_options, check_sampling, generate_text
@@ -35,7 +36,7 @@ ONLY_FOR = [
 NEEDS_DATA = ("sequence_classifier", "text_classifier", "anomaly")
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "predict",
         parents=parents,
@@ -76,7 +77,7 @@ def _check_options(args, task: str, model_dir: Path) -> None:
         raise ConfigError(f"--beam must be >= 1, got {args.beam}")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import lstmkit
 
     check_output_file(args.output)

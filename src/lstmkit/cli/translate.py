@@ -10,6 +10,7 @@ A saved model translates again with ``lstmkit predict``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 from pathlib import Path
@@ -61,7 +62,7 @@ MODEL = [
 ]
 
 
-def register(subparsers, parents) -> None:
+def register(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "translate",
         parents=parents,
@@ -101,7 +102,7 @@ def read_inputs(value: str | None) -> list[str]:
     return [value]
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from lstmkit.data.corpora import read_pairs
     from lstmkit.data.dates import date_pairs
     from lstmkit.report.attention_plot import plot_attention
@@ -140,7 +141,8 @@ def run(args) -> int:
         flush=True,
     )
     model.fit(train, **fit_kwargs(args, model.fit))
-    metrics, predictions = {}, None
+    metrics: dict[str, float] = {}
+    predictions = None
     if test:
         metrics, predictions = model.evaluate(test, beam=c.beam, return_predictions=True)
         _print_metrics(metrics, f"{len(test):,} held-out pairs", c.beam)

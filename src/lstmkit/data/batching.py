@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["length_buckets", "PaddedBatches"]
 
 
-def length_buckets(lengths, batch_size: int, *, shuffle: bool = True, seed: int = 0) -> list[np.ndarray]:
+def length_buckets(lengths: ArrayLike, batch_size: int, *, shuffle: bool = True, seed: int = 0) -> list[np.ndarray]:
     """Batches of sequences of similar length: little padding, little wasted compute.
 
     Sequences are sorted by length (ties broken at random when shuffling), cut into

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from lstmkit.data.tokenizers import Tokenizer, _normalize, _texts
 from lstmkit.data.vocabulary import BOS, EOS, PAD, UNK, _as_int_list, _check_min_freq
 from lstmkit.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import tokenizers
 
 __all__ = ["BPETokenizer"]
 
@@ -58,7 +62,7 @@ class BPETokenizer(Tokenizer):
         self.vocab_size_limit, self.min_freq, self.lowercase = vocab_size, min_freq, bool(lowercase)
         self.bos, self.eos = bool(bos), bool(eos)
         self.specials = (PAD, UNK) + ((BOS,) if bos else ()) + ((EOS,) if eos else ())
-        self._hf = None  # a tokenizers.Tokenizer once fitted
+        self._hf: tokenizers.Tokenizer | None = None  # once fitted
 
     def fit(self, texts: Iterable[str]) -> BPETokenizer:
         hf = _require_tokenizers()
@@ -80,20 +84,19 @@ class BPETokenizer(Tokenizer):
         return self
 
     def tokenize(self, text: str) -> list[str]:
-        self._check_fitted()
-        return self._hf.encode(_normalize(text, False), add_special_tokens=False).tokens
+        return self._fitted_hf().encode(_normalize(text, False), add_special_tokens=False).tokens
 
     def encode(self, text: str, *, add_special: bool = True) -> list[int]:
-        self._check_fitted()
-        ids = self._hf.encode(_normalize(text, False), add_special_tokens=False).ids
-        if add_special and self.bos:
-            ids.insert(0, self.bos_id)
-        if add_special and self.eos:
-            ids.append(self.eos_id)
+        ids = self._fitted_hf().encode(_normalize(text, False), add_special_tokens=False).ids
+        bos_id, eos_id = self.bos_id, self.eos_id  # None when the option is off
+        if add_special and bos_id is not None:
+            ids.insert(0, bos_id)
+        if add_special and eos_id is not None:
+            ids.append(eos_id)
         return ids
 
     def decode(self, ids: Iterable[int], *, skip_special: bool = True) -> str:
-        self._check_fitted()
+        hf = self._fitted_hf()
         ids = _as_int_list(ids)
         bad = [i for i in ids if not 0 <= i < self.vocab_size]
         if bad:
@@ -101,16 +104,20 @@ class BPETokenizer(Tokenizer):
         if skip_special:
             dropped = {0, self.bos_id, self.eos_id}
             ids = [i for i in ids if i not in dropped]
-        return self._hf.decode(ids, skip_special_tokens=False)
+        return hf.decode(ids, skip_special_tokens=False)
 
     @property
     def is_fitted(self) -> bool:
         return self._hf is not None
 
+    def _fitted_hf(self) -> tokenizers.Tokenizer:
+        self._check_fitted()
+        assert self._hf is not None  # _check_fitted raised otherwise
+        return self._hf
+
     @property
     def vocab_size(self) -> int:
-        self._check_fitted()
-        return self._hf.get_vocab_size()
+        return self._fitted_hf().get_vocab_size()
 
     @property
     def bos_id(self) -> int | None:
@@ -121,14 +128,13 @@ class BPETokenizer(Tokenizer):
         return (3 if self.bos else 2) if self.eos else None
 
     def id_to_token(self, index: int) -> str:
-        self._check_fitted()
-        token = self._hf.id_to_token(int(index))
+        token = self._fitted_hf().id_to_token(int(index))
         if token is None:
             raise DataError(f"token id {index!r} is outside the vocabulary [0, {self.vocab_size})")
         return token
 
     def to_dict(self) -> dict:
-        self._check_fitted()
+        hf = self._fitted_hf()
         return {
             "level": self.level,
             "vocab_size": self.vocab_size_limit,
@@ -136,7 +142,7 @@ class BPETokenizer(Tokenizer):
             "lowercase": self.lowercase,
             "bos": self.bos,
             "eos": self.eos,
-            "tokenizer": json.loads(self._hf.to_str()),
+            "tokenizer": json.loads(hf.to_str()),
         }
 
     @classmethod

@@ -106,7 +106,9 @@ def default_calendar_features(freq: str | None) -> tuple[str, ...]:
     return ()
 
 
-def calendar_features(times, features: Sequence[str] | None = None, *, freq: str | None = None) -> pd.DataFrame:
+def calendar_features(
+    times: pd.Series | pd.DatetimeIndex, features: Sequence[str] | None = None, *, freq: str | None = None
+) -> pd.DataFrame:
     """Sin/cos calendar features of each timestamp.
 
     Args:
@@ -180,7 +182,12 @@ def add_calendar_features(
         # series may cover different spans: take the step most distinct timestamps follow
         distinct = pd.DatetimeIndex(times.drop_duplicates().sort_values())
         gap = first_irregular_step(distinct)
-        freq = gap[1] if gap is not None else infer_frequency(distinct)
+        if gap is not None:
+            expected = gap[1]
+            assert isinstance(expected, str)  # the expected step of datetimes is a frequency alias
+            freq = expected
+        else:
+            freq = infer_frequency(distinct)
     feats = calendar_features(times, features, freq=freq)
     clash = [c for c in feats.columns if c in frame.columns]
     if clash:

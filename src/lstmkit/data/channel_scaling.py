@@ -44,8 +44,7 @@ def scale_channels(
     Shape:
         X: ``(N, T, F)`` -> ``(N, T, F)`` float32.
     """
-    if isinstance(scaler, dict):
-        scaler = scaler_from_dict(scaler)
-    scaled = scaler.transform_array(X, list(channels), axis=-1)
+    fitted = scaler_from_dict(scaler) if isinstance(scaler, dict) else scaler
+    scaled = fitted.transform_array(X, list(channels), axis=-1)
     valid = np.arange(X.shape[1])[None, :] < np.asarray(lengths)[:, None]
     return np.where(valid[:, :, None], scaled, 0.0).astype(np.float32)

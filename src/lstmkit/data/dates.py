@@ -135,7 +135,8 @@ def date_pairs(
             f"in {FIRST_DATE} .. {LAST_DATE} for each format; ask for fewer"
         )
     rng = random.Random(seed)
-    pairs, seen = [], set()
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
     attempts = 0
     while len(pairs) < n:
         attempts += 1

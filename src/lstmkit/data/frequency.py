@@ -19,6 +19,7 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from pandas.tseries.frequencies import to_offset
 
 __all__ = [
@@ -43,7 +44,7 @@ def _infer_freq(times: pd.DatetimeIndex) -> str | None:
     return freq if isinstance(freq, str) else freq.freqstr
 
 
-def infer_frequency(times) -> str | None:
+def infer_frequency(times: pd.DatetimeIndex | ArrayLike) -> str | None:
     """The pandas frequency alias of regularly spaced timestamps, or ``None``.
 
     Args:
@@ -97,7 +98,7 @@ def _fixed_alias(delta: pd.Timedelta) -> str:
     return to_offset(delta).freqstr
 
 
-def first_irregular_step(times) -> tuple[int, str | float] | None:
+def first_irregular_step(times: pd.DatetimeIndex | ArrayLike) -> tuple[int, str | float] | None:
     """Where regular spacing first breaks, and the step expected there.
 
     The expected step is what most of the series does: for datetimes the pandas
@@ -182,7 +183,7 @@ _UNIT_WORDS = {
 }
 
 
-def infer_seasonal_period(freq) -> int:
+def infer_seasonal_period(freq: str | pd.DateOffset | float | None) -> int:
     """The usual seasonal period ``m`` of a frequency: steps in one natural cycle.
 
     Monthly 12, quarterly 4, weekly 52, daily 7 (a week), business-daily 5, hourly 24
@@ -223,7 +224,7 @@ def infer_seasonal_period(freq) -> int:
     return cycle // n if n >= 1 and cycle % n == 0 and cycle // n > 1 else 1
 
 
-def future_timestamps(last, freq: str | float, horizon: int) -> pd.DatetimeIndex | np.ndarray:
+def future_timestamps(last: pd.Timestamp | float, freq: str | float, horizon: int) -> pd.DatetimeIndex | np.ndarray:
     """The ``horizon`` time stamps that follow ``last`` at step ``freq``.
 
     Args:

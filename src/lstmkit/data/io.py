@@ -86,10 +86,11 @@ def read_table(path: str | os.PathLike, *, sep: str | None = None) -> pd.DataFra
         raise DataError(f"{path}: is a directory, expected a file")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty (0 bytes)")
-    if SUPPORTED_EXTENSIONS[ext] is None:
+    default_sep = SUPPORTED_EXTENSIONS[ext]
+    if default_sep is None:
         df = _read_parquet(path)
     else:
-        df = _read_csv(path, sep or SUPPORTED_EXTENSIONS[ext])
+        df = _read_csv(path, sep or default_sep)
     if len(df) == 0:
         columns = ", ".join(map(repr, df.columns))
         raise DataError(f"{path}: the file has a header ({columns}) but no data rows")

@@ -7,6 +7,8 @@ sorted label list, which is the column order of every probability table.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,25 +18,25 @@ from lstmkit.errors import DataError
 __all__ = ["as_objects", "sorted_labels", "jsonable_label", "check_labels", "class_codes", "known_codes"]
 
 
-def as_objects(values) -> np.ndarray:
+def as_objects(values: Iterable[Any]) -> np.ndarray:
     values = values.tolist() if hasattr(values, "tolist") else list(values)
     out = np.empty(len(values), dtype=object)
     out[:] = [v.item() if isinstance(v, np.generic) else v for v in values]
     return out
 
 
-def sorted_labels(values) -> list:
+def sorted_labels(values: Iterable[Any]) -> list:
     return sorted(values, key=lambda v: (type(v).__name__, v))
 
 
-def jsonable_label(value):
+def jsonable_label(value: Any) -> str | int | float | bool:
     value = value.item() if isinstance(value, np.generic) else value
     if not isinstance(value, (str, int, float, bool)):
         raise DataError(f"labels must be strings or numbers, got {value!r} of type {type(value).__name__}")
     return value
 
 
-def check_labels(y, n: int, where: str) -> np.ndarray:
+def check_labels(y: Iterable[Any] | None, n: int, where: str) -> np.ndarray:
     if y is None:
         raise DataError(
             f"{where}: no labels found; give y=, or data with the label column (label_col) "

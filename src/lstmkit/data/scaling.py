@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from typing import Self
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lstmkit.errors import ConfigError, DataError
 
@@ -65,7 +67,7 @@ class SeriesScaler(abc.ABC):
     def is_fitted(self) -> bool:
         return bool(self.columns)
 
-    def fit(self, frame: pd.DataFrame, columns: Sequence[str], id_col: str | None = None) -> SeriesScaler:
+    def fit(self, frame: pd.DataFrame, columns: Sequence[str], id_col: str | None = None) -> Self:
         """Learn ``(center, scale)`` per series and column from the training frame.
 
         Args:
@@ -111,7 +113,9 @@ class SeriesScaler(abc.ABC):
         """A copy of ``frame`` with the fitted columns mapped back to the original units."""
         return self._apply(frame, inverse=True)
 
-    def transform_array(self, values, columns: Sequence[str], series=None, axis: int = -1) -> np.ndarray:
+    def transform_array(
+        self, values: ArrayLike, columns: Sequence[str], series: ArrayLike | None = None, axis: int = -1
+    ) -> np.ndarray:
         """Scale an array whose ``axis`` runs over ``columns`` and whose first axis over windows.
 
         Args:
@@ -126,7 +130,9 @@ class SeriesScaler(abc.ABC):
         """
         return self._apply_array(values, columns, series, axis, inverse=False)
 
-    def inverse_transform_array(self, values, columns: Sequence[str], series=None, axis: int = -1) -> np.ndarray:
+    def inverse_transform_array(
+        self, values: ArrayLike, columns: Sequence[str], series: ArrayLike | None = None, axis: int = -1
+    ) -> np.ndarray:
         """Map a scaled array (model outputs, quantiles) back to original units; see `transform_array`.
 
         Shape:
@@ -214,8 +220,9 @@ class SeriesScaler(abc.ABC):
             raise DataError(f"series has {len(codes)} ids, values has {len(moved)} rows along axis 0")
         cols = [self.columns.index(c) for c in columns]
         shape = (len(moved),) + (1,) * (moved.ndim - 2) + (len(cols),)  # broadcast over middle axes
-        center = self.center[np.ix_(codes, cols)].reshape(shape)
-        scale = self.scale[np.ix_(codes, cols)].reshape(shape)
+        index = np.ix_(codes, np.asarray(cols, dtype=np.intp))
+        center = self.center[index].reshape(shape)
+        scale = self.scale[index].reshape(shape)
         out = moved * scale + center if inverse else (moved - center) / scale
         return np.moveaxis(out, -1, axis)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lstmkit.errors import DataError
 
@@ -44,7 +45,7 @@ class SequenceSet:
         """Whether every sequence fills all ``T`` steps."""
         return bool((self.lengths == self.X.shape[1]).all())
 
-    def subset(self, index) -> SequenceSet:
+    def subset(self, index: np.ndarray) -> SequenceSet:
         """The sequences at ``index`` (an index array or a boolean mask), same padding."""
         return SequenceSet(
             self.X[index],
@@ -57,7 +58,13 @@ class SequenceSet:
 
 
 def from_arrays(
-    X, y=None, lengths=None, ids=None, *, channels: Sequence[str] | None = None, source: str = "<arrays>"
+    X: ArrayLike | Sequence[ArrayLike],
+    y: ArrayLike | None = None,
+    lengths: ArrayLike | None = None,
+    ids: ArrayLike | None = None,
+    *,
+    channels: Sequence[str] | None = None,
+    source: str = "<arrays>",
 ) -> SequenceSet:
     """Check arrays (or a list of variable-length arrays) and make a `SequenceSet`.
 
@@ -128,7 +135,7 @@ def pad_sequences(
     >>> X[:, :, 0].tolist(), lengths.tolist()
     ([[1.0, 1.0], [1.0, 0.0]], [2, 1])
     """
-    arrays = []
+    arrays: list[np.ndarray] = []
     for i, seq in enumerate(sequences):
         a = np.asarray(seq, dtype=np.float64)
         if a.ndim == 1:
@@ -296,12 +303,12 @@ def _numeric_columns(frame: pd.DataFrame, columns: list[str], source: str) -> np
                 f"at data row {row} (0-based); name the feature columns explicitly if it is not a feature"
             )
     values = frame[columns].to_numpy(dtype=np.float64)
-    bad = np.argwhere(~np.isfinite(values))
-    if len(bad):
-        row, col = (int(v) for v in bad[0])
+    nonfinite = np.argwhere(~np.isfinite(values))
+    if len(nonfinite):
+        row, j = (int(v) for v in nonfinite[0])
         raise DataError(
-            f"{source}: column {columns[col]!r} is {values[row, col]} at data row {row} (0-based); "
-            f"{len(bad)} non-finite value(s) in the feature columns"
+            f"{source}: column {columns[j]!r} is {values[row, j]} at data row {row} (0-based); "
+            f"{len(nonfinite)} non-finite value(s) in the feature columns"
         )
     return values
 

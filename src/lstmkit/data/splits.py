@@ -105,7 +105,9 @@ def train_val_split(
     return take(train_rows), take(val_rows)
 
 
-def split_by_time(frame: pd.DataFrame, time_col: str, cutoff) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_by_time(
+    frame: pd.DataFrame, time_col: str, cutoff: pd.Timestamp | str | float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split all series at one point in time: ``time < cutoff`` is training, the rest validation.
 
     Args:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lstmkit.data import datasets
 
@@ -13,7 +14,7 @@ DEMO_SEED = 0
 
 
 def inject_anomalies(
-    values,
+    values: ArrayLike,
     *,
     start: int = 0,
     n_spikes: int = 8,

@@ -149,21 +149,23 @@ class _VocabularyTokenizer(Tokenizer):
         return self._split(_normalize(text, self.lowercase))
 
     def encode(self, text: str, *, add_special: bool = True) -> list[int]:
-        self._check_fitted()
-        return self.vocab.encode(self.tokenize(text), add_special=add_special)
+        return self._fitted_vocab().encode(self.tokenize(text), add_special=add_special)
 
     def decode(self, ids: Iterable[int], *, skip_special: bool = True) -> str:
-        self._check_fitted()
-        return self._join(self.vocab.decode(ids, skip_special=skip_special))
+        return self._join(self._fitted_vocab().decode(ids, skip_special=skip_special))
 
     @property
     def is_fitted(self) -> bool:
         return self.vocab is not None
 
+    def _fitted_vocab(self) -> Vocabulary:
+        self._check_fitted()
+        assert self.vocab is not None  # _check_fitted raised otherwise
+        return self.vocab
+
     @property
     def vocab_size(self) -> int:
-        self._check_fitted()
-        return len(self.vocab)
+        return len(self._fitted_vocab())
 
     @property
     def bos_id(self) -> int | None:
@@ -174,17 +176,16 @@ class _VocabularyTokenizer(Tokenizer):
         return (3 if self.bos else 2) if self.eos else None
 
     def id_to_token(self, index: int) -> str:
-        self._check_fitted()
-        return self.vocab.id_to_token(index)
+        return self._fitted_vocab().id_to_token(index)
 
     def to_dict(self) -> dict:
-        self._check_fitted()
+        vocab = self._fitted_vocab()
         return {
             "level": self.level,
             "lowercase": self.lowercase,
             "min_freq": self.min_freq,
             "max_size": self.max_size,
-            "vocab": self.vocab.to_dict(),
+            "vocab": vocab.to_dict(),
         }
 
     @classmethod

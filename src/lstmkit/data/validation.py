@@ -159,8 +159,10 @@ def validate_series(
 
     out = {}
     if id_col:
+        assert ids is not None  # parsed above whenever there is an id column
         out[id_col] = ids.iloc[order].reset_index(drop=True)  # .iloc keeps dtypes (str, tz-aware datetimes)
     if time_col:
+        assert times is not None  # parsed above whenever there is a time column
         out[time_col] = times.iloc[order].reset_index(drop=True)
     for c in value_cols:
         out[c] = values[c][order]
@@ -445,7 +447,11 @@ def _check_spacing(frame, bounds, rows, time_col, id_col, source) -> tuple[str |
     common = deciding[0][2] if deciding else None
     if common is not None:
         _check_short_series(frame, bounds, rows, time_col, id_col, source, common, is_datetime)
-    return (common, None) if is_datetime else (None, common)
+    if is_datetime:
+        assert common is None or isinstance(common, str)  # datetime steps are frequency aliases
+        return common, None
+    assert common is None or isinstance(common, float)  # numeric steps are differences
+    return None, common
 
 
 def _same_step(a, b) -> bool:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import DTypeLike
 
 from lstmkit.data.validation import check_series_length
 from lstmkit.errors import ConfigError, DataError
@@ -81,7 +82,7 @@ def make_windows(
     future_covariates: Sequence[str] = (),
     stride: int = 1,
     skip_short: bool = False,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
 ) -> Windows:
     """Cut every series of a validated frame into overlapping (lookback, horizon) windows.
 
@@ -188,7 +189,7 @@ def make_prediction_inputs(
     id_col: str | None = None,
     past_covariates: Sequence[str] = (),
     future_covariates: Sequence[str] = (),
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
 ) -> PredictionInputs:
     """The last ``lookback`` rows of each series and the future covariates after them.
 
@@ -239,6 +240,7 @@ def make_prediction_inputs(
                 raise DataError(
                     f"<future>: series {_plain(key)!r} has {n} rows of future covariates, expected horizon {horizon}"
                 )
+            assert F is not None  # built whenever future_rows has rows
             futures.append(F[future_rows[key]])
         else:
             futures.append(np.zeros((horizon, 0)))

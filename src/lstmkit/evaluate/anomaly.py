@@ -16,6 +16,7 @@ Undefined ratios (no flags, no labels) are 0.0, so a silent detector scores 0.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lstmkit.data.synthetic import (
     inject_anomalies,  # a data generator; kept importable from here
@@ -48,7 +49,7 @@ def _f1(precision: float, recall: float) -> float:
     return _ratio(2 * precision * recall, precision + recall)
 
 
-def runs(mask) -> list[tuple[int, int]]:
+def runs(mask: ArrayLike) -> list[tuple[int, int]]:
     """``(start, stop)`` of every run of consecutive True values (``stop`` exclusive).
 
     >>> runs([0, 1, 1, 0, 1])
@@ -59,7 +60,7 @@ def runs(mask) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
 
 
-def point_metrics(labels, flags) -> dict[str, float]:
+def point_metrics(labels: ArrayLike, flags: ArrayLike) -> dict[str, float]:
     """Precision, recall and F1 over time steps.
 
     >>> point_metrics([0, 1, 1, 0], [0, 1, 0, 1])
@@ -71,7 +72,7 @@ def point_metrics(labels, flags) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
 
 
-def event_metrics(labels, flags) -> dict[str, float]:
+def event_metrics(labels: ArrayLike, flags: ArrayLike) -> dict[str, float]:
     """Event-wise precision, recall and F1 (see the module docstring).
 
     >>> event_metrics([0, 1, 1, 0, 0, 1], [0, 0, 1, 0, 1, 0])
@@ -79,20 +80,20 @@ def event_metrics(labels, flags) -> dict[str, float]:
     """
     y, p = _check(labels, flags)
     events, alarms = runs(y), runs(p)
-    detected = sum(p[a:b].any() for a, b in events)
-    true_alarms = sum(y[a:b].any() for a, b in alarms)
+    detected = sum(bool(p[a:b].any()) for a, b in events)
+    true_alarms = sum(bool(y[a:b].any()) for a, b in alarms)
     precision, recall = _ratio(true_alarms, len(alarms)), _ratio(detected, len(events))
     return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
 
 
-def anomaly_metrics(labels, flags) -> dict[str, float]:
+def anomaly_metrics(labels: ArrayLike, flags: ArrayLike) -> dict[str, float]:
     """Point and event metrics in one flat dict: ``point_precision``, ..., ``event_f1``."""
     out = {f"point_{k}": v for k, v in point_metrics(labels, flags).items()}
     out.update({f"event_{k}": v for k, v in event_metrics(labels, flags).items()})
     return out
 
 
-def rolling_zscore(values, window: int = 24) -> np.ndarray:
+def rolling_zscore(values: ArrayLike, window: int = 24) -> np.ndarray:
     """Baseline score: ``|x_t - mean| / std`` of the ``window`` steps before ``t``.
 
     Causal (only the past is used). With several columns, the largest ``|z|``.

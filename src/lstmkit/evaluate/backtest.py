@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from lstmkit.data.splits import BacktestWindow, backtest_windows
 from lstmkit.errors import ConfigError, DataError
@@ -85,7 +86,7 @@ class BacktestResult:
 
 
 def backtest(
-    history,
+    history: ArrayLike | pd.DataFrame,
     methods: Mapping[str, Callable],
     *,
     horizon: int,

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lstmkit.errors import ConfigError, DataError
 
@@ -63,7 +64,7 @@ def _history(history, horizon: int, min_length: int = 1, univariate: bool = Fals
     return y
 
 
-def naive(history, horizon: int) -> np.ndarray:
+def naive(history: ArrayLike, horizon: int) -> np.ndarray:
     """The last observed value for every step ahead.
 
     Shape:
@@ -76,7 +77,7 @@ def naive(history, horizon: int) -> np.ndarray:
     return np.repeat(y[-1:], horizon, axis=0)
 
 
-def seasonal_naive(history, horizon: int, m: int) -> np.ndarray:
+def seasonal_naive(history: ArrayLike, horizon: int, m: int) -> np.ndarray:
     """The value one season earlier: ``f[h] = y[T - m + (h mod m)]`` (h = 0 .. H-1).
 
     Args:
@@ -97,7 +98,7 @@ def seasonal_naive(history, horizon: int, m: int) -> np.ndarray:
     return last_season[np.arange(horizon) % m]
 
 
-def drift(history, horizon: int) -> np.ndarray:
+def drift(history: ArrayLike, horizon: int) -> np.ndarray:
     """The last value plus ``h`` times the average step ``(y[T-1] - y[0]) / (T - 1)``.
 
     With a single value, the average step is 0 (the naive forecast).
@@ -129,7 +130,7 @@ def _need(package: str, available: bool, install: str) -> None:
         raise ImportError(f"this baseline needs the optional package {package!r}: pip install {install}")
 
 
-def auto_ets(history, horizon: int, m: int = 1) -> np.ndarray:
+def auto_ets(history: ArrayLike, horizon: int, m: int = 1) -> np.ndarray:
     """statsforecast's ``AutoETS(season_length=m)`` point forecast.
 
     Shape:
@@ -145,7 +146,7 @@ def auto_ets(history, horizon: int, m: int = 1) -> np.ndarray:
     return np.asarray(AutoETS(season_length=m).forecast(y=y, h=horizon)["mean"], dtype=np.float64)
 
 
-def auto_theta(history, horizon: int, m: int = 1) -> np.ndarray:
+def auto_theta(history: ArrayLike, horizon: int, m: int = 1) -> np.ndarray:
     """statsforecast's ``AutoTheta(season_length=m)`` point forecast.
 
     Shape:
@@ -161,7 +162,7 @@ def auto_theta(history, horizon: int, m: int = 1) -> np.ndarray:
     return np.asarray(AutoTheta(season_length=m).forecast(y=y, h=horizon)["mean"], dtype=np.float64)
 
 
-def ets_statsmodels(history, horizon: int, m: int = 1) -> np.ndarray:
+def ets_statsmodels(history: ArrayLike, horizon: int, m: int = 1) -> np.ndarray:
     """Exponential smoothing (statsmodels ``ExponentialSmoothing``), form chosen by AICc.
 
     Candidates: no trend or an additive damped trend, times no season, an additive
@@ -185,7 +186,7 @@ def ets_statsmodels(history, horizon: int, m: int = 1) -> np.ndarray:
     y = _history(history, horizon, min_length=3, univariate=True)
     if np.ptp(y) == 0:
         return np.full(horizon, y[-1])  # a constant series: statsmodels' likelihood degenerates
-    seasonal = [None]
+    seasonal: list[str | None] = [None]
     if m > 1 and len(y) >= 2 * m + 2:
         seasonal += ["add", "mul"] if np.all(y > 0) else ["add"]
     # statsmodels' heuristic start values are ~3x faster than estimating them; it needs 10 values
@@ -208,10 +209,11 @@ def ets_statsmodels(history, horizon: int, m: int = 1) -> np.ndarray:
                 aicc = fit.aicc if np.isfinite(fit.aicc) else np.inf
                 if best is None or aicc < best_aicc:
                     best, best_aicc = fit, aicc
+    assert best is not None  # the first candidate always becomes the best so far
     return np.asarray(best.forecast(horizon), dtype=np.float64)
 
 
-def theta_statsmodels(history, horizon: int, m: int = 1) -> np.ndarray:
+def theta_statsmodels(history: ArrayLike, horizon: int, m: int = 1) -> np.ndarray:
     """The Theta method (statsmodels ``ThetaModel``), deseasonalised when ``m > 1``
     and there are at least two full seasons; a constant history gives that constant.
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +52,9 @@ class ClassificationReport:
         )
 
 
-def classification_report(y_true, y_pred, labels=None) -> ClassificationReport:
+def classification_report(
+    y_true: Iterable[Any], y_pred: Iterable[Any], labels: Sequence[Any] | None = None
+) -> ClassificationReport:
     """Accuracy, macro-F1, per-class scores and the confusion matrix.
 
     Args:

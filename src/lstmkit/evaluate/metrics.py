@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from lstmkit.errors import DataError
 
@@ -51,7 +52,7 @@ def _arrays(**named) -> list[np.ndarray]:
     return list(arrays.values())
 
 
-def mae(y_true, y_pred) -> float:
+def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Mean absolute error.
 
     Shape:
@@ -64,7 +65,7 @@ def mae(y_true, y_pred) -> float:
     return float(np.mean(np.abs(y - f)))
 
 
-def rmse(y_true, y_pred) -> float:
+def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Root mean squared error.
 
     Shape:
@@ -77,7 +78,7 @@ def rmse(y_true, y_pred) -> float:
     return float(np.sqrt(np.mean((y - f) ** 2)))
 
 
-def smape(y_true, y_pred) -> float:
+def smape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Symmetric mean absolute percentage error, 0-200 scale (see the module docstring).
 
     Shape:
@@ -92,7 +93,7 @@ def smape(y_true, y_pred) -> float:
     return float(200.0 * np.mean(terms))
 
 
-def mase_scale(y_train, m: int = 1) -> np.ndarray:
+def mase_scale(y_train: ArrayLike, m: int = 1) -> np.ndarray:
     """In-sample MAE of the seasonal-naive forecast, per column: ``mean |y_t - y_{t-m}|``.
 
     Falls back to ``m = 1`` when the training part has ``m`` rows or fewer.
@@ -119,7 +120,7 @@ def mase_scale(y_train, m: int = 1) -> np.ndarray:
     return np.mean(np.abs(y[m:] - y[:-m]), axis=0)
 
 
-def mase(y_true, y_pred, y_train, m: int = 1) -> float:
+def mase(y_true: ArrayLike, y_pred: ArrayLike, y_train: ArrayLike, m: int = 1) -> float:
     """Mean absolute scaled error (see the module docstring for the scale and its fallback).
 
     Args:
@@ -146,7 +147,7 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
     return float(np.mean(np.abs(y - f) / scale))
 
 
-def coverage(y_true, lower, upper) -> float:
+def coverage(y_true: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> float:
     """Share of actual values inside ``[lower, upper]`` (bounds included), in [0, 1].
 
     Shape:
@@ -163,7 +164,7 @@ def coverage(y_true, lower, upper) -> float:
     return float(np.mean((lo <= y) & (y <= hi)))
 
 
-def pinball_loss(y_true, y_pred, quantiles: float | Sequence[float]) -> float:
+def pinball_loss(y_true: ArrayLike, y_pred: ArrayLike, quantiles: float | Sequence[float]) -> float:
     """Quantile (pinball) loss, averaged over entries and quantiles.
 
     Args:

@@ -67,12 +67,12 @@ def kneser_ney_discounts(counts_of_counts: Sequence[int]) -> tuple[float, float,
     n = [int(c) for c in counts_of_counts]
     if len(n) != 4 or min(n) < 0:
         raise ConfigError(f"counts_of_counts must be four counts (n1, n2, n3, n4) >= 0, got {counts_of_counts!r}")
-    discounts = []
+    discounts: list[float] = []
     y = n[0] / (n[0] + 2 * n[1]) if n[0] + n[1] > 0 else math.nan
     for j in (1, 2, 3):
         d = j - (j + 1) * y * n[j] / n[j - 1] if n[j - 1] > 0 and math.isfinite(y) else math.nan
         discounts.append(d if 0 < d < j else _FALLBACK[j - 1])
-    return tuple(discounts)
+    return discounts[0], discounts[1], discounts[2]
 
 
 class NGramLM:
@@ -137,7 +137,7 @@ class NGramLM:
                 row = contexts[gram[:-1]]
                 row[0] += c
                 row[min(c, 3)] += 1
-            self._contexts.append({h: tuple(r) for h, r in contexts.items()})
+            self._contexts.append({h: (r[0], r[1], r[2], r[3]) for h, r in contexts.items()})
         return self
 
     # ---- probabilities -------------------------------------------------------------
@@ -158,7 +158,7 @@ class NGramLM:
 
     def _prob(self, w: int, h: tuple[int, ...]) -> float:
         k = len(h) + 1
-        lower = self._prob(w, h[1:]) if h else 1.0 / self.vocab_size
+        lower = self._prob(w, h[1:]) if h else 1.0 / self._fitted_vocab_size()
         row = self._contexts[k - 1].get(h)
         if row is None:  # a context never seen: all the mass goes to the shorter one
             return lower
@@ -176,7 +176,7 @@ class NGramLM:
             Returns ``(V,)`` float64.
         """
         self._check_fitted()
-        return np.array([self.prob(w, context) for w in range(self.vocab_size)])
+        return np.array([self.prob(w, context) for w in range(self._fitted_vocab_size())])
 
     def evaluate(self, ids: Sequence[int], start: int = 0) -> dict[str, float]:
         """Cross-entropy and perplexity of a held-out stream of ids.
@@ -224,6 +224,10 @@ class NGramLM:
     def _check_fitted(self) -> None:
         if not self._counts:
             raise ConfigError("this NGramLM is not fitted: call fit(training_ids) first")
+
+    def _fitted_vocab_size(self) -> int:
+        assert self.vocab_size is not None  # given, or set by fit from the ids
+        return self.vocab_size
 
     def __repr__(self) -> str:
         return f"NGramLM(order={self.order}, vocab_size={self.vocab_size})"

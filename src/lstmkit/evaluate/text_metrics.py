@@ -213,7 +213,7 @@ def corpus_bleu(
         ref_len += min((abs(len(r) - len(hyp)), len(r)) for r in ref_tokens)[1]
         for n in range(1, max_order + 1):
             counts = _ngrams(hyp, n)
-            most = Counter()
+            most: Counter[tuple[str, ...]] = Counter()
             for r in ref_tokens:
                 most |= _ngrams(r, n)  # the most times each n-gram appears in one reference
             matches[n - 1] += sum(min(c, most[g]) for g, c in counts.items())

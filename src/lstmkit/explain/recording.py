@@ -166,10 +166,10 @@ def _record_direction(
 
     Returns each quantity ``(B, T, size)`` in step order and the final ``(h, c)``.
     """
-    w = lambda name: getattr(layer, name + sfx, None)
+    w = lambda name: layer._optional_weight(name, sfx)
     sigma, act_g, act_h = layer.activations or (torch.sigmoid, torch.tanh, torch.tanh)
-    gx = input_gates(inp, w("weight_ih"), w("bias_ih"), w("ln_weight_ih"))  # (B, T, 4H)
-    ln_c = (w("ln_weight_c"), w("ln_bias_c")) if layer.layer_norm else None
+    gx = input_gates(inp, layer._weight("weight_ih", sfx), w("bias_ih"), w("ln_weight_ih"))  # (B, T, 4H)
+    ln_c = layer._layer_norm_c(sfx)
     B, T = gx.shape[:2]  # batch, time
     steps: dict[str, list[Tensor]] = {name: [] for name in GATES}
     zero = torch.zeros((), dtype=gx.dtype, device=gx.device)
@@ -179,7 +179,7 @@ def _record_direction(
             gx[:, t],
             h,
             c,
-            w("weight_hh"),
+            layer._weight("weight_hh", sfx),
             w("bias_hh"),
             w("weight_hr"),
             w_ch=w("weight_ch"),

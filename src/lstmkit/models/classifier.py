@@ -197,6 +197,7 @@ class _ConvBranch(nn.Module):
         keep = mask.unsqueeze(1)  # (B, 1, T)
         h = x.transpose(1, 2)  # (B, C, T)
         for conv, norm in zip(self.convs, self.norms):
+            assert isinstance(conv, nn.Conv1d)  # self.convs holds nothing else
             k = conv.kernel_size[0]
             # "same" length, the extra step of an even kernel on the right (as Keras does)
             h = F.pad(h.masked_fill(~keep, 0.0), ((k - 1) // 2, k // 2))  # padding reads as zeros
@@ -230,7 +231,7 @@ class ClassifierNet(nn.Module):
     def __init__(self, config: ClassifierNetConfig):
         super().__init__()
         self.config = c = config
-        self.embedding = None
+        self.embedding: nn.Embedding | None = None
         if c.vocab_size:
             self.embedding = nn.Embedding(c.vocab_size, c.embedding_dim, padding_idx=c.pad_id)
             self.embedding.weight.requires_grad_(not c.freeze_embedding)
@@ -287,6 +288,7 @@ class ClassifierNet(nn.Module):
         elif c.pooling == "max":
             pooled = outputs.masked_fill(~mask_lstm.unsqueeze(-1), float("-inf")).amax(dim=1)
         else:
+            assert self.pool is not None  # built for pooling="attention"
             pooled, weights = self.pool(outputs, mask=mask_lstm)
         if self.conv is not None:
             pooled = torch.cat([pooled, self.conv(inputs, mask)], dim=-1)
@@ -314,6 +316,7 @@ class ClassifierNet(nn.Module):
                     f"ClassifierNet with a vocabulary expects token ids (batch, time) of int64, "
                     f"got {x.dtype} of shape {tuple(x.shape)}"
                 )
+            assert self.embedding is not None  # built whenever vocab_size > 0
             return self.embedding(x)
         if x.dim() != 3 or x.shape[-1] != c.n_features:
             raise ValueError(f"ClassifierNet expects (batch, time, {c.n_features}) inputs, got shape {tuple(x.shape)}")

@@ -124,6 +124,8 @@ class ForecastNet(nn.Module):
     (2, 4, 1, 3)
     """
 
+    quantile_levels: Tensor  # a buffer, registered in __init__
+
     def __init__(self, config: ForecastNetConfig):
         super().__init__()
         self.config = config
@@ -154,6 +156,7 @@ class ForecastNet(nn.Module):
         _, state = self.encoder(past)
         features = hidden_of(state)[-1]  # (B, H_out): the top layer's hidden state after the last step
         if c.n_future:
+            assert future is not None  # forward checks the covariates whenever n_future > 0
             features = torch.cat([features, future.flatten(1)], dim=1)
         return self.head(features).view(past.shape[0], c.horizon, c.n_targets, len(c.quantiles))
 
@@ -165,6 +168,7 @@ class ForecastNet(nn.Module):
             # teacher forcing: read the window and the true horizon (but its last step) in one pass
             steps = teacher[:, :-1]
             if c.n_future:
+                assert future is not None  # forward checks the covariates whenever n_future > 0
                 steps = torch.cat([steps, future[:, :-1]], dim=-1)
             out, _ = self.encoder(torch.cat([past, steps], dim=1))
             return self.head(out[:, past.shape[1] - 1 :]).view(B, c.horizon, c.n_targets, Q)
@@ -174,6 +178,7 @@ class ForecastNet(nn.Module):
         for t in range(1, c.horizon):
             step = prediction[..., c.point_index]  # (B, 1, n_targets): the median goes back in
             if c.n_future:
+                assert future is not None  # forward checks the covariates whenever n_future > 0
                 step = torch.cat([step, future[:, t - 1 : t]], dim=-1)
             out, state = self.encoder(step, state)
             prediction = self.head(out[:, -1]).view(B, 1, c.n_targets, Q)

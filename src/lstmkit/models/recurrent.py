@@ -206,4 +206,7 @@ def map_state(fn: Callable[[Tensor], Tensor], state: State) -> State:
     >>> map_state(lambda s: s * 2, torch.ones(1)), map_state(lambda s: s * 2, (torch.ones(1), torch.zeros(1)))
     (tensor([2.]), (tensor([2.]), tensor([0.])))
     """
-    return tuple(fn(s) for s in state) if isinstance(state, (tuple, list)) else fn(state)
+    if isinstance(state, (tuple, list)):
+        h, c = state
+        return fn(h), fn(c)
+    return fn(state)

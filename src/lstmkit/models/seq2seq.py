@@ -373,7 +373,11 @@ class Seq2Seq(nn.Module):
             scores, index = candidates.topk(K, dim=1)  # (B, K)
             origin = (rows + index // V).view(-1)  # the beam each new one extends
             token = (index % V).view(-1)
-            state = map_state(lambda s, origin=origin: s[:, origin], state)
+
+            def pick(s: Tensor, origin: Tensor = origin) -> Tensor:
+                return s[:, origin]
+
+            state = map_state(pick, state)
             tokens = torch.cat([tokens[origin], token[:, None]], 1)
             weights = torch.cat([weights[origin], w[origin]], 1)
             length = length[origin] + (~done[origin]).long()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import torch
 import torch.nn.functional as F
@@ -106,7 +107,11 @@ class Activation:
         return f"{self.name}({', '.join(params)})"
 
 
-def activation(spec: str | Activation | Sequence, alpha: float | None = None, beta: float | None = None) -> Activation:
+# what an ``activations=`` entry may be: a name, a ``(name, alpha[, beta])`` tuple or an `Activation`
+ActivationSpec: TypeAlias = str | Activation | Sequence[Any]
+
+
+def activation(spec: ActivationSpec, alpha: float | None = None, beta: float | None = None) -> Activation:
     """Build an `Activation` from a name, a ``(name, alpha[, beta])`` tuple or an `Activation`.
 
     Args:
@@ -137,7 +142,9 @@ def activation(spec: str | Activation | Sequence, alpha: float | None = None, be
     )
 
 
-def activations_for(specs, defaults: Sequence[str], argument: str = "activations") -> tuple[Activation, ...] | None:
+def activations_for(
+    specs: Sequence[ActivationSpec] | None, defaults: Sequence[str], argument: str = "activations"
+) -> tuple[Activation, ...] | None:
     """Validate a cell's ``activations=`` argument; None when it equals the defaults.
 
     Args:

@@ -75,6 +75,9 @@ class _Attention(nn.Module):
     A subclass defines ``_scores(query (B, Tq, Q), keys (B, Tk, K)) -> (B, Tq, Tk)``.
     """
 
+    def _scores(self, query: Tensor, keys: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def forward(
         self,
         query: Tensor,

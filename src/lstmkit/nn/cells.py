@@ -224,6 +224,8 @@ def rnn_step(
         return torch.tanh(pre)
     if nonlinearity == "relu":
         return torch.relu(pre)
+    if isinstance(nonlinearity, str):
+        raise ValueError(f"nonlinearity must be 'tanh', 'relu' or a callable, got {nonlinearity!r}")
     return nonlinearity(pre)
 
 
@@ -300,6 +302,13 @@ class LSTMCell(_CellBase):
     """
 
     gates = 4
+    # registered in __init__, None where the options leave them out
+    weight_hr: Tensor | None
+    weight_ch: Tensor | None
+    ln_weight_ih: Tensor | None
+    ln_weight_hh: Tensor | None
+    ln_weight_c: Tensor | None
+    ln_bias_c: Tensor | None
 
     def __init__(
         self,
@@ -355,6 +364,10 @@ class LSTMCell(_CellBase):
             state = (self._zeros(x, self.proj_size or self.hidden_size), self._zeros(x, self.hidden_size))
         h, c = state
         gx = input_gates(x, self.weight_ih, self.bias_ih, self.ln_weight_ih)
+        ln_c = None
+        if self.layer_norm:
+            assert self.ln_weight_c is not None and self.ln_bias_c is not None  # registered with layer_norm
+            ln_c = (self.ln_weight_c, self.ln_bias_c)
         h, c = lstm_step(
             gx,
             h,
@@ -364,7 +377,7 @@ class LSTMCell(_CellBase):
             self.weight_hr,
             w_ch=self.weight_ch,
             ln_hh=self.ln_weight_hh,
-            ln_c=(self.ln_weight_c, self.ln_bias_c) if self.layer_norm else None,
+            ln_c=ln_c,
             input_forget=self.input_forget,
             clip=self.clip,
             activations=self.activations,

@@ -116,12 +116,17 @@ class ConvLSTMCell2d(nn.Module):
             raise ValueError(
                 "peephole=True needs frame_size=(height, width): Shi et al.'s peepholes have one weight per unit"
             )
-        self.frame_size = _pair(frame_size, "frame_size") if frame_size is not None else None
+        self.frame_size = frame = _pair(frame_size, "frame_size") if frame_size is not None else None
         C, (kh, kw) = hidden_channels, self.kernel_size
         self.weight_ih = nn.Parameter(torch.empty(4 * C, in_channels, kh, kw))
         self.weight_hh = nn.Parameter(torch.empty(4 * C, C, kh, kw))
         self.bias = nn.Parameter(torch.empty(4 * C)) if bias else None
-        self.weight_ch = nn.Parameter(torch.empty(3, C, *self.frame_size)) if peephole else None
+        self.weight_ch: nn.Parameter | None
+        if peephole:
+            assert frame is not None  # checked above
+            self.weight_ch = nn.Parameter(torch.empty(3, C, *frame))
+        else:
+            self.weight_ch = None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -258,7 +263,7 @@ class ConvLSTM2d(nn.Module):
         if not self.batch_first:
             x = x.transpose(0, 1)
         B, T, C, H, W = x.shape  # batch, time, channels, height, width
-        self.cells[0].check_frames(x)
+        self._cell(0).check_frames(x)
         lengths = self._check_lengths(lengths, B, T)
         rows, D = self.num_layers * self.num_directions, self.num_directions
         if state is None:
@@ -276,7 +281,7 @@ class ConvLSTM2d(nn.Module):
         for k in range(self.num_layers):
             outputs = []
             for d in range(D):
-                cell = self.cells[k * D + d]
+                cell = self._cell(k * D + d)
                 inp = reverse_padded(layer_input, lengths) if d == 1 else layer_input
                 gx = cell.input_gates(inp.reshape(B * T, *inp.shape[2:])).view(B, T, -1, H, W)  # all frames at once
                 s0 = (state[0][k * D + d], state[1][k * D + d])
@@ -286,7 +291,13 @@ class ConvLSTM2d(nn.Module):
                 finals.append(s_n)
             layer_input = torch.cat(outputs, dim=2) if D == 2 else outputs[0]
         output = layer_input if self.batch_first else layer_input.transpose(0, 1)
-        return output, tuple(torch.stack(parts) for parts in zip(*finals))
+        h_n, c_n = (torch.stack(parts) for parts in zip(*finals))
+        return output, (h_n, c_n)
+
+    def _cell(self, index: int) -> ConvLSTMCell2d:
+        cell = self.cells[index]
+        assert isinstance(cell, ConvLSTMCell2d)  # the ModuleList holds nothing else
+        return cell
 
     @staticmethod
     def _check_lengths(lengths, B: int, T: int) -> Tensor | None:

@@ -44,7 +44,10 @@ def init_recurrent_(
     """
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"init must be one of {INIT_SCHEMES}, got {scheme!r}")
-    hidden_size = hidden_size or module.hidden_size
+    if not hidden_size:
+        size = module.hidden_size
+        assert isinstance(size, int), f"{type(module).__name__}.hidden_size must be an int"
+        hidden_size = size
     for name, p in module.named_parameters():
         if name.startswith("ln_weight"):
             nn.init.ones_(p)

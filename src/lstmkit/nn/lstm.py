@@ -26,13 +26,14 @@ Three ways to run, same numbers:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmkit.nn.activations import activations_for
+from lstmkit.nn.activations import Activation, ActivationSpec, activations_for
 from lstmkit.nn.cells import (
     GRU_ACTIVATIONS,
     LSTM_ACTIVATIONS,
@@ -45,7 +46,7 @@ from lstmkit.nn.cells import (
 )
 from lstmkit.nn.fused import lstm_sequence
 from lstmkit.nn.init import INIT_SCHEMES, init_recurrent_
-from lstmkit.nn.recurrent import length_mask, reverse_padded, run_direction
+from lstmkit.nn.recurrent import StepFn, length_mask, reverse_padded, run_direction
 from lstmkit.utils.checks import positive_int, rate
 
 __all__ = ["LSTM", "GRU", "RNN", "BACKENDS", "MERGE_MODES"]
@@ -62,6 +63,10 @@ class _RecurrentLayer(nn.Module):
     _gates: int  # gate blocks stacked in each weight matrix
     proj_size: int = 0  # only LSTM projects
     _state_names: tuple[str, ...]  # ("h",) or ("h", "c")
+    clip: float | None  # set by every subclass
+    activations: tuple[Activation, ...] | None
+    weight_ih_l0: Tensor  # registered in __init__, like every ``*_l{k}`` parameter
+    weight_hh_l0: Tensor
 
     def __init__(
         self,
@@ -110,25 +115,24 @@ class _RecurrentLayer(nn.Module):
         self.init = init
         self._state: State | None = None  # carried between calls when stateful
 
-        factory = {"device": device, "dtype": dtype}
         H, G, D, proj_size = hidden_size, self._gates, self.num_directions, self.proj_size
         self._flat_weight_names: list[str] = []
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else self.output_size * D
             for direction in range(D):
                 sfx = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {
+                shapes: dict[str, tuple[int, ...]] = {
                     "weight_ih": (G * H, layer_input),
                     "weight_hh": (G * H, proj_size or H),
                     **({"bias_ih": (G * H,), "bias_hh": (G * H,)} if bias else {}),
                     **({"weight_hr": (proj_size, H)} if proj_size else {}),
                 }
                 for name, shape in shapes.items():
-                    self.register_parameter(name + sfx, nn.Parameter(torch.empty(shape, **factory)))
+                    self.register_parameter(name + sfx, nn.Parameter(torch.empty(shape, device=device, dtype=dtype)))
                     self._flat_weight_names.append(name + sfx)
                 # the variants' parameters come after torch's and stay out of the flat weights
                 for name, shape in self._variant_parameter_shapes().items():
-                    self.register_parameter(name + sfx, nn.Parameter(torch.empty(shape, **factory)))
+                    self.register_parameter(name + sfx, nn.Parameter(torch.empty(shape, device=device, dtype=dtype)))
         self.reset_parameters()
         static = self._static_fused_blockers()
         if backend == "fused" and static:
@@ -188,7 +192,35 @@ class _RecurrentLayer(nn.Module):
     def _variant_parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         return {}
 
-    # and also `_step(sfx) -> step function` for the driver, `_fused_call(*args)` for torch._VF
+    def _step(self, sfx: str) -> StepFn:
+        """The step function of one layer and direction (parameter suffix ``sfx``) for the driver."""
+        raise NotImplementedError
+
+    def _fused_call(self, *args: Any) -> tuple[Tensor, ...]:
+        """The ``torch._VF`` kernel: ``(output, *final_states)``."""
+        raise NotImplementedError
+
+    def _run_sequence(
+        self,
+        sfx: str,
+        inp: Tensor,
+        s0: State,
+        lengths: Tensor | None,
+        recurrent_mask: Tensor | None,
+        zoneout_masks: State | None,
+    ) -> tuple[Tensor, State]:
+        """One layer and direction through the ``sequence`` backend (LSTM only)."""
+        raise NotImplementedError
+
+    def _weight(self, name: str, sfx: str) -> Tensor:
+        """The parameter ``name + sfx``, which every layer of this kind has."""
+        weight: Tensor = getattr(self, name + sfx)
+        return weight
+
+    def _optional_weight(self, name: str, sfx: str) -> Tensor | None:
+        """The parameter ``name + sfx``, or None where the options leave it out."""
+        weight: Tensor | None = getattr(self, name + sfx, None)
+        return weight
 
     # ---- forward ----------------------------------------------------------------
 
@@ -219,7 +251,9 @@ class _RecurrentLayer(nn.Module):
             blockers.append("recurrent_dropout in training")
         return blockers
 
-    def forward(self, x: Tensor, state=None, lengths: Tensor | Sequence[int] | None = None):
+    def forward(
+        self, x: Tensor, state: Tensor | State | None = None, lengths: Tensor | Sequence[int] | None = None
+    ) -> tuple[Tensor, Tensor | State]:
         """Run the layer over a (padded) batch of sequences.
 
         Args:
@@ -265,7 +299,7 @@ class _RecurrentLayer(nn.Module):
     def _forward_fused(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
         if self.go_backwards:
             x = reverse_padded(x, lengths)
-        hx = state if len(state) > 1 else state[0]
+        hx: State | Tensor = state if len(state) > 1 else state[0]
         weights = [getattr(self, n) for n in self._flat_weight_names]
         args = (weights, self.bias, self.num_layers, self.dropout, self.training, self.bidirectional)
         if lengths is None:
@@ -273,7 +307,8 @@ class _RecurrentLayer(nn.Module):
         else:
             packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             order, back = packed.sorted_indices, packed.unsorted_indices
-            hx = tuple(h.index_select(1, order) for h in hx) if len(state) > 1 else hx.index_select(1, order)
+            assert order is not None and back is not None  # enforce_sorted=False always records the sort
+            hx = tuple(h.index_select(1, order) for h in hx) if isinstance(hx, tuple) else hx.index_select(1, order)
             data, *final = self._fused_call(packed.data, packed.batch_sizes, hx, *args)
             repacked = PackedSequence(data, packed.batch_sizes, order, back)
             output, _ = pad_packed_sequence(repacked, batch_first=True, total_length=x.shape[1])
@@ -381,7 +416,7 @@ class _RecurrentLayer(nn.Module):
             raise ValueError(f"{name} input is on {x.device} but the layer's parameters are on {weight.device}")
         return x
 
-    def _check_lengths(self, lengths, B: int, T: int) -> Tensor | None:
+    def _check_lengths(self, lengths: Tensor | Sequence[int] | None, B: int, T: int) -> Tensor | None:
         if lengths is None:
             return None
         if not isinstance(lengths, Tensor):
@@ -398,7 +433,7 @@ class _RecurrentLayer(nn.Module):
             raise ValueError(f"lengths must be in [1, {T}] (the padded sequence length), got {bad.tolist()}")
         return lengths
 
-    def _initial_state(self, state, x: Tensor) -> State:
+    def _initial_state(self, state: Tensor | State | None, x: Tensor) -> State:
         B = x.shape[0]
         if state is None and self.stateful and self._state is not None:
             if self._state[0].shape[1] != B:
@@ -503,8 +538,8 @@ class LSTM(_RecurrentLayer):
         layer_norm: bool = False,
         input_forget: bool = False,
         clip: float | None = None,
-        activations=None,
-        **options,
+        activations: Sequence[ActivationSpec] | None = None,
+        **options: Any,
     ):
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or not 0 <= proj_size < hidden_size:
             raise ValueError(f"proj_size must be an integer in [0, hidden_size={hidden_size}), got {proj_size!r}")
@@ -522,7 +557,7 @@ class LSTM(_RecurrentLayer):
 
     def _variant_parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         H = self.hidden_size
-        shapes = {"weight_ch": (3 * H,)} if self.peephole else {}
+        shapes: dict[str, tuple[int, ...]] = {"weight_ch": (3 * H,)} if self.peephole else {}
         if self.layer_norm:
             shapes.update(ln_weight_ih=(4 * H,), ln_weight_hh=(4 * H,), ln_weight_c=(H,), ln_bias_c=(H,))
         return shapes
@@ -548,38 +583,70 @@ class LSTM(_RecurrentLayer):
         return s
 
     def _input_gates(self, inp: Tensor, sfx: str) -> Tensor:
-        w = lambda name: getattr(self, name + sfx, None)
-        return input_gates(inp, w("weight_ih"), w("bias_ih"), w("ln_weight_ih"))
+        w = lambda name: self._optional_weight(name, sfx)
+        return input_gates(inp, self._weight("weight_ih", sfx), w("bias_ih"), w("ln_weight_ih"))
 
-    def _step(self, sfx: str):
-        w = lambda name: getattr(self, name + sfx, None)
-        w_hh, b_hh, w_hr, w_ch, ln_hh = w("weight_hh"), w("bias_hh"), w("weight_hr"), w("weight_ch"), w("ln_weight_hh")
-        ln_c = (w("ln_weight_c"), w("ln_bias_c")) if self.layer_norm else None
-        options = {"input_forget": self.input_forget, "clip": self.clip, "activations": self.activations}
-        return lambda gx, s: lstm_step(gx, s[0], s[1], w_hh, b_hh, w_hr, w_ch=w_ch, ln_hh=ln_hh, ln_c=ln_c, **options)
+    def _layer_norm_c(self, sfx: str) -> tuple[Tensor, Tensor] | None:
+        if not self.layer_norm:
+            return None
+        return self._weight("ln_weight_c", sfx), self._weight("ln_bias_c", sfx)
 
-    def _run_sequence(self, sfx, inp, s0, lengths, recurrent_mask, zoneout_masks) -> tuple[Tensor, State]:
-        w = lambda name: getattr(self, name + sfx, None)
-        b_ih, b_hh = w("bias_ih"), w("bias_hh")
+    def _step(self, sfx: str) -> StepFn:
+        w = lambda name: self._optional_weight(name, sfx)
+        w_hh, b_hh, w_hr, w_ch, ln_hh = (
+            self._weight("weight_hh", sfx),
+            w("bias_hh"),
+            w("weight_hr"),
+            w("weight_ch"),
+            w("ln_weight_hh"),
+        )
+        ln_c = self._layer_norm_c(sfx)
+        input_forget, clip, activations = self.input_forget, self.clip, self.activations
+        return lambda gx, s: lstm_step(
+            gx,
+            s[0],
+            s[1],
+            w_hh,
+            b_hh,
+            w_hr,
+            w_ch=w_ch,
+            ln_hh=ln_hh,
+            ln_c=ln_c,
+            input_forget=input_forget,
+            clip=clip,
+            activations=activations,
+        )
+
+    def _run_sequence(
+        self,
+        sfx: str,
+        inp: Tensor,
+        s0: State,
+        lengths: Tensor | None,
+        recurrent_mask: Tensor | None,
+        zoneout_masks: State | None,
+    ) -> tuple[Tensor, State]:
+        w = lambda name: self._optional_weight(name, sfx)
+        b_ih = w("bias_ih")
         y, state = lstm_sequence(
             inp.transpose(0, 1),
             s0[0],
             s0[1],
-            w("weight_ih"),
-            w("weight_hh"),
-            None if b_ih is None else b_ih + b_hh,
+            self._weight("weight_ih", sfx),
+            self._weight("weight_hh", sfx),
+            None if b_ih is None else b_ih + self._weight("bias_hh", sfx),  # both biases or neither
             lengths,
             ln_ih=w("ln_weight_ih"),
             w_ch=w("weight_ch"),
             ln_hh=w("ln_weight_hh"),
-            ln_c=(w("ln_weight_c"), w("ln_bias_c")) if self.layer_norm else None,
+            ln_c=self._layer_norm_c(sfx),
             recurrent_mask=recurrent_mask,
             zoneout=self.zoneout,
             zoneout_masks=zoneout_masks,
         )
         return y.transpose(0, 1), state
 
-    def _fused_call(self, *args):
+    def _fused_call(self, *args: Any) -> tuple[Tensor, ...]:
         return _VF.lstm(*args)
 
 
@@ -617,8 +684,8 @@ class GRU(_RecurrentLayer):
         *,
         reset_after: bool = True,
         clip: float | None = None,
-        activations=None,
-        **options,
+        activations: Sequence[ActivationSpec] | None = None,
+        **options: Any,
     ):
         self.reset_after = bool(reset_after)
         self.clip = check_clip(clip)
@@ -638,12 +705,12 @@ class GRU(_RecurrentLayer):
         s += f", clip={self.clip!r}" if self.clip is not None else ""
         return s + (f", activations={self.activations!r}" if self.activations is not None else "")
 
-    def _step(self, sfx: str):
-        w_hh, b_hh = getattr(self, "weight_hh" + sfx), getattr(self, "bias_hh" + sfx, None)
-        options = {"clip": self.clip, "activations": self.activations}
-        return lambda gx, s: (gru_step(gx, s[0], w_hh, b_hh, self.reset_after, **options),)
+    def _step(self, sfx: str) -> StepFn:
+        w_hh, b_hh = self._weight("weight_hh", sfx), self._optional_weight("bias_hh", sfx)
+        clip, activations = self.clip, self.activations
+        return lambda gx, s: (gru_step(gx, s[0], w_hh, b_hh, self.reset_after, clip=clip, activations=activations),)
 
-    def _fused_call(self, *args):
+    def _fused_call(self, *args: Any) -> tuple[Tensor, ...]:
         return _VF.gru(*args)
 
 
@@ -677,8 +744,8 @@ class RNN(_RecurrentLayer):
         *,
         nonlinearity: str = "tanh",
         clip: float | None = None,
-        activations=None,
-        **options,
+        activations: Sequence[ActivationSpec] | None = None,
+        **options: Any,
     ):
         self.nonlinearity, self.activations = rnn_nonlinearity(nonlinearity, activations)
         self.clip = check_clip(clip)
@@ -696,11 +763,11 @@ class RNN(_RecurrentLayer):
         s += f", clip={self.clip!r}" if self.clip is not None else ""
         return s + (f", activations={self.activations!r}" if self.activations is not None else "")
 
-    def _step(self, sfx: str):
-        w_hh, b_hh = getattr(self, "weight_hh" + sfx), getattr(self, "bias_hh" + sfx, None)
+    def _step(self, sfx: str) -> StepFn:
+        w_hh, b_hh = self._weight("weight_hh", sfx), self._optional_weight("bias_hh", sfx)
         act = self.activations[0] if self.activations is not None else self.nonlinearity
         return lambda gx, s: (rnn_step(gx, s[0], w_hh, b_hh, act, clip=self.clip),)
 
-    def _fused_call(self, *args):
+    def _fused_call(self, *args: Any) -> tuple[Tensor, ...]:
         kernel = _VF.rnn_tanh if self.nonlinearity == "tanh" else _VF.rnn_relu
         return kernel(*args)

@@ -126,7 +126,7 @@ class _SymbolicGraph:
         return self.g.op(op_type, *inputs, outputs=outputs, **typed)
 
 
-def _activation_attrs(layer: _RecurrentLayer) -> dict:
+def _activation_attrs(layer: _RecurrentLayer) -> dict[str, list[str] | list[float]]:
     """``activations`` (one list per direction) and their alpha/beta, when not the defaults."""
     op = type(layer).__name__
     if op == "RNN":
@@ -141,7 +141,7 @@ def _activation_attrs(layer: _RecurrentLayer) -> dict:
     alphas = [a.alpha for a in acts if a.uses_alpha]
     betas = [a.beta for a in acts if a.uses_beta]
     D = layer.num_directions
-    attrs = {"activations": names * D}
+    attrs: dict[str, list[str] | list[float]] = {"activations": names * D}
     if alphas:
         attrs["activation_alpha"] = alphas * D
     if betas:
@@ -166,6 +166,7 @@ def _recurrent_graph(b, layer: _RecurrentLayer, x, lengths=None, h0=None, c0=Non
     if op == "LSTM" and layer.input_forget:
         attrs["input_forget"] = 1
     if op == "GRU":
+        assert isinstance(layer, GRU)  # op is the class name, checked by check_exportable
         attrs["linear_before_reset"] = int(layer.reset_after)
     if layout:
         attrs["layout"] = 1
@@ -319,11 +320,12 @@ def _exporting_forward(layer: _RecurrentLayer):
             def forward(ctx, x, *tensors):
                 args = dict(zip([k for k, v in given.items() if v is not None], _unflatten(tensors, given)))
                 tracing = torch._C._get_tracing_state()
-                torch._C._set_tracing_state(None)  # the values only; the graph comes from symbolic()
+                # the values only; the graph comes from symbolic()
+                torch._C._set_tracing_state(None)  # type: ignore[attr-defined]  # torch's stub lacks _set_tracing_state
                 try:
                     out, final = original(layer, x, args.get("state"), lengths=args.get("lengths"))
                 finally:
-                    torch._C._set_tracing_state(tracing)
+                    torch._C._set_tracing_state(tracing)  # type: ignore[attr-defined]  # torch's stub lacks it
                 return (out, *final) if is_lstm else (out, final)
 
             @staticmethod
@@ -401,14 +403,15 @@ def export(
     model.eval()
     try:
         for layer in layers:
-            layer.forward = _exporting_forward(layer)
+            # patched on the instance for the trace only, removed again below
+            layer.forward = _exporting_forward(layer)  # type: ignore[method-assign]  # an instance attribute on purpose
         buffer = io.BytesIO()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
             torch.onnx.export(
                 model,
                 tuple(args),
-                buffer,
+                buffer,  # type: ignore[arg-type]  # the stub says paths only; the TorchScript exporter takes files
                 dynamo=False,
                 opset_version=opset,
                 input_names=list(input_names) if input_names else None,

@@ -86,7 +86,7 @@ class OnnxRecurrent(nn.Module):
 
     def __init__(
         self,
-        layer: nn.Module,
+        layer: LSTM | GRU | RNN,
         op_type: str,
         node_name: str,
         layout: int,
@@ -108,7 +108,13 @@ class OnnxRecurrent(nn.Module):
     def extra_repr(self) -> str:
         return f"op_type={self.op_type!r}, node_name={self.node_name!r}, layout={self.layout}"
 
-    def forward(self, X, sequence_lens=None, initial_h=None, initial_c=None):
+    def forward(
+        self,
+        X: Tensor | np.ndarray,
+        sequence_lens: Tensor | np.ndarray | None = None,
+        initial_h: Tensor | np.ndarray | None = None,
+        initial_c: Tensor | np.ndarray | None = None,
+    ) -> tuple[Tensor, ...]:
         """Compute the node's outputs.
 
         Args:

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lstmkit.nn.lstm import _RecurrentLayer
+
 __all__ = ["ONNX_GATE_ORDER", "layer_weights_to_onnx", "load_onnx_weights_"]
 
 # for each op: ONNX block k is PyTorch block ONNX_GATE_ORDER[op][k]
@@ -37,7 +39,7 @@ def _inverse(order: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(sorted(range(len(order)), key=lambda k: order[k]))
 
 
-def layer_weights_to_onnx(layer, layer_index: int = 0) -> dict[str, np.ndarray]:
+def layer_weights_to_onnx(layer: _RecurrentLayer, layer_index: int = 0) -> dict[str, np.ndarray]:
     """The ONNX operator inputs ``W``, ``R``, ``B`` (and ``P``) for one layer of ``layer``.
 
     Args:
@@ -56,24 +58,26 @@ def layer_weights_to_onnx(layer, layer_index: int = 0) -> dict[str, np.ndarray]:
     """
     op = type(layer).__name__
     order = ONNX_GATE_ORDER[op]
-    out: dict[str, list[np.ndarray]] = {"W": [], "R": [], "B": []}
+    out: dict[str, list[Tensor]] = {"W": [], "R": [], "B": []}
     with torch.no_grad():
         for direction in range(layer.num_directions):
             sfx = f"_l{layer_index}" + ("_reverse" if direction else "")
-            w = lambda name, sfx=sfx: getattr(layer, name + sfx, None)
-            out["W"].append(_permute_blocks(w("weight_ih"), order))
-            out["R"].append(_permute_blocks(w("weight_hh"), order))
-            rows = w("weight_ih").shape[0]
-            b_ih = w("bias_ih") if w("bias_ih") is not None else w("weight_ih").new_zeros(rows)
-            b_hh = w("bias_hh") if w("bias_hh") is not None else w("weight_ih").new_zeros(rows)
+            w_ih, w_hh = layer._weight("weight_ih", sfx), layer._weight("weight_hh", sfx)
+            bias_ih, bias_hh = layer._optional_weight("bias_ih", sfx), layer._optional_weight("bias_hh", sfx)
+            w_ch = layer._optional_weight("weight_ch", sfx)
+            out["W"].append(_permute_blocks(w_ih, order))
+            out["R"].append(_permute_blocks(w_hh, order))
+            rows = w_ih.shape[0]
+            b_ih = bias_ih if bias_ih is not None else w_ih.new_zeros(rows)
+            b_hh = bias_hh if bias_hh is not None else w_ih.new_zeros(rows)
             out["B"].append(torch.cat([_permute_blocks(b_ih, order), _permute_blocks(b_hh, order)]))
-            if w("weight_ch") is not None:
-                out.setdefault("P", []).append(_permute_blocks(w("weight_ch"), _PEEPHOLE_ORDER))
+            if w_ch is not None:
+                out.setdefault("P", []).append(_permute_blocks(w_ch, _PEEPHOLE_ORDER))
     return {k: torch.stack(v).detach().cpu().numpy() for k, v in out.items()}
 
 
 def load_onnx_weights_(
-    layer,
+    layer: _RecurrentLayer,
     W: np.ndarray | Tensor,
     R: np.ndarray | Tensor,
     B: np.ndarray | Tensor | None = None,

@@ -26,7 +26,7 @@ def plot_detections(
     threshold: float,
     n_train: int,
     path: str | os.PathLike,
-    labels=None,
+    labels: np.ndarray | None = None,
 ) -> Path:
     """The series with flagged (and labelled) points above, the scores and the threshold below, as a PNG.
 

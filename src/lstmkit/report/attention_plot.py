@@ -25,7 +25,7 @@ def _label(piece: str) -> str:
 
 @user_figure
 def plot_attention(
-    source: Sequence[str], target: Sequence[str], weights, path: str | os.PathLike, title: str | None = None
+    source: Sequence[str], target: Sequence[str], weights: np.ndarray, path: str | os.PathLike, title: str | None = None
 ) -> Path:
     """Save a PNG heatmap of attention weights: output pieces down, source pieces across.
 

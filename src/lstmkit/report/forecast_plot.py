@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.figure import (
@@ -13,6 +14,10 @@ from matplotlib.figure import (
 from lstmkit.utils.figures import user_figure
 from lstmkit.utils.files import atomic_path
 
+if TYPE_CHECKING:
+    from lstmkit.evaluate.backtest import BacktestResult
+    from lstmkit.tasks.forecasting import ForecasterConfig
+
 __all__ = ["plot_forecast"]
 
 MAX_SERIES = 4
@@ -20,7 +25,11 @@ MAX_SERIES = 4
 
 @user_figure
 def plot_forecast(
-    history: pd.DataFrame, forecast: pd.DataFrame, config, path: str | os.PathLike, backtest=None
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    config: ForecasterConfig,
+    path: str | os.PathLike,
+    backtest: BacktestResult | None = None,
 ) -> Path:
     """Save a PNG: per series (up to 4), the recent history, the backtest forecasts, the
     forecast and its widest interval; below, the backtest MASE of every method.

@@ -6,6 +6,7 @@ import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -33,7 +34,11 @@ def _members(history) -> list[list[Mapping]]:
 
 
 @user_figure
-def plot_training_curves(history, path: str | os.PathLike, title: str = "training") -> Path | None:
+def plot_training_curves(
+    history: Sequence[dict[str, Any]] | Sequence[Sequence[dict[str, Any]]],
+    path: str | os.PathLike,
+    title: str = "training",
+) -> Path | None:
     """Save a PNG of the training (solid) and validation (dashed) loss per epoch, per ensemble member.
 
     Args:
@@ -107,7 +112,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def config_table(config) -> pd.DataFrame:
+def config_table(config: object) -> pd.DataFrame:
     """A task's configuration as a two-column table (``option``, ``value``), values as text.
 
     Give it the resolved configuration (``lstmkit.cli.options.resolved_config(model)``)

@@ -29,16 +29,18 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import ArrayLike
 from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
-from lstmkit.data import StandardScaler, scaler_from_dict, validate_series
+from lstmkit.data import SeriesScaler, StandardScaler, scaler_from_dict, validate_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.anomaly import anomaly_metrics
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
@@ -138,14 +140,14 @@ class AnomalyDetector(Estimator):
     def __init__(self, config: AnomalyDetectorConfig | None = None, **options: Any):
         super().__init__(config, **options)
         self.net: nn.Module | None = None
-        self.scaler: StandardScaler | None = None
+        self.scaler: SeriesScaler | None = None
         self.threshold: float | None = None
         self.fitted_: dict[str, Any] = {}
         self.reset_stream()
 
     # ---- validate and prepare ----------------------------------------------------
 
-    def validated(self, data) -> pd.DataFrame:
+    def validated(self, data: pd.DataFrame | pd.Series | np.ndarray) -> pd.DataFrame:
         """``data`` checked and cleaned as the detector sees it: the value columns (and the time column).
 
         Raises:
@@ -169,13 +171,14 @@ class AnomalyDetector(Estimator):
         return validate_series(data, list(c.targets), time_col=c.time_col, fill=c.fill).frame
 
     def _scaled(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.scaler.transform(frame)[list(self.config.targets)].to_numpy(np.float32, copy=True)  # (T, F)
+        scaler = self._fitted_scaler()
+        return scaler.transform(frame)[list(self.config.targets)].to_numpy(np.float32, copy=True)  # (T, F)
 
     # ---- fit ---------------------------------------------------------------------
 
     def fit(
         self,
-        data,
+        data: pd.DataFrame | pd.Series | np.ndarray,
         *,
         verbose: bool = False,
         progress: bool | None = None,
@@ -262,27 +265,33 @@ class AnomalyDetector(Estimator):
 
     # ---- score and predict -------------------------------------------------------
 
-    def _require_fitted(self) -> None:
+    def _require_fitted(self) -> nn.Module:
         if self.net is None:
             raise ConfigError("this AnomalyDetector is not fitted yet: call fit(...) or AnomalyDetector.load(...)")
+        return self.net
+
+    def _fitted_scaler(self) -> SeriesScaler:
+        assert self.scaler is not None  # fit sets it before it scales anything, load with the network
+        return self.scaler
 
     @torch.no_grad()
     def _batch_scores(self, x: Tensor) -> np.ndarray:
-        x = x.to(next(self.net.parameters()).device)
+        net = self._require_fitted()
+        x = x.to(next(net.parameters()).device)
         T, F = x.shape  # time, features
         scores = np.full(T, np.nan)
         if self.config.method == "forecast":
-            pred, _ = self.net(x[None])  # (1, T, F): pred[t] forecasts x[t + 1]
+            pred, _ = net(x[None])  # (1, T, F): pred[t] forecasts x[t + 1]
             scores[1:] = ((pred[0, :-1] - x[1:]) ** 2).mean(dim=1).cpu().numpy()
         else:
             W = self.config.window
             if T >= W:
                 windows = x.unfold(0, W, 1).permute(0, 2, 1)  # (T - W + 1, W, F)
-                recon = torch.cat([self.net(w) for w in windows.split(1024)])
+                recon = torch.cat([net(w) for w in windows.split(1024)])
                 scores[W - 1 :] = ((recon[:, -1] - windows[:, -1]) ** 2).mean(dim=1).cpu().numpy()
         return scores
 
-    def score_samples(self, data) -> np.ndarray:
+    def score_samples(self, data: pd.DataFrame | pd.Series | np.ndarray) -> np.ndarray:
         """Anomaly score per row of ``data`` (higher is more anomalous; NaN while warming up).
 
         ``data`` is scored from its own first row: give it the history too when the
@@ -294,7 +303,7 @@ class AnomalyDetector(Estimator):
         self._require_fitted()
         return self._batch_scores(torch.from_numpy(self._scaled(self.validated(data))))
 
-    def predict(self, data) -> pd.DataFrame:
+    def predict(self, data: pd.DataFrame | pd.Series | np.ndarray) -> pd.DataFrame:
         """One row per row of ``data``: the time column (if any), ``score`` and ``is_anomaly``."""
         self._require_fitted()
         frame = self.validated(data)
@@ -304,7 +313,7 @@ class AnomalyDetector(Estimator):
             out.insert(0, self.config.time_col, frame[self.config.time_col].to_numpy())
         return out
 
-    def evaluate(self, data, labels) -> dict[str, float]:
+    def evaluate(self, data: pd.DataFrame | pd.Series | np.ndarray, labels: ArrayLike) -> dict[str, float]:
         """Point-wise and event-wise precision, recall and F1 of the flags against 0/1 ``labels``.
 
         See `lstmkit.evaluate.anomaly` for the definitions.
@@ -320,7 +329,7 @@ class AnomalyDetector(Estimator):
         except ValueError as e:
             raise DataError(f"labels: {e}") from None
 
-    def score(self, data, y) -> float:
+    def score(self, data: pd.DataFrame | pd.Series | np.ndarray, y: ArrayLike) -> float:
         """Event-wise F1 of the flags against 0/1 labels ``y`` (greater is better; see `evaluate`).
 
         The per-row anomaly scores are `score_samples`.
@@ -334,19 +343,19 @@ class AnomalyDetector(Estimator):
         self._state = None
         self._forecast: Tensor | None = None
         self._buffer: deque = deque(maxlen=self.config.window)
-        self._affine = None  # (a, b) with scaled = a * value + b, made on the first update
+        self._affine: tuple[Tensor, Tensor] | None = None  # (a, b): scaled = a * value + b, made on the first update
 
     def _stream_affine(self) -> tuple[Tensor, Tensor]:
         # the scaler is affine per column: read it off once, so a streamed step costs one multiply-add
         if self._affine is None:
-            cols = list(self.config.targets)
-            b = self.scaler.transform_array(np.zeros((1, len(cols))), cols)
-            a = self.scaler.transform_array(np.ones((1, len(cols))), cols) - b
+            cols, scaler = list(self.config.targets), self._fitted_scaler()
+            b = scaler.transform_array(np.zeros((1, len(cols))), cols)
+            a = scaler.transform_array(np.ones((1, len(cols))), cols) - b
             self._affine = (torch.tensor(a, dtype=torch.float32), torch.tensor(b, dtype=torch.float32))
         return self._affine
 
     @torch.no_grad()
-    def update(self, value) -> float:
+    def update(self, value: float | Sequence[float]) -> float:
         """Score one new time step, carrying the past from the previous calls.
 
         Gives the same scores as `score` on the whole series (see the module docstring).
@@ -357,24 +366,24 @@ class AnomalyDetector(Estimator):
         Returns:
             The step's score (NaN while warming up); compare with ``self.threshold``.
         """
-        self._require_fitted()
+        net = self._require_fitted()
         c = self.config
         v = np.asarray(value, dtype=float).reshape(-1)
         if len(v) != len(c.targets) or not np.isfinite(v).all():
             raise DataError(f"update expects {len(c.targets)} finite value(s) for {list(c.targets)}, got {value!r}")
         a, b = self._stream_affine()
-        x = (a * torch.tensor(v[None], dtype=torch.float32) + b).to(next(self.net.parameters()).device)  # (1, F)
+        x = (a * torch.tensor(v[None], dtype=torch.float32) + b).to(next(net.parameters()).device)  # (1, F)
         score = float("nan")
         if c.method == "forecast":
             if self._forecast is not None:
                 score = float(((self._forecast - x) ** 2).mean())
-            pred, self._state = self.net(x[None], self._state)  # one LSTM step
+            pred, self._state = net(x[None], self._state)  # one LSTM step
             self._forecast = pred[0]
         else:
             self._buffer.append(x)
             if len(self._buffer) == c.window:
                 window = torch.cat(list(self._buffer))[None]  # (1, W, F)
-                score = float(((self.net(window)[0, -1] - window[0, -1]) ** 2).mean())
+                score = float(((net(window)[0, -1] - window[0, -1]) ** 2).mean())
         return score
 
     # ---- save and load -----------------------------------------------------------
@@ -386,12 +395,12 @@ class AnomalyDetector(Estimator):
             path: the directory (created or replaced).
             metrics: numbers to keep in ``metadata.json`` (F1 on labelled data, say).
         """
-        self._require_fitted()
+        net = self._require_fitted()
         fitted = {k: v for k, v in self.fitted_.items() if k != "history"}
         save_model_dir(
             path,
-            self.net,
-            {"detector": self.config.to_dict(), "scaler": self.scaler.to_dict(), "fitted": fitted},
+            net,
+            {"detector": self.config.to_dict(), "scaler": self._fitted_scaler().to_dict(), "fitted": fitted},
             metadata={
                 "task": self.task,
                 "history": self.fitted_.get("history", []),

@@ -97,6 +97,9 @@ class JobConfig:
     version does not know is an error that names it.
     """
 
+    # set by @dataclass on every subclass; declared so that the dataclass helpers accept a JobConfig
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
     def to_dict(self) -> dict[str, Any]:
         """The fields as a JSON-able dict (tuples as lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -164,7 +167,7 @@ class Estimator:
     """
 
     task: ClassVar[str]
-    config_class: ClassVar[type]
+    config_class: ClassVar[type[JobConfig]]
     _estimator_type: ClassVar[str | None] = None
 
     def __init__(self, config: Any = None, **params: Any):
@@ -194,6 +197,17 @@ class Estimator:
             close = {u: difflib.get_close_matches(u, names, n=1) for u in unknown}
             hints = "".join(f" (did you mean {m[0]!r} for {u!r}?)" for u, m in close.items() if m)
             raise ConfigError(f"{cls.__name__}: unknown parameter(s) {unknown}{hints}; the parameters are {names}")
+
+    # ---- what a subclass provides ----------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str | None = None) -> Estimator:
+        """Read a job written by its ``save``."""
+        raise NotImplementedError
+
+    def _require_fitted(self) -> object:
+        """The fitted state, or a `ConfigError` that says to call ``fit`` first."""
+        raise NotImplementedError
 
     # ---- scikit-learn's estimator protocol ------------------------------------------
 

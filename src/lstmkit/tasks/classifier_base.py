@@ -26,9 +26,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -95,15 +96,49 @@ class BaseClassifier(Estimator):
     # options added since the first saved models, with the value those models were trained with
     _saved_before: dict = {}
 
-    def __init__(self, config=None, **options: Any):
+    def __init__(self, config: Any = None, **options: Any):
         super().__init__(config, **options)
         self._fitted: _Fitted | None = None
         self._nets: list[ClassifierNet] = []
         self._prepared: Any = None
 
+    # ---- what a subclass provides (signatures vary: sequences or texts) ---------------
+
+    def read(self, *args: Any, **kwargs: Any) -> Any:
+        """The inputs (and labels) of ``data`` as a `SequenceSet` or `TextSet`."""
+        raise NotImplementedError
+
+    def _fit_prepare(self, *args: Any, **kwargs: Any) -> Any:
+        """Fit the scaler or tokeniser on the training rows; returns what ``_encode`` uses."""
+        raise NotImplementedError
+
+    def _prepare_dict(self) -> dict:
+        """The fitted preparation as JSON-able data, for ``save``."""
+        raise NotImplementedError
+
+    def _load_prepare(self, state: dict) -> Any:
+        """The inverse of ``_prepare_dict``."""
+        raise NotImplementedError
+
+    def _encode(self, *args: Any, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The inputs as padded arrays and their lengths: ``(X, lengths)``."""
+        raise NotImplementedError
+
+    def _net_config(self, n_classes: int) -> ClassifierNetConfig:
+        raise NotImplementedError
+
     # ---- fit -------------------------------------------------------------------------
 
-    def fit(self, data, y=None, *, verbose: bool = False, progress: bool | None = None, init_from=None, **read_options):
+    def fit(
+        self,
+        data: object,
+        y: Iterable[Any] | None = None,
+        *,
+        verbose: bool = False,
+        progress: bool | None = None,
+        init_from: str | os.PathLike | BaseClassifier | None = None,
+        **read_options: Any,
+    ) -> Self:
         """Fit on every example of ``data`` (the training set: nothing else is seen).
 
         Args:
@@ -248,7 +283,7 @@ class BaseClassifier(Estimator):
         """`classes` as an array, under scikit-learn's name."""
         return np.asarray(self.classes)
 
-    def score(self, data, y=None, **read_options) -> float:
+    def score(self, data: object, y: Iterable[Any] | None = None, **read_options: Any) -> float:
         """Accuracy on labelled data (labels in ``data`` or given as ``y``); greater is better."""
         return self.evaluate(data, y, **read_options).accuracy
 
@@ -268,7 +303,7 @@ class BaseClassifier(Estimator):
         """Per ensemble member, the per-epoch training log of the last fit (``val_loss`` None without validation)."""
         return self._require_fitted().history
 
-    def predict_proba(self, data, **read_options) -> np.ndarray:
+    def predict_proba(self, data: object, **read_options: Any) -> np.ndarray:
         """Class probabilities: the mean over the ensemble members.
 
         Returns:
@@ -277,7 +312,7 @@ class BaseClassifier(Estimator):
         self._require_fitted()
         return self._proba(self.read(data, **read_options))
 
-    def predict(self, data, **read_options) -> np.ndarray:
+    def predict(self, data: object, **read_options: Any) -> np.ndarray:
         """The most probable class of each example.
 
         Returns:
@@ -286,7 +321,7 @@ class BaseClassifier(Estimator):
         proba = self.predict_proba(data, **read_options)
         return as_objects(np.array(self.classes, dtype=object)[proba.argmax(axis=1)])
 
-    def predict_frame(self, data, **read_options) -> pd.DataFrame:
+    def predict_frame(self, data: object, **read_options: Any) -> pd.DataFrame:
         """Predictions as a table: ``id``, ``prediction``, one ``prob_<class>`` column per class.
 
         ``id`` is the example's id (the id column, the row number, or a file name).
@@ -301,7 +336,7 @@ class BaseClassifier(Estimator):
             frame[f"prob_{label}"] = proba[:, j]
         return frame
 
-    def evaluate(self, data, y=None, **read_options) -> ClassificationReport:
+    def evaluate(self, data: object, y: Iterable[Any] | None = None, **read_options: Any) -> ClassificationReport:
         """Score the predictions on labelled data.
 
         Labels the model never saw cannot be predicted: they are warned about and
@@ -363,7 +398,7 @@ class BaseClassifier(Estimator):
         return save_model_dir(path, state, {self.task: self.config.to_dict()}, metadata)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, device: str | None = None):
+    def load(cls, path: str | os.PathLike, device: str | None = None) -> Self:
         """Load a classifier saved by `save`; nothing is unpickled.
 
         Args:
@@ -402,7 +437,7 @@ class BaseClassifier(Estimator):
         return inputs.source
 
 
-def cross_entropy_loss(net: ClassifierNet, batch) -> torch.Tensor:
+def cross_entropy_loss(net: ClassifierNet, batch: Sequence[torch.Tensor]) -> torch.Tensor:
     x, lengths, y = batch
     return F.cross_entropy(net(x, lengths), y)
 

@@ -181,6 +181,13 @@ class _Fitted:
     history: list
     batch_size: int | None = None  # saved from 0.1.0 on; older folders lack it
 
+    def spacing(self) -> str | float:
+        """The step that extends the time column: the frequency alias (datetimes), else the numeric step."""
+        spacing = self.freq or self.step
+        if spacing is None:
+            raise ValueError("the training series have no regular time step to extend the forecast by")
+        return spacing
+
 
 class Forecaster(Estimator):
     """Multi-horizon LSTM forecaster with quantiles, baselines and backtests.
@@ -437,7 +444,7 @@ class Forecaster(Estimator):
         for s, (key, part) in enumerate(_groups(history, c.id_col)):
             times = None
             if c.time_col:
-                times = future_timestamps(part[c.time_col].iloc[-1], fitted.freq or fitted.step, c.horizon)
+                times = future_timestamps(part[c.time_col].iloc[-1], fitted.spacing(), c.horizon)
             for j, name in enumerate(c.targets):
                 block = {"step": np.arange(1, c.horizon + 1)}
                 if times is not None:
@@ -731,7 +738,7 @@ class Forecaster(Estimator):
             return "last"
         candidates = ("last", "drift", "seasonal") if 1 < m <= lookback else ("last", "drift")
         errors = {b: np.abs(windows.target - self._offset(windows.past, b, m)).mean() for b in candidates}
-        return min(errors, key=errors.get)
+        return min(errors, key=lambda b: errors[b])
 
     def _relative(self, past, future, target, base: str, m: int):
         """Targets and target inputs relative to each window's own simple forecast."""
@@ -758,14 +765,14 @@ class Forecaster(Estimator):
     def _split(self, series, position):
         """Chronological split: the last windows of every series steer early stopping."""
         H = self.config.horizon
-        train, val = [], []
+        train_parts, val_parts = [], []
         for key in pd.unique(series):
             idx = np.flatnonzero(series == key)
             idx = idx[np.argsort(position[idx], kind="stable")]
             n_val = int(np.clip(len(idx) // 5, 1, max(H, len(idx) // 10))) if len(idx) > 1 else 0
-            train.append(idx[: len(idx) - n_val])
-            val.append(idx[len(idx) - n_val :])
-        train, val = np.concatenate(train), np.concatenate(val)
+            train_parts.append(idx[: len(idx) - n_val])
+            val_parts.append(idx[len(idx) - n_val :])
+        train, val = np.concatenate(train_parts), np.concatenate(val_parts)
         if len(train) == 0:
             raise DataError(
                 f"too little data: {len(position)} window(s) of lookback + horizon; need at least 2. "
@@ -790,6 +797,7 @@ class Forecaster(Estimator):
             future = self._aligned_future(history, future)
         else:
             parts = []
+            assert fitted.freq is not None  # calendar features (the only other future inputs) need datetimes
             for key, part in _groups(history, c.id_col):
                 times = future_timestamps(part[c.time_col].iloc[-1], fitted.freq, c.horizon)
                 block = pd.DataFrame({c.time_col: times})
@@ -830,7 +838,7 @@ class Forecaster(Estimator):
                 parts.append(rows.iloc[:H])
                 continue
             last = part[c.time_col].iloc[-1]
-            expected = future_timestamps(last, fitted.freq or fitted.step, H)
+            expected = future_timestamps(last, fitted.spacing(), H)
             times = _as_times_like(rows[c.time_col], last, "future=")
             ahead = rows[(times > last) & (times <= expected[-1])]
             ahead_times = times[ahead.index]
@@ -859,7 +867,8 @@ class Forecaster(Estimator):
 # ---- helpers ---------------------------------------------------------------------
 
 
-def _forecast_loss(net: ForecastNet, batch) -> torch.Tensor:
+def _forecast_loss(net: torch.nn.Module, batch: Any) -> torch.Tensor:
+    assert isinstance(net, ForecastNet)  # the Trainer hands back the network it was given
     past, future, target = batch
     teacher = target if net.config.strategy == "recursive" else None
     return quantile_loss(net(past, future, teacher), target, net.quantile_levels)

@@ -203,16 +203,25 @@ class LanguageModelConfig(CellFields, JobConfig):
         )
 
     def net_config(self, vocab_size: int) -> LanguageModelNetConfig:
+        """The network of this configuration, which must be `resolved`."""
+        embedding_dim, dropout, output_dropout, tie_weights = (
+            self.embedding_dim,
+            self.dropout,
+            self.output_dropout,
+            self.tie_weights,
+        )
+        assert embedding_dim is not None and dropout is not None, "net_config() needs a resolved() configuration"
+        assert output_dropout is not None and tie_weights is not None, "net_config() needs a resolved() configuration"
         return LanguageModelNetConfig(
             vocab_size=vocab_size,
-            embedding_dim=self.embedding_dim,
+            embedding_dim=embedding_dim,
             hidden_size=self.hidden_size,
             num_layers=self.num_layers,
-            dropout=self.dropout,
+            dropout=dropout,
             embedding_dropout=self.embedding_dropout,
-            output_dropout=self.output_dropout,
+            output_dropout=output_dropout,
             recurrent_dropout=self.recurrent_dropout,
-            tie_weights=self.tie_weights,
+            tie_weights=tie_weights,
             cell=self.cell_options(recurrent_dropout=False),
         )
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from numpy.typing import ArrayLike
 
 from lstmkit.data.io import SUPPORTED_EXTENSIONS, read_table
 from lstmkit.data.labels import (
@@ -34,6 +37,7 @@ from lstmkit.models.classifier import LSTM_INPUTS
 from lstmkit.tasks.base import CellFields, JobConfig
 from lstmkit.tasks.classifier_base import (
     BaseClassifier,
+    _Fitted,
     check_classifier_config,
     cross_entropy_loss,
 )
@@ -163,7 +167,7 @@ class SequenceClassifier(BaseClassifier):
     config_class = SequenceClassifierConfig
     _saved_before = {"lstm_input": "time", "schedule": "plateau", "augment_scale": 0.0}
 
-    def read(self, data, y=None, *, lengths=None) -> SequenceSet:
+    def read(self, data: object, y: Iterable[Any] | None = None, *, lengths: ArrayLike | None = None) -> SequenceSet:
         """Read any accepted input into a `SequenceSet`, with its labels when it has them.
 
         Args:
@@ -205,11 +209,11 @@ class SequenceClassifier(BaseClassifier):
         if y is not None:
             inputs = dataclasses.replace(inputs, y=check_labels(y, len(inputs), inputs.source))
         if self._fitted is not None:
-            self._check_channels(inputs)
+            self._check_channels(inputs, self._fitted)
         return inputs
 
-    def _check_channels(self, inputs: SequenceSet) -> None:
-        expected = self._fitted.net["n_features"]
+    def _check_channels(self, inputs: SequenceSet, fitted: _Fitted) -> None:
+        expected = fitted.net["n_features"]
         if inputs.X.shape[2] != expected:
             raise DataError(
                 f"{inputs.source}: the model was trained on {expected} channel(s), the data has "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ class TextClassifier(BaseClassifier):
     config_class = TextClassifierConfig
     _saved_before = {"schedule": "plateau"}
 
-    def read(self, data, y=None) -> TextSet:
+    def read(self, data: object, y: Iterable[Any] | None = None) -> TextSet:
         """Read any accepted input into a `lstmkit.data.text_io.TextSet`, with labels when it has them.
 
         Args:
@@ -261,6 +262,7 @@ class TextClassifier(BaseClassifier):
                 "in the file; check the tokeniser level and lowercasing"
             )
         with torch.no_grad():
+            assert net.embedding is not None  # a text network embeds tokens
             weight = net.embedding.weight
             vectors = torch.from_numpy(self._vectors)
             # tokens without a vector keep their random start, scaled like the pretrained ones

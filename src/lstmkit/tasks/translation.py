@@ -30,13 +30,13 @@ import os
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypeAlias, overload
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from lstmkit.data.text import (
     TOKENIZERS,
@@ -63,7 +63,7 @@ from lstmkit.utils.checks import open_unit, positive_int
 
 __all__ = ["TranslatorConfig", "Translator", "Attention"]
 
-Pairs = Sequence[tuple[str, str]] | pd.DataFrame
+Pairs: TypeAlias = Sequence[tuple[str, str]] | pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -228,8 +228,8 @@ class _Batches:
                 return
             rows = order[start : start + self.batch_size]
             src, src_lengths = pad_ids([self.sources[i] for i in rows])
-            tgt, _ = pad_ids([self.targets[i] for i in rows])
-            tgt = torch.from_numpy(tgt)
+            tgt_ids, _ = pad_ids([self.targets[i] for i in rows])
+            tgt = torch.from_numpy(tgt_ids)
             yield torch.from_numpy(src), torch.from_numpy(src_lengths), tgt[:, :-1], tgt[:, 1:]
 
 
@@ -341,7 +341,7 @@ class Translator(Estimator):
         schedule = _Schedule(c.teacher_forcing, c.teacher_forcing_final, c.max_epochs, budget)
         pad = tgt_tok.pad_id
 
-        def compute_loss(model: Seq2Seq, batch) -> Tensor:
+        def compute_loss(model: nn.Module, batch: Any) -> Tensor:  # model: the Seq2Seq net
             src, src_lengths, tgt_in, tgt_out = batch
             logits = model(src, src_lengths, tgt_in, teacher_forcing=schedule.ratio if model.training else 1.0)
             return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1), ignore_index=pad)
@@ -414,6 +414,8 @@ class Translator(Estimator):
     def _decode(self, texts, beam, length_penalty, batch_size) -> list[tuple[list[int], Tensor]]:
         net = self._require_fitted()
         src_tok, _ = self._tokenizers()
+        max_length = self.max_length
+        assert max_length is not None  # fit and load set it with the network
         if isinstance(texts, str):
             texts = [texts]
         texts = list(texts)
@@ -431,12 +433,12 @@ class Translator(Estimator):
         device = next(net.parameters()).device
         out: list[tuple[list[int], Tensor]] = []
         for start in range(0, len(encoded), batch_size):
-            src, lengths = pad_ids(encoded[start : start + batch_size])
-            src, lengths = torch.from_numpy(src).to(device), torch.from_numpy(lengths)
+            src_ids, src_lengths = pad_ids(encoded[start : start + batch_size])
+            src, lengths = torch.from_numpy(src_ids).to(device), torch.from_numpy(src_lengths)
             if beam == 1:
-                decoded: Decoded = net.greedy(src, lengths, self.max_length)
+                decoded: Decoded = net.greedy(src, lengths, max_length)
             else:
-                decoded = net.beam_search(src, lengths, self.max_length, beam=beam, length_penalty=alpha)
+                decoded = net.beam_search(src, lengths, max_length, beam=beam, length_penalty=alpha)
             out += list(zip(decoded.tokens, decoded.attention))
         return out
 
@@ -445,7 +447,17 @@ class Translator(Estimator):
 
     # ---- evaluate ----------------------------------------------------------------
 
-    def evaluate(self, pairs: Pairs, *, beam: int | None = None, return_predictions: bool = False):
+    @overload
+    def evaluate(
+        self, pairs: Pairs, *, beam: int | None = None, return_predictions: Literal[False] = False
+    ) -> dict[str, float]: ...
+    @overload
+    def evaluate(
+        self, pairs: Pairs, *, beam: int | None = None, return_predictions: Literal[True]
+    ) -> tuple[dict[str, float], pd.DataFrame]: ...
+    def evaluate(
+        self, pairs: Pairs, *, beam: int | None = None, return_predictions: bool = False
+    ) -> dict[str, float] | tuple[dict[str, float], pd.DataFrame]:
         """Exact match, token accuracy and corpus BLEU on held-out pairs.
 
         References are compared as the target tokeniser writes them back (for word
@@ -527,7 +539,9 @@ class Translator(Estimator):
 
     def _tokenizers(self) -> tuple[Tokenizer, Tokenizer]:
         self._require_fitted()
-        return self.source_tokenizer, self.target_tokenizer
+        src_tok, tgt_tok = self.source_tokenizer, self.target_tokenizer
+        assert src_tok is not None and tgt_tok is not None  # fit and load set them with the network
+        return src_tok, tgt_tok
 
 
 class _PrintEpochs(Callback):

@@ -395,6 +395,7 @@ class TrainingBudget(Callback):
         self.base_lr: list[float] = []
         self.trainer: Any = None
 
+    # trainer left untyped: its steps_per_epoch is None for unsized data, which max_steps does not handle yet
     def on_fit_start(self, trainer) -> None:
         self.trainer = trainer
         self.start = _clock()
@@ -418,20 +419,24 @@ class TrainingBudget(Callback):
         """Whether training should end: all planned steps taken, or the time is up."""
         return self.progress >= 1.0
 
-    def on_batch_end(self, trainer, logs) -> None:
+    def on_batch_end(self, trainer: Trainer, logs: dict[str, Any]) -> None:
         factor = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * self.progress))
         for group, lr in zip(trainer.optimizer.param_groups, self.base_lr):
             group["lr"] = lr * factor
 
-    def on_epoch_end(self, trainer, logs) -> None:
+    def on_epoch_end(self, trainer: Trainer, logs: dict[str, Any]) -> None:
         if self.spent:
             trainer.stop_training = True
 
-    def on_fit_end(self, trainer, history) -> None:
+    def on_fit_end(self, trainer: Trainer, history: list[dict[str, Any]]) -> None:
+        self._release()
+
+    def on_exception(self, trainer: Trainer, error: BaseException) -> None:
+        self._release()
+
+    def _release(self) -> None:
         self.batches.budget = None
         self.trainer = None
-
-    on_exception = on_fit_end
 
 
 def _clock() -> float:

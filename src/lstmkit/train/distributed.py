@@ -24,7 +24,7 @@ equals one single-process step on their union (DDP averages the gradients).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,7 @@ class DistContext:
         return self.rank == 0
 
 
-def env_ranks(environ: dict[str, str] | None = None) -> tuple[int, int, int] | None:
+def env_ranks(environ: Mapping[str, str] | None = None) -> tuple[int, int, int] | None:
     """Read ``(rank, world_size, local_rank)`` from the environment ``torchrun`` sets.
 
     Args:
@@ -194,7 +194,9 @@ class ShardedBatches:
             yield group[self.rank]
 
     def __len__(self) -> int:
-        n = len(self.batches)  # TypeError for unsized iterables, as len() should
+        if not isinstance(self.batches, Sized):  # the TypeError len() raises for unsized iterables
+            raise TypeError(f"object of type {type(self.batches).__name__!r} has no len()")
+        n = len(self.batches)
         full, rest = divmod(n, self.world_size)
         return full + (0 if self.drop_tail else int(self.rank < rest))
 
@@ -235,7 +237,9 @@ def distributed_loader(
             order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
             return DataLoader(dataset, batch_size=None, sampler=BatchSampler(order, batch_size, drop_last=False))
         return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, **loader_options)
-    sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=shuffle, seed=seed)
+    sampler: DistributedSampler[Any] = DistributedSampler(
+        dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=shuffle, seed=seed
+    )
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, **loader_options)
 
 

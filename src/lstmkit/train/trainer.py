@@ -313,13 +313,13 @@ class Trainer:
         Returns:
             The mean loss.
         """
-        data = self._prepare(data, "data", train=False)
+        batches = self._prepare(data, "data", train=False)
         was_training = self.model.training
         self.model.eval()
         total, weight = 0.0, 0.0
         state, rows = None, None
         try:
-            for index, batch in enumerate(data, start=1):
+            for index, batch in enumerate(batches, start=1):
                 batch = to_device(batch, self.device)
                 if not self._stateful:
                     n = batch_size(batch)
@@ -330,7 +330,7 @@ class Trainer:
                 state, rows = self._check_carry(state, rows, x, f"data batch {index}")
                 for x_chunk, y_chunk in self._chunks(x, y):
                     pred, state = self.model(x_chunk, state)
-                    total += float(self.loss_fn(pred, y_chunk)) * y_chunk.shape[0] * y_chunk.shape[1]
+                    total += float(self._pred_loss(pred, y_chunk)) * y_chunk.shape[0] * y_chunk.shape[1]
                 weight += y.shape[0] * y.shape[1]
         finally:
             self.model.train(was_training)
@@ -397,6 +397,7 @@ class Trainer:
                 f"resuming with max_epochs={self.config.max_epochs} would not continue it"
             )
         state = ckpt.training_state
+        assert state is not None  # load_checkpoint refuses a directory without training state
         try:
             self.model.load_state_dict(ckpt.state_dict)
             self.optimizer.load_state_dict(state["optimizer"])
@@ -497,7 +498,7 @@ class Trainer:
         for chunk, (x_chunk, y_chunk) in enumerate(self._chunks(x, y), start=1):
             # the state enters each chunk detached: gradients stop at the chunk boundary
             pred, state = self._net(x_chunk, detach_state(state))
-            loss = self.loss_fn(pred, y_chunk)
+            loss = self._pred_loss(pred, y_chunk)
             total += self._optimizer_step(loss, epoch, index, chunk) * B * y_chunk.shape[1]
         return total, B * T, detach_state(state)
 
@@ -526,7 +527,11 @@ class Trainer:
                 f"{where}: expected a tuple (inputs..., target), got a {type(batch).__name__}; "
                 "pass compute_loss=fn(model, batch) for batches of other shapes"
             )
-        return self.loss_fn(model(*batch[:-1]), batch[-1])
+        return self._pred_loss(model(*batch[:-1]), batch[-1])
+
+    def _pred_loss(self, pred: Any, target: Any) -> Tensor:
+        assert self.loss_fn is not None  # __init__ requires a loss_fn whenever compute_loss is None
+        return self.loss_fn(pred, target)
 
     def _optimizer_step(self, loss: Tensor, epoch: int, batch: int, chunk: int = 1) -> float:
         """Backward, check, clip, step; returns the loss as a float."""
@@ -549,7 +554,7 @@ class Trainer:
         if self.config.clip_grad_norm is not None:
             norm = nn.utils.clip_grad_norm_(params, self.config.clip_grad_norm)
         else:
-            norm = _total_norm([p.grad for p in params])
+            norm = _total_norm([p.grad for p in params if p.grad is not None])
         grad_norm = float(norm)
         if not math.isfinite(grad_norm):
             raise TrainingError(
@@ -611,10 +616,11 @@ class Trainer:
 
     def _note_fingerprint(self, train_data: Any, given: str | None) -> None:
         found = given if given is not None else guess_fingerprint(train_data)
-        saved = self._pending.metadata.get("data_fingerprint") if self._pending is not None else None
-        if found is not None and saved is not None and found != saved:
+        pending = self._pending
+        saved = pending.metadata.get("data_fingerprint") if pending is not None else None
+        if found is not None and pending is not None and saved is not None and found != saved:
             warnings.warn(
-                f"resuming from {self._pending.path} on different training data (fingerprint {found[:12]}..., "
+                f"resuming from {pending.path} on different training data (fingerprint {found[:12]}..., "
                 f"the checkpoint's is {saved[:12]}...): the run will not match an uninterrupted one",
                 stacklevel=3,
             )
@@ -622,6 +628,7 @@ class Trainer:
 
     def _restore_at_fit_start(self, ckpt: ckpt_io.Checkpoint) -> None:
         state = ckpt.training_state
+        assert state is not None  # load_checkpoint refuses a directory without training state
         # again, after the scheduler's constructor has written its first lr into the groups
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None:

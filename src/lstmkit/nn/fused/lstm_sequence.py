@@ -47,6 +47,8 @@ way in, differentiably, so callers only ever see PyTorch's order.
 
 from __future__ import annotations
 
+from typing import overload
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -59,6 +61,12 @@ __all__ = ["lstm_sequence"]
 _EPS = 1e-5  # F.layer_norm's default, as in the reference cell
 
 
+@overload
+def _internal(w: Tensor) -> Tensor: ...
+@overload
+def _internal(w: None) -> None: ...
+@overload
+def _internal(w: Tensor | None) -> Tensor | None: ...
 def _internal(w: Tensor | None) -> Tensor | None:
     """Gate blocks of ``w`` (stacked on dim 0) in the Function's order ``o, i, f, g``.
 
@@ -86,7 +94,7 @@ def lstm_sequence(
     ln_c: tuple[Tensor, Tensor] | None = None,
     recurrent_mask: Tensor | None = None,
     zoneout: float = 0.0,
-    zoneout_masks: tuple[Tensor, Tensor] | None = None,
+    zoneout_masks: tuple[Tensor, ...] | None = None,
 ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """Run one LSTM direction over ``x``; differentiable in every tensor argument.
 
@@ -317,12 +325,15 @@ class _LSTMSequence(torch.autograd.Function):
         for t in range(T):
             n = batch_sizes[t]  # rows still running
             h_prev, c_prev, a = y_prev[t], c_prev_t[t], a_t[t]
-            h_in = (
-                h_prev if rec_mask is None else torch.mul(h_prev, rec_mask if n == B else rec_mask[:n], out=h_in_t[t])
-            )
+            if rec_mask is None:
+                h_in = h_prev
+            else:
+                assert h_in_t is not None  # H_in is allocated whenever there is a mask
+                h_in = torch.mul(h_prev, rec_mask if n == B else rec_mask[:n], out=h_in_t[t])
             if ln_hh is None:
                 torch.addmm(gx_t[t], h_in, w_hh_t, out=a)
             else:
+                assert r_t is not None  # R is allocated whenever there is a norm
                 normed, mean, rstd = torch.native_layer_norm(
                     torch.mm(h_in, w_hh_t, out=r_t[t]), (G,), ln_hh, None, _EPS
                 )
@@ -342,8 +353,8 @@ class _LSTMSequence(torch.autograd.Function):
                 stats_c.append((mean, rstd))
                 tc = torch.tanh(shown, out=tc_t[t])
             if zoned:
-                torch.mul(o, tc, out=y_t[t]).lerp_(h_prev, zone_h_t[t] if zone_h is not None else zone_p)
-                torch.lerp(c_new, c_prev, zone_c_t[t] if zone_c is not None else zone_p, out=c_t[t])
+                torch.mul(o, tc, out=y_t[t]).lerp_(h_prev, zone_h_t[t] if zone_h_t is not None else zone_p)
+                torch.lerp(c_new, c_prev, zone_c_t[t] if zone_c_t is not None else zone_p, out=c_t[t])
             else:
                 torch.mul(o, tc, out=y_t[t])
 
