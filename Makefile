@@ -29,6 +29,7 @@ native: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench examples docs
 	$(VENV)/bin/ruff format --check src tests bench examples docs
+	$(VENV)/bin/mypy
 
 test: $(STAMP) native lint
 	$(PY) -m pytest -q

@@ -9,9 +9,10 @@ from lstmkit.nn.attention import (
 from lstmkit.nn.cells import GRUCell, LSTMCell, RNNCell
 from lstmkit.nn.convlstm import ConvLSTM2d, ConvLSTMCell2d
 from lstmkit.nn.init import init_recurrent_
-from lstmkit.nn.lstm import GRU, LSTM, RNN
+from lstmkit.nn.lstm import GRU, LSTM, RNN, RecurrentLayer
 
 __all__ = [
+    "RecurrentLayer",
     "LSTM",
     "GRU",
     "RNN",

@@ -49,7 +49,7 @@ from lstmkit.nn.init import INIT_SCHEMES, init_recurrent_
 from lstmkit.nn.recurrent import StepFn, length_mask, reverse_padded, run_direction
 from lstmkit.utils.checks import positive_int, rate
 
-__all__ = ["LSTM", "GRU", "RNN", "BACKENDS", "MERGE_MODES"]
+__all__ = ["RecurrentLayer", "LSTM", "GRU", "RNN", "BACKENDS", "MERGE_MODES"]
 
 BACKENDS = ("auto", "fused", "sequence", "reference")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -57,7 +57,7 @@ MERGE_MODES = ("concat", "sum", "mul", "ave")
 State = tuple[Tensor, ...]
 
 
-class _RecurrentLayer(nn.Module):
+class RecurrentLayer(nn.Module):
     """Shared machinery of `LSTM`, `GRU` and `RNN`; a subclass says how one step runs."""
 
     _gates: int  # gate blocks stacked in each weight matrix
@@ -462,7 +462,7 @@ class _RecurrentLayer(nn.Module):
         return tuple(parts)
 
 
-class LSTM(_RecurrentLayer):
+class LSTM(RecurrentLayer):
     """Long Short-Term Memory layer, a drop-in for ``torch.nn.LSTM`` with more options.
 
     Args:
@@ -650,7 +650,7 @@ class LSTM(_RecurrentLayer):
         return _VF.lstm(*args)
 
 
-class GRU(_RecurrentLayer):
+class GRU(RecurrentLayer):
     """Gated Recurrent Unit layer, a drop-in for ``torch.nn.GRU`` with more options.
 
     Takes the arguments of `LSTM` except ``proj_size``, ``forget_bias``, ``peephole``,
@@ -714,7 +714,7 @@ class GRU(_RecurrentLayer):
         return _VF.gru(*args)
 
 
-class RNN(_RecurrentLayer):
+class RNN(RecurrentLayer):
     """Elman RNN layer (tanh or ReLU), a drop-in for ``torch.nn.RNN`` with more options.
 
     Takes the arguments of `GRU` except ``reset_after``, plus:

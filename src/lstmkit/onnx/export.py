@@ -36,7 +36,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
-from lstmkit.nn.lstm import GRU, LSTM, RNN, _RecurrentLayer
+from lstmkit.nn.lstm import GRU, LSTM, RNN, RecurrentLayer
 from lstmkit.onnx.weights import layer_weights_to_onnx
 
 __all__ = ["export", "export_layer", "check_exportable", "DEFAULT_OPSET"]
@@ -45,7 +45,7 @@ DEFAULT_OPSET = 17
 _IR_VERSION = 8  # the lowest that carries opset 17: readable by every current ONNX Runtime
 
 
-def check_exportable(layer: _RecurrentLayer) -> None:
+def check_exportable(layer: RecurrentLayer) -> None:
     """Raise a `ValueError` naming the first option the ONNX operators cannot express.
 
     >>> check_exportable(LSTM(3, 4, peephole=True))
@@ -126,7 +126,7 @@ class _SymbolicGraph:
         return self.g.op(op_type, *inputs, outputs=outputs, **typed)
 
 
-def _activation_attrs(layer: _RecurrentLayer) -> dict[str, list[str] | list[float]]:
+def _activation_attrs(layer: RecurrentLayer) -> dict[str, list[str] | list[float]]:
     """``activations`` (one list per direction) and their alpha/beta, when not the defaults."""
     op = type(layer).__name__
     if op == "RNN":
@@ -149,7 +149,7 @@ def _activation_attrs(layer: _RecurrentLayer) -> dict[str, list[str] | list[floa
     return attrs
 
 
-def _recurrent_graph(b, layer: _RecurrentLayer, x, lengths=None, h0=None, c0=None, layout: int = 0):
+def _recurrent_graph(b, layer: RecurrentLayer, x, lengths=None, h0=None, c0=None, layout: int = 0):
     """Emit ``layer`` (in evaluation mode) on builder ``b``; returns ``(output, h_n, c_n or None)``.
 
     ``x`` is laid out as the layer expects (batch-first or not); ``lengths`` is an int64
@@ -225,7 +225,7 @@ def _recurrent_graph(b, layer: _RecurrentLayer, x, lengths=None, h0=None, c0=Non
 
 
 def export_layer(
-    layer: _RecurrentLayer,
+    layer: RecurrentLayer,
     path: str | os.PathLike | None = None,
     *,
     with_lengths: bool = False,
@@ -305,7 +305,7 @@ def export_layer(
 # ---- any model, through torch.onnx.export ---------------------------------------------------
 
 
-def _exporting_forward(layer: _RecurrentLayer):
+def _exporting_forward(layer: RecurrentLayer):
     """A replacement ``forward`` whose trace is the standard operators (see `export`)."""
     original = type(layer).forward
     is_lstm = isinstance(layer, LSTM)
@@ -396,7 +396,7 @@ def export(
     """
     if opset < 14:
         raise ValueError(f"opset must be >= 14 (the recurrent operators' current form), got {opset}")
-    layers = [m for m in model.modules() if isinstance(m, _RecurrentLayer)]
+    layers = [m for m in model.modules() if isinstance(m, RecurrentLayer)]
     for layer in layers:
         check_exportable(layer)
     was_training = model.training

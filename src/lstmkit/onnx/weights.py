@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lstmkit.nn.lstm import _RecurrentLayer
+from lstmkit.nn.lstm import RecurrentLayer
 
 __all__ = ["ONNX_GATE_ORDER", "layer_weights_to_onnx", "load_onnx_weights_"]
 
@@ -39,7 +39,7 @@ def _inverse(order: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(sorted(range(len(order)), key=lambda k: order[k]))
 
 
-def layer_weights_to_onnx(layer: _RecurrentLayer, layer_index: int = 0) -> dict[str, np.ndarray]:
+def layer_weights_to_onnx(layer: RecurrentLayer, layer_index: int = 0) -> dict[str, np.ndarray]:
     """The ONNX operator inputs ``W``, ``R``, ``B`` (and ``P``) for one layer of ``layer``.
 
     Args:
@@ -77,7 +77,7 @@ def layer_weights_to_onnx(layer: _RecurrentLayer, layer_index: int = 0) -> dict[
 
 
 def load_onnx_weights_(
-    layer: _RecurrentLayer,
+    layer: RecurrentLayer,
     W: np.ndarray | Tensor,
     R: np.ndarray | Tensor,
     B: np.ndarray | Tensor | None = None,
