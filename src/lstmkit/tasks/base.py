@@ -36,6 +36,7 @@ import difflib
 import importlib
 import os
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -47,7 +48,16 @@ from lstmkit.models.recurrent import CellOptions
 from lstmkit.train.checkpoint import load_model_dir
 from lstmkit.train.devices import resolve_device
 
-__all__ = ["JobConfig", "CellFields", "Estimator", "JOBS", "TRAINING_PARAMS", "load"]
+__all__ = [
+    "JobConfig",
+    "CellFields",
+    "Estimator",
+    "JOBS",
+    "TRAINING_PARAMS",
+    "load",
+    "ensemble_state",
+    "ensemble_members",
+]
 
 # parameters that only steer training: fine-tuning takes them from the new configuration
 TRAINING_PARAMS = frozenset(
@@ -78,6 +88,7 @@ TRAINING_PARAMS = frozenset(
 )
 
 C = TypeVar("C", bound="JobConfig")
+M = TypeVar("M", bound=torch.nn.Module)
 
 # the job saved in a folder ("task" in its metadata.json) -> the class that loads it
 JOBS = {
@@ -301,6 +312,23 @@ class Estimator:
         params = self.get_params()
         params["device"] = str(self.device_)
         return params
+
+
+def ensemble_state(nets: Sequence[torch.nn.Module]) -> dict[str, torch.Tensor]:
+    """An ensemble's weights as one state dict on the CPU: member ``k``'s names start ``member{k}.``."""
+    return {f"member{k}.{name}": t.detach().cpu() for k, net in enumerate(nets) for name, t in net.state_dict().items()}
+
+
+def ensemble_members(
+    state: dict[str, torch.Tensor], count: int, build: Callable[[], M], device: torch.device
+) -> list[M]:
+    """Rebuild ``count`` members with ``build()`` from `ensemble_state`'s dict, on ``device``, in eval mode."""
+    nets = []
+    for k in range(count):
+        net, prefix = build(), f"member{k}."
+        net.load_state_dict({n[len(prefix) :]: t for n, t in state.items() if n.startswith(prefix)})
+        nets.append(net.to(device).eval())
+    return nets
 
 
 def load(path: str | os.PathLike, device: str | None = None) -> Estimator:

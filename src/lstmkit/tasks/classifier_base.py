@@ -52,7 +52,7 @@ from lstmkit.errors import CheckpointError, ConfigError
 from lstmkit.evaluate.classification import ClassificationReport, classification_report
 from lstmkit.models import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.classifier import POOLINGS
-from lstmkit.tasks.base import Estimator, placed
+from lstmkit.tasks.base import Estimator, ensemble_members, ensemble_state, placed
 from lstmkit.train import (
     Trainer,
     fingerprint,
@@ -384,11 +384,7 @@ class BaseClassifier(Estimator):
             metrics: numbers to keep in ``metadata.json`` (held-out accuracy, say).
         """
         fitted = self._require_fitted()
-        state = {
-            f"member{k}.{name}": t.detach().cpu()
-            for k, net in enumerate(self._nets)
-            for name, t in net.state_dict().items()
-        }
+        state = ensemble_state(self._nets)
         metadata = {
             "task": self.task,
             "fitted": dataclasses.asdict(fitted),
@@ -413,12 +409,7 @@ class BaseClassifier(Estimator):
             model = cls(placed(cls.config_class.from_dict({**cls._saved_before, **config[cls.task]}), device))
             fitted = _Fitted(**metadata["fitted"])
             net_config = ClassifierNetConfig.from_dict(fitted.net)
-            nets = []
-            for k in range(fitted.members):
-                net = ClassifierNet(net_config)
-                prefix = f"member{k}."
-                net.load_state_dict({n[len(prefix) :]: t for n, t in state.items() if n.startswith(prefix)})
-                nets.append(net.to(model.device_).eval())
+            nets = ensemble_members(state, fitted.members, lambda: ClassifierNet(net_config), model.device_)
             model._prepared = model._load_prepare(fitted.prepare)
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
             raise CheckpointError(f"{path}: the saved {cls.__name__} is incomplete or inconsistent: {e}") from None

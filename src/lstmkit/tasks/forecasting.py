@@ -47,7 +47,7 @@ from lstmkit.data.frequency import infer_seasonal_period
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
 from lstmkit.models import ForecastNet, ForecastNetConfig, quantile_loss
-from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, ensemble_members, ensemble_state, placed
 from lstmkit.train import (
     Trainer,
     fingerprint,
@@ -528,11 +528,7 @@ class Forecaster(Estimator):
             metrics: numbers to keep in ``metadata.json`` (a backtest's scores, say).
         """
         fitted = self._require_fitted()
-        state = {
-            f"member{k}.{name}": t.detach().cpu()
-            for k, net in enumerate(self._nets)
-            for name, t in net.state_dict().items()
-        }
+        state = ensemble_state(self._nets)
         metadata = {
             "task": self.task,
             "fitted": dataclasses.asdict(fitted),
@@ -557,12 +553,7 @@ class Forecaster(Estimator):
             model = cls(placed(ForecasterConfig.from_dict(config["forecaster"]), device))
             fitted = _Fitted(**metadata["fitted"])
             net_config = ForecastNetConfig(**{**fitted.net, "quantiles": tuple(fitted.net["quantiles"])})
-            nets = []
-            for k in range(fitted.members):
-                net = ForecastNet(net_config)
-                prefix = f"member{k}."
-                net.load_state_dict({n[len(prefix) :]: t for n, t in state.items() if n.startswith(prefix)})
-                nets.append(net.to(model.device_).eval())
+            nets = ensemble_members(state, fitted.members, lambda: ForecastNet(net_config), model.device_)
         except (KeyError, TypeError, RuntimeError, ConfigError) as e:
             raise CheckpointError(f"{path}: the saved forecaster is incomplete or inconsistent: {e}") from None
         model._fitted, model._nets = fitted, nets
