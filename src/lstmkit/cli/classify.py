@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
         model.save(model_dir)
         written = [str(model_dir)]
-        scored = _predict_and_score(model, test, args, run_dir) if test is not None else None
+        scored = _predict_and_score(model, train, test, args, run_dir) if test is not None else None
         if scored is not None:
             written += scored[0]
         config = resolved_config(model)
@@ -226,7 +226,9 @@ def _demo(args):
     return model, train, test, name
 
 
-def _predict_and_score(model, test, args, run_dir: Path) -> tuple[list[str], int, tuple | None]:
+def _predict_and_score(model, train, test, args, run_dir: Path) -> tuple[list[str], int, tuple | None]:
+    import pandas as pd
+
     from lstmkit.report.tables import print_table
     from lstmkit.utils.files import atomic_path, atomic_write_text
 
@@ -244,15 +246,43 @@ def _predict_and_score(model, test, args, run_dir: Path) -> tuple[list[str], int
     confusion = report.confusion.copy()
     confusion.index.name = "true \\ predicted"
     print_table(confusion, title="Confusion matrix (rows: true class, columns: predicted)")
+    baseline_name, baseline = _baseline(model, train, test_set)
+    scores = pd.DataFrame(
+        {"accuracy": [report.accuracy, baseline.accuracy], "macro_f1": [report.macro_f1, baseline.macro_f1]},
+        index=pd.Index([f"lstmkit {type(model).__name__}", baseline_name], name="method"),
+    )
+    print_table(
+        scores, title=f"Test scores next to a non-neural baseline fitted on the same training data ({report.n})"
+    )
     metrics = run_dir / "metrics.json"
-    atomic_write_text(metrics, json.dumps(report.to_dict(), indent=2) + "\n")
+    record = {**report.to_dict(), "baseline": {"method": baseline_name, **baseline.to_dict()}}
+    atomic_write_text(metrics, json.dumps(record, indent=2) + "\n")
     png = save_confusion_png(report, run_dir / "confusion.png")
-    return written + [str(metrics), str(png)], len(frame), (report, confusion, png)
+    return written + [str(metrics), str(png)], len(frame), (report, confusion, png, scores)
+
+
+def _baseline(model, train, test_set) -> tuple:
+    """The strong non-neural classifier for these data, fitted on the training part: its name and test report.
+
+    Texts: char 1-5-gram TF-IDF and logistic regression; numeric sequences: ROCKET and a
+    ridge classifier (`lstmkit.evaluate.classification_baselines`).
+    """
+    from lstmkit.data.text_io import TextSet
+    from lstmkit.evaluate.classification import classification_report
+    from lstmkit.evaluate.classification_baselines import rocket_baseline, text_ngram_baseline
+
+    train_set = model.read(train)
+    if isinstance(test_set, TextSet):
+        name = "char 1-5-gram TF-IDF + logistic regression"
+        predicted = text_ngram_baseline(train_set.texts, train_set.y, test_set.texts)
+    else:
+        name = "ROCKET (2,000 random kernels) + ridge"
+        predicted = rocket_baseline(train_set.X, train_set.lengths, train_set.y, test_set.X, test_set.lengths)
+    return name, classification_report(test_set.y, predicted, labels=model.classes)
 
 
 def _report(model, config: dict, name: str, train, test, scored, run_dir: Path, clock) -> Path:
     """``report.html``: data, configuration, training curves, and the test scores with the confusion matrix."""
-    import pandas as pd
 
     from lstmkit.report.html import Section, write_report
     from lstmkit.report.run_report import (
@@ -280,11 +310,12 @@ def _report(model, config: dict, name: str, train, test, scored, run_dir: Path, 
         Section("Training", text=f"{len(model.history)} ensemble member(s)", images=[curves] if curves else [])
     )
     if scored is not None and scored[2] is not None:
-        report, confusion, png = scored[2]
-        scores = pd.DataFrame({"accuracy": [report.accuracy], "macro_f1": [report.macro_f1], "examples": [report.n]})
-        sections.append(
-            Section("Test", text="rows: true class, columns: predicted", tables=[scores, confusion], images=[png])
+        report, confusion, png, scores = scored[2]
+        text = (
+            f"{report.n} test examples; the baseline is fitted on the same training data. "
+            "Confusion matrix of lstmkit: rows the true class, columns the predicted one."
         )
+        sections.append(Section("Test", text=text, tables=[scores, confusion], images=[png]))
     elif test is not None:
         sections.append(Section("Test", text="the test data have no labels: predicted, not scored"))
     return write_report(run_dir / "report.html", f"lstmkit classify: {name}", [*sections, run_section(clock)])

@@ -29,6 +29,7 @@ from lstmkit.evaluate.baselines import (
     theta_statsmodels,
 )
 from lstmkit.evaluate.classification import ClassificationReport, classification_report
+from lstmkit.evaluate.classification_baselines import rocket_baseline, text_ngram_baseline
 from lstmkit.evaluate.metrics import (
     coverage,
     mae,
@@ -86,4 +87,6 @@ __all__ = [
     # classification
     "ClassificationReport",
     "classification_report",
+    "text_ngram_baseline",
+    "rocket_baseline",
 ]
