@@ -13,6 +13,7 @@ attention weights with the result so they can be inspected or plotted.
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Sequence
 
@@ -69,14 +70,15 @@ def masked_softmax(scores: Tensor, mask: Tensor | None) -> Tensor:
     return scores.masked_fill(~mask, float("-inf")).softmax(dim=-1).masked_fill(~mask, 0.0)
 
 
-class _Attention(nn.Module):
+class _Attention(nn.Module, metaclass=abc.ABCMeta):
     """Shared forward: scores -> masked softmax -> weighted sum of the values.
 
     A subclass defines ``_scores(query (B, Tq, Q), keys (B, Tk, K)) -> (B, Tq, Tk)``.
     """
 
+    @abc.abstractmethod
     def _scores(self, query: Tensor, keys: Tensor) -> Tensor:
-        raise NotImplementedError
+        """``(B, Tq, Tk)`` attention scores of each query against each key."""
 
     def forward(
         self,

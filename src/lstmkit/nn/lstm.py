@@ -25,6 +25,7 @@ Three ways to run, same numbers:
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,7 +58,7 @@ MERGE_MODES = ("concat", "sum", "mul", "ave")
 State = tuple[Tensor, ...]
 
 
-class RecurrentLayer(nn.Module):
+class RecurrentLayer(nn.Module, metaclass=abc.ABCMeta):
     """Shared machinery of `LSTM`, `GRU` and `RNN`; a subclass says how one step runs."""
 
     _gates: int  # gate blocks stacked in each weight matrix
@@ -192,13 +193,13 @@ class RecurrentLayer(nn.Module):
     def _variant_parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         return {}
 
+    @abc.abstractmethod
     def _step(self, sfx: str) -> StepFn:
         """The step function of one layer and direction (parameter suffix ``sfx``) for the driver."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _fused_call(self, *args: Any) -> tuple[Tensor, ...]:
         """The ``torch._VF`` kernel: ``(output, *final_states)``."""
-        raise NotImplementedError
 
     def _run_sequence(
         self,
@@ -210,7 +211,7 @@ class RecurrentLayer(nn.Module):
         zoneout_masks: State | None,
     ) -> tuple[Tensor, State]:
         """One layer and direction through the ``sequence`` backend (LSTM only)."""
-        raise NotImplementedError
+        raise ValueError(f"backend='sequence' runs LSTM layers only, not {type(self).__name__}")
 
     def _weight(self, name: str, sfx: str) -> Tensor:
         """The parameter ``name + sfx``, which every layer of this kind has."""

@@ -31,6 +31,7 @@ Forecaster(horizon=6, ensemble=1)
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import difflib
 import importlib
@@ -169,7 +170,7 @@ class CellFields:
         return options
 
 
-class Estimator:
+class Estimator(abc.ABC):
     """Configuration, parameters, repr and device for a job; see the module docstring.
 
     A subclass sets ``task`` (the name saved in a model folder) and ``config_class``
@@ -212,13 +213,13 @@ class Estimator:
     # ---- what a subclass provides ----------------------------------------------------
 
     @classmethod
+    @abc.abstractmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> Estimator:
         """Read a job written by its ``save``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _require_fitted(self) -> object:
         """The fitted state, or a `ConfigError` that says to call ``fit`` first."""
-        raise NotImplementedError
 
     # ---- scikit-learn's estimator protocol ------------------------------------------
 

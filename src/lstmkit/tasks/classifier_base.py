@@ -23,6 +23,7 @@ classes, scaler or tokeniser); ``load`` reads it back without unpickling anythin
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import os
 import warnings
@@ -104,28 +105,29 @@ class BaseClassifier(Estimator):
 
     # ---- what a subclass provides (signatures vary: sequences or texts) ---------------
 
+    @abc.abstractmethod
     def read(self, *args: Any, **kwargs: Any) -> Any:
         """The inputs (and labels) of ``data`` as a `SequenceSet` or `TextSet`."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _fit_prepare(self, *args: Any, **kwargs: Any) -> Any:
         """Fit the scaler or tokeniser on the training rows; returns what ``_encode`` uses."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _prepare_dict(self) -> dict:
         """The fitted preparation as JSON-able data, for ``save``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _load_prepare(self, state: dict) -> Any:
         """The inverse of ``_prepare_dict``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _encode(self, *args: Any, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
         """The inputs as padded arrays and their lengths: ``(X, lengths)``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _net_config(self, n_classes: int) -> ClassifierNetConfig:
-        raise NotImplementedError
+        """The network's configuration for ``n_classes`` classes."""
 
     # ---- fit -------------------------------------------------------------------------
 
