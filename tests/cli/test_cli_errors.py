@@ -61,3 +61,24 @@ def test_a_file_given_as_model_dir_is_refused_before_any_training(tmp_path, caps
     assert main(["forecast", "--model-dir", str(tmp_path / "model"), "--run-dir", str(tmp_path / "run")]) == 2
     assert "not an lstmkit model directory" in capsys.readouterr().err
     assert (tmp_path / "model").read_text() == "my notes" and not (tmp_path / "run").exists()
+
+
+def test_sigterm_ends_a_run_with_a_message_like_ctrl_c(monkeypatch, capsys, tmp_path):
+    import os
+    import signal
+
+    from lstmkit.utils.files import atomic_path
+
+    def killed_while_writing(args):
+        with atomic_path(tmp_path / "out.csv") as tmp:
+            tmp.write_text("half of it")
+            os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` from another shell
+            tmp.write_text("never")  # not reached: the signal unwinds the run here
+        return 0
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(detect, "run", killed_while_writing)
+    assert main(["detect"]) == 143
+    assert "terminated (SIGTERM); files written so far are complete" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # the half-written file was never put in place
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back

@@ -399,3 +399,12 @@ def test_a_folder_from_a_newer_job_names_the_job(tmp_path):
 def test_an_ensemble_too_large_to_finish_is_refused_up_front(job):
     with pytest.raises(ConfigError, match="ensemble must be at most 100 networks, got 1000000"):
         job(ensemble=10**6)
+
+
+def test_a_book_length_text_is_truncated_with_a_warning_not_a_stall():
+    texts, labels = _texts()
+    clf = TextClassifier(**CASES["text_classifier"].params, level="char", max_length=50).fit(texts, labels)
+    with pytest.warns(UserWarning, match=r"1 text\(s\) longer than max_length=50 tokens are read up to that length"):
+        proba = clf.predict_proba(["good film " * 100_000])  # a 1 MB line
+    assert proba.shape == (1, 2)
+    assert TextClassifier().get_params()["max_length"] == 2000

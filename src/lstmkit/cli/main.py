@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
+    previous = _stop_on_sigterm()
     try:
         if args.config:
             apply_config_file(args.config, parser, _command_parser(parser, args.command))
@@ -85,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:  # a path that is missing, a folder where a file belongs, no permission, a full disk
         print(f"lstmkit {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"lstmkit {args.command}: terminated (SIGTERM); files written so far are complete", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"lstmkit {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -99,6 +103,29 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        if previous is not None:  # the caller's handler again (main may run inside a longer program)
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds like Ctrl-C (temporary files removed)."""
+
+
+def _stop_on_sigterm():
+    """Turn SIGTERM into `Terminated` for this run (main thread only); returns the previous handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum, frame):
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ class TextClassifierConfig(CellFields, JobConfig):
             (for subwords: pairs merged at least this often).
         max_vocab: at most this many token ids (subwords: the BPE vocabulary size);
             ``None`` is 20,000 words, every character seen, or 4,000 subwords.
-        max_length: keep the first ``max_length`` tokens of longer texts (``None``: all).
+        max_length: keep the first ``max_length`` tokens of longer texts, with a warning
+            (default 2,000: a book-length line would otherwise stall training); ``None``: all.
         embeddings: a word2vec/GloVe text file of pretrained vectors to start the
             embedding table from (its dimension replaces ``embedding_dim``).
         freeze_embeddings: keep the embedding table fixed during training.
@@ -79,7 +80,7 @@ class TextClassifierConfig(CellFields, JobConfig):
     lowercase: bool | None = None
     min_freq: int = 1
     max_vocab: int | None = None
-    max_length: int | None = None
+    max_length: int | None = 2000
     embeddings: str | None = None
     freeze_embeddings: bool = False
     embedding_dim: int = 64
@@ -216,6 +217,13 @@ class TextClassifier(BaseClassifier):
         c, tok = self.config, self._prepared
         ids = tok.encode_batch(inputs.texts)
         if c.max_length is not None:
+            longer = sum(len(s) > c.max_length for s in ids)
+            if longer:
+                warnings.warn(
+                    f"{inputs.source}: {longer} text(s) longer than max_length={c.max_length} tokens are "
+                    "read up to that length",
+                    stacklevel=4,
+                )
             ids = [s[: c.max_length] for s in ids]
         empty = [i for i, s in enumerate(ids) if not s]
         if empty:
