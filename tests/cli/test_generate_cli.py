@@ -37,9 +37,10 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
     code = main(["generate", "--data", str(corpus), "--run-dir", str(run), "--prompt", "And the", *FAST])
     assert code == 0
     out = capsys.readouterr().out
-    assert "held-out perplexity" in out and "LSTM" in out and "-gram, Kneser-Ney" in out
+    assert "held-out perplexity" in out and "LSTM alone" in out and "-gram Kneser-Ney alone" in out
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["level"] == "char" and metrics["perplexity"] > 1 and metrics["ngram_perplexity"] > 1
+    assert metrics["lstm_perplexity"] > 1 and 0 <= metrics["mixture_weight"] <= 1
     sample = (run / "sample.txt").read_text()
     assert sample.startswith("And the") and len(sample) == len("And the") + 30 + 1
     assert (run / "model" / "weights.safetensors").exists()
@@ -47,7 +48,7 @@ def test_trains_scores_generates_and_reloads(corpus, tmp_path, capsys):
     for heading in ("Data", "Configuration", "Training", "Held-out perplexity", "Generated sample"):
         assert f"<h2>{heading}</h2>" in page
     assert page.count("data:image/png;base64,") == 1  # training curves
-    assert "-gram, Kneser-Ney</th>" in page and "<td>hidden_size</td>" in page
+    assert "-gram Kneser-Ney alone</th>" in page and "<td>hidden_size</td>" in page
     assert not list(run.glob(".*.tmp"))
 
     # the saved model generates the same text from the same seed, without training: lstmkit predict
@@ -177,3 +178,16 @@ def test_no_argument_demo_trains_on_the_bundled_text(tmp_path, capsys, monkeypat
     assert len(runs) == 1 and (runs[0] / "model" / "weights.safetensors").exists()
     metrics = json.loads((runs[0] / "metrics.json").read_text())
     assert metrics["perplexity"] < 20  # well below the ~60 characters' uniform guess, even after one epoch
+
+
+def test_the_score_lines_label_the_lstm_the_ngram_and_the_shipped_mixture():
+    from lstmkit.cli.generate import _score_rows
+
+    r = dict(lstm_perplexity=3.5, lstm_bits_per_char=1.8, ngram_order=7, ngram_perplexity=3.1)
+    r.update(ngram_bits_per_char=1.6, perplexity=2.9, bits_per_char=1.5, mixture_weight=0.4)
+    assert _score_rows(r) == [
+        ("LSTM alone", 3.5, 1.8),
+        ("7-gram Kneser-Ney alone", 3.1, 1.6),
+        ("shipped: 0.40 LSTM + 0.60 KN", 2.9, 1.5),
+    ]
+    assert len(_score_rows({**r, "mixture_weight": 1.0})) == 2  # no mixture: the LSTM is what ships

@@ -85,3 +85,37 @@ def test_errors_say_what_is_wrong():
         NGramLM(0)
     with pytest.raises(ConfigError, match="not fitted"):
         NGramLM(2).prob(1)
+
+
+@pytest.mark.parametrize("order", [1, 3, 5])
+def test_the_vectorised_distribution_equals_prob_id_by_id(order):
+    rng = random.Random(order)
+    ids = [rng.choice([2, 3, 3, 4, 4, 4, 5, 6]) for _ in range(400)]
+    lm = NGramLM(order=order, vocab_size=9).fit(ids)
+    # seen and unseen contexts, shorter than the order too (the start of a text)
+    for context in [(), (4,), (8, 8), tuple(ids[:4]), tuple(ids[-7:]), (8, 4, 3, 3)]:
+        reference = np.array([lm.prob(w, context) for w in range(9)])
+        np.testing.assert_allclose(lm.distribution(context), reference, rtol=1e-12, atol=0)
+
+
+def test_token_probs_are_what_evaluate_sums():
+    ids = [2, 3, 4, 2, 3, 4, 2, 3, 5] * 4
+    lm = NGramLM(order=3, vocab_size=6).fit(ids[:20])
+    held_out = ids[20:]
+    probs = lm.token_probs(held_out, start=1)
+    assert probs.tolist() == pytest.approx([lm.prob(held_out[i], held_out[:i]) for i in range(1, len(held_out))])
+    assert lm.evaluate(held_out, start=1)["cross_entropy"] == pytest.approx(-np.log(probs).mean())
+    with pytest.raises(DataError, match="start must be a position"):
+        lm.token_probs(held_out, start=len(held_out))
+
+
+def test_refitting_on_the_training_ids_rebuilds_the_same_model():
+    rng = random.Random(5)
+    ids = [rng.choice([2, 3, 4, 5, 6]) for _ in range(500)]
+    lm = NGramLM(order=4, vocab_size=8).fit(ids)
+    assert lm.training_ids.tolist() == ids and lm.to_dict() == {"order": 4, "vocab_size": 8}
+    again = NGramLM(**lm.to_dict()).fit(lm.training_ids.tolist())
+    for context in [(), (3, 4, 5), (7, 7, 7)]:
+        np.testing.assert_array_equal(again.distribution(context), lm.distribution(context))
+    with pytest.raises(ConfigError, match="not fitted"):
+        _ = NGramLM(2).training_ids

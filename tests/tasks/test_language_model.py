@@ -3,10 +3,14 @@
 import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
+from lstmkit.data.corpora import bundled_corpus, split_tail
 from lstmkit.errors import CheckpointError, ConfigError, DataError
+from lstmkit.models.language_model import stream_log_probs
+from lstmkit.models.ngram_mixture import NGramMixture
 from lstmkit.tasks.language_model import LanguageModel, UnknownTokensWarning, _Streams
 from lstmkit.train import callbacks
 
@@ -81,7 +85,8 @@ def test_a_prompt_longer_than_the_training_chunk_is_read_whole(char_lm):
     ids = char_lm.tokenizer.encode(prompt)
     for i in ids:
         logits, state = net(torch.tensor([[i]]), state)
-    assert char_lm.tokenizer.id_to_token(int(logits[0, -1, 2:].argmax()) + 2) == out[0]
+    scores = char_lm.mixture.next_logits(logits[0, -1], ids)  # the shipped model: the LSTM mixed with the n-gram
+    assert char_lm.tokenizer.id_to_token(int(scores[2:].argmax()) + 2) == out[0]
 
 
 def test_save_and_load_round_trip(char_lm, tmp_path):
@@ -126,6 +131,77 @@ def test_other_levels_fit_generate_and_reload(level, text, prompt, tmp_path):
     lm.save(tmp_path / level)
     assert LanguageModel.load(tmp_path / level).generate(prompt, 6, seed=0) == out
     assert lm.evaluate(text[:80], train_text=text)["ngram_perplexity"] > 0
+
+
+GENESIS = bundled_corpus()[0][:6000]
+
+
+@pytest.fixture(scope="module")
+def mixed_and_plain():
+    """The same LSTM (same seed, same steps) shipped with and without the n-gram mixture."""
+    head, _ = split_tail(GENESIS, 0.1)
+    options = {**TINY, "max_steps": 40, "max_epochs": 50}
+    return LanguageModel(level="char", **options).fit(head), LanguageModel(
+        level="char", ngram_mix=False, **options
+    ).fit(head)
+
+
+def test_the_shipped_model_is_the_lstm_mixed_with_an_ngram_of_the_training_text(mixed_and_plain):
+    mixed, plain = mixed_and_plain
+    head, tail = split_tail(GENESIS, 0.1)
+    assert plain.mixture is None and 0 <= mixed.mixture.weight <= 1
+    # the n-gram counted the text given to fit, never the held-out tail
+    assert mixed.mixture.ngram.training_ids.tolist() == mixed.tokenizer.encode(head, add_special=False)
+    r, p = mixed.evaluate(tail, train_text=head), plain.evaluate(tail)
+    # the LSTM alone is the model trained without the mixture
+    assert r["lstm_cross_entropy"] == pytest.approx(p["cross_entropy"], rel=1e-6)
+    assert p["mixture_weight"] == 1.0 and p["lstm_perplexity"] == p["perplexity"]
+    # the plain keys score the mixture, token by token
+    ids = mixed.tokenizer.encode(tail, add_special=False)
+    lam, ngram = mixed.mixture.weight, mixed.mixture.ngram
+    lstm = stream_log_probs(mixed.net, torch.as_tensor(ids), streams=16, warmup=256).double().exp().numpy()
+    expected = -np.log(lam * lstm + (1 - lam) * ngram.token_probs(ids, start=1)).mean()
+    assert r["cross_entropy"] == pytest.approx(expected, rel=1e-5) and r["mixture_weight"] == lam
+    # the baseline is the shipped n-gram, which is what a fresh fit on the same text gives
+    assert r["ngram_perplexity"] == pytest.approx(
+        mixed.ngram(ngram.training_ids.tolist()).evaluate(ids, start=1)["perplexity"]
+    )
+    assert r["ngram_order"] == ngram.order
+
+
+def test_sampling_draws_from_the_mixture(mixed_and_plain):
+    mixed, _ = mixed_and_plain
+    ngram = mixed.mixture.ngram
+    only_ngram = LanguageModel(mixed.config)
+    only_ngram.net, only_ngram.tokenizer, only_ngram._start = mixed.net, mixed.tokenizer, mixed._start
+    only_ngram.mixture = NGramMixture(0.0, ngram)  # weight 0: greedy decoding follows the n-gram alone
+    ids = mixed.tokenizer.encode("And God said", add_special=False)
+    banned = [mixed.tokenizer.pad_id, mixed.tokenizer.unk_id, mixed.tokenizer.bos_id, mixed.tokenizer.eos_id]
+    for _ in range(15):
+        dist = ngram.distribution(ids)
+        dist[[i for i in banned if i is not None]] = -1
+        ids.append(int(np.argmax(dist)))
+    expected = mixed.tokenizer.decode(ids)[len("And God said") :]
+    assert only_ngram.generate("And God said", 15, temperature=0) == expected
+
+
+def test_a_saved_mixture_reloads_as_it_was(mixed_and_plain, tmp_path):
+    import safetensors.torch
+
+    mixed, _ = mixed_and_plain
+    mixed.save(tmp_path / "lm")
+    weights = safetensors.torch.load((tmp_path / "lm" / "weights.safetensors").read_bytes())
+    assert weights["ngram.ids"].dtype == torch.int16  # the n-gram as the ids it counted
+    loaded = LanguageModel.load(tmp_path / "lm")
+    assert loaded.mixture.weight == mixed.mixture.weight and loaded.mixture.ngram.order == mixed.mixture.ngram.order
+    tail = split_tail(GENESIS, 0.1)[1]
+    assert loaded.evaluate(tail) == pytest.approx(mixed.evaluate(tail))
+    assert loaded.generate("And ", 40, seed=2) == mixed.generate("And ", 40, seed=2)
+
+
+def test_ngram_mix_must_be_a_boolean():
+    with pytest.raises(ConfigError, match="ngram_mix must be True or False, got 'yes'"):
+        LanguageModel(ngram_mix="yes")
 
 
 def cosine_factor(progress):

@@ -313,6 +313,16 @@ def test_weights_that_cannot_run_are_refused_by_name(tmp_path, change, message):
         load_model_dir(folder)
 
 
+def test_token_ids_load_as_integers_and_negative_ids_are_refused(tmp_path):
+    ids = torch.tensor([3, 0, 7, 2], dtype=torch.int16)
+    folder = save_model_dir(tmp_path / "m", {"weight": torch.ones(2), "ngram.ids": ids}, {"in": 2})
+    state, _, _ = load_model_dir(folder)
+    assert state["ngram.ids"].dtype == torch.int16 and state["ngram.ids"].tolist() == [3, 0, 7, 2]
+    _rewrite_weights(folder, lambda s: {**s, "ngram.ids": -s["ngram.ids"]})
+    with pytest.raises(CheckpointError, match=r"tensor 'ngram.ids' holds negative token ids"):
+        load_model_dir(folder)
+
+
 def test_a_linked_weights_file_is_not_followed(tmp_path):
     folder = save_model_dir(tmp_path / "m", nn.Linear(2, 1), {"in": 2})
     elsewhere = tmp_path / "elsewhere.safetensors"

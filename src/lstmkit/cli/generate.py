@@ -193,18 +193,16 @@ def _report(lm, config: dict, data: dict, metrics: dict, sample: str, args, seed
         )
     )
     if metrics:
+        rows = _score_rows(metrics)
         table = pd.DataFrame(
-            {
-                "perplexity": [metrics["perplexity"], metrics["ngram_perplexity"]],
-                "bits_per_char": [metrics["bits_per_char"], metrics["ngram_bits_per_char"]],
-            },
-            index=pd.Index(["LSTM", f"{metrics['ngram_order']}-gram, Kneser-Ney"], name="model"),
+            {"perplexity": [r[1] for r in rows], "bits_per_char": [r[2] for r in rows]},
+            index=pd.Index([r[0] for r in rows], name="model"),
         )
         sections.append(
             Section(
                 "Held-out perplexity",
                 tables=[table],
-                text=f"{metrics['tokens']:,} {lm.config.level} tokens; lower is better",
+                text=f"{metrics['tokens']:,} {lm.config.level} tokens; lower is better. " + _shipped_note(metrics),
             )
         )
     decoding = (
@@ -234,15 +232,38 @@ def _has_two_tokens(lm, text: str) -> bool:
     return bool(text.strip()) and len(lm.tokenizer.encode(text, add_special=False)) >= 2
 
 
+def _score_rows(r: dict) -> list[tuple[str, float, float]]:
+    """(label, perplexity, bits per character): the LSTM alone, the n-gram alone, the shipped model."""
+    rows = [
+        ("LSTM alone", r["lstm_perplexity"], r["lstm_bits_per_char"]),
+        (f"{r['ngram_order']}-gram Kneser-Ney alone", r["ngram_perplexity"], r["ngram_bits_per_char"]),
+    ]
+    if r["mixture_weight"] < 1:  # with no mixture the shipped model is the LSTM row
+        rows.append(
+            (
+                f"shipped: {r['mixture_weight']:.2f} LSTM + {1 - r['mixture_weight']:.2f} KN",
+                r["perplexity"],
+                r["bits_per_char"],
+            )
+        )
+    return rows
+
+
+def _shipped_note(r: dict) -> str:
+    if r["mixture_weight"] < 1:
+        return (
+            "The shipped model (scored, saved and sampled from) mixes the two probabilities with the LSTM's "
+            "weight chosen on the last part of the training text, never on the held-out text."
+        )
+    return "The shipped model is the LSTM alone."
+
+
 def _score(lm, head: str, tail: str, where: str) -> dict:
     r = lm.evaluate(tail, train_text=head)
     print(f"held-out perplexity on {where}, {r['tokens']:,} {lm.config.level} tokens:")
-    print(f"  LSTM                      {r['perplexity']:9.3f}   ({r['bits_per_char']:.3f} bits/char)")
-    print(
-        f"  {r['ngram_order']}-gram, Kneser-Ney       {r['ngram_perplexity']:9.3f}   "
-        f"({r['ngram_bits_per_char']:.3f} bits/char)",
-        flush=True,
-    )
+    for label, perplexity, bits in _score_rows(r):
+        print(f"  {label:<32} {perplexity:9.3f}   ({bits:.3f} bits/char)")
+    print(f"  ({_shipped_note(r)})", flush=True)
     return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()}
 
 

@@ -97,6 +97,8 @@ class NGramLM:
         self._counts: list[dict[tuple[int, ...], int]] = []
         # per order: context -> (total count after it, N1, N2, N3+)
         self._contexts: list[dict[tuple[int, ...], tuple[int, int, int, int]]] = []
+        self._followers: list[dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]] | None = None
+        self._ids = np.zeros(0, dtype=np.int64)  # what fit counted: the model is saved as these
 
     def fit(self, ids: Sequence[int]) -> NGramLM:
         """Count the n-grams of one stream of ids (the training part of a corpus).
@@ -113,7 +115,20 @@ class NGramLM:
         ids = self._check_ids(ids, "fit", fitting=True)
         if self.vocab_size is None:
             self.vocab_size = int(max(ids)) + 1
+        self._ids = np.asarray(ids, dtype=np.int64)
         return self._build(_raw_counts(ids, self.order), ids)
+
+    @property
+    def training_ids(self) -> np.ndarray:
+        """The ids `fit` counted. The counts are a function of them, so a model is saved
+        as these ids and `to_dict` and rebuilt with ``NGramLM(**d).fit(ids)``: no pickle,
+        and a file the size of the training text rather than of its n-gram tables."""
+        self._check_fitted()
+        return self._ids
+
+    def to_dict(self) -> dict[str, int]:
+        """``{"order", "vocab_size"}``: with `training_ids`, all it takes to rebuild the model."""
+        return {"order": self.order, "vocab_size": self._fitted_vocab_size()}
 
     def _build(self, raw: list[Counter], ids: list[int]) -> NGramLM:
         """The model's tables from raw counts of every order ``1..n`` (``raw[k - 1]``: k-grams)."""
@@ -127,6 +142,7 @@ class NGramLM:
             counts.append(dict(cont))
         counts.append(dict(raw[n - 1]))
         self._counts = counts
+        self._followers = None
         self.discounts = []
         self._contexts = []
         for table in counts:
@@ -172,11 +188,58 @@ class NGramLM:
     def distribution(self, context: Sequence[int] = ()) -> np.ndarray:
         """``p(· | context)`` over every id ``0 .. V-1``; it sums to one.
 
+        The same numbers as `prob` for each id, computed for all ids at once: from
+        the uniform floor up, each order whose context was seen scales the lower
+        order's distribution by ``γ(h)`` and adds its discounted counts.
+
         Shape:
             Returns ``(V,)`` float64.
         """
         self._check_fitted()
-        return np.array([self.prob(w, context) for w in range(self._fitted_vocab_size())])
+        h = tuple(int(i) for i in context)[-(self.order - 1) :] if self.order > 1 else ()
+        V = self._fitted_vocab_size()
+        p = np.full(V, 1.0 / V)
+        followers = self._follower_index()
+        for k in range(1, len(h) + 2):
+            hk = h[len(h) - (k - 1) :]
+            row = self._contexts[k - 1].get(hk)
+            if row is None:  # a context never seen: the shorter one keeps all the mass
+                continue
+            total, n1, n2, n3 = row
+            d1, d2, d3 = self.discounts[k - 1]
+            ws, cs = followers[k - 1][hk]
+            discount = np.where(cs == 1, d1, np.where(cs == 2, d2, d3))
+            p *= (d1 * n1 + d2 * n2 + d3 * n3) / total
+            p[ws] += np.maximum(cs - discount, 0.0) / total
+        return p
+
+    def _follower_index(self) -> list[dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]]:
+        """Per order: context -> (the ids seen after it, their counts); built once, on first use."""
+        if self._followers is None:
+            index: list[dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]]] = []
+            for table in self._counts:
+                grouped: defaultdict[tuple[int, ...], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+                for gram, c in table.items():
+                    ws, cs = grouped[gram[:-1]]
+                    ws.append(gram[-1])
+                    cs.append(c)
+                index.append({h: (np.array(ws), np.array(cs, dtype=np.float64)) for h, (ws, cs) in grouped.items()})
+            self._followers = index
+        return self._followers
+
+    def token_probs(self, ids: Sequence[int], start: int = 0) -> np.ndarray:
+        """``p(ids[i] | the ids before it)`` for every ``i >= start`` (see `evaluate`).
+
+        Shape:
+            Returns ``(len(ids) - start,)`` float64.
+        """
+        self._check_fitted()
+        ids = self._check_ids(ids, "token_probs", fitting=False)
+        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(ids):
+            raise DataError(f"NGramLM: start must be a position in [0, {len(ids)}), got {start!r}")
+        return np.array(
+            [self._prob(ids[i], tuple(ids[max(0, i - self.order + 1) : i])) for i in range(start, len(ids))]
+        )
 
     def evaluate(self, ids: Sequence[int], start: int = 0) -> dict[str, float]:
         """Cross-entropy and perplexity of a held-out stream of ids.
@@ -197,9 +260,7 @@ class NGramLM:
         ids = self._check_ids(ids, "evaluate", fitting=False)
         if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(ids):
             raise DataError(f"NGramLM.evaluate: start must be a position in [0, {len(ids)}), got {start!r}")
-        total = 0.0
-        for i in range(start, len(ids)):
-            total -= math.log(self._prob(ids[i], tuple(ids[max(0, i - self.order + 1) : i])))
+        total = -float(np.log(self.token_probs(ids, start)).sum())
         n = len(ids) - start
         return {"cross_entropy": total / n, "perplexity": math.exp(total / n), "tokens": n}
 

@@ -9,6 +9,7 @@ from lstmkit.models.language_model import (
     sample_next,
 )
 from lstmkit.models.next_step import NextStepNet
+from lstmkit.models.ngram_mixture import NGramMixture, interpolation_weight
 from lstmkit.models.recurrent import CELLS, CellOptions
 from lstmkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 
@@ -22,7 +23,9 @@ __all__ = [
     "ClassifierNetConfig",  # classification
     "LanguageModelNet",
     "LanguageModelNetConfig",
-    "sample_next",  # language models
+    "sample_next",
+    "NGramMixture",
+    "interpolation_weight",  # language models
     "Seq2Seq",
     "Seq2SeqConfig",  # sequence to sequence
     "LSTMAutoencoder",

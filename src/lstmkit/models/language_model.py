@@ -26,7 +26,7 @@ top-p (nucleus) filtering with an explicit random generator for repeatability.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 
 import torch
@@ -37,7 +37,14 @@ from lstmkit.errors import ConfigError
 from lstmkit.models.recurrent import CellOptions, State
 from lstmkit.utils.checks import positive_int
 
-__all__ = ["LanguageModelNetConfig", "LanguageModelNet", "sample_next", "filter_logits", "stream_nll"]
+__all__ = [
+    "LanguageModelNetConfig",
+    "LanguageModelNet",
+    "sample_next",
+    "filter_logits",
+    "stream_nll",
+    "stream_log_probs",
+]
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,7 @@ class LanguageModelNet(nn.Module):
         banned: Sequence[int] = (),
         chunk: int = 256,
         state: State | None = None,
+        next_logits: Callable[[Tensor, list[int]], Tensor] | None = None,
     ) -> Iterator[int]:
         """Yield ``n`` sampled ids, one at a time, carrying the state (the prefix is read once).
 
@@ -183,6 +191,9 @@ class LanguageModelNet(nn.Module):
             banned: ids never to sample (padding, unknown, ...).
             chunk: ids read per call while consuming a long prompt.
             state: a state to continue from (None: zeros).
+            next_logits: turns the network's scores of the next id and the ids so far
+                (prompt and samples) into the scores sampled from, e.g.
+                `lstmkit.models.NGramMixture.next_logits`; None: the network's own.
 
         Yields:
             Each new id as an ``int``, as soon as it is sampled.
@@ -200,10 +211,13 @@ class LanguageModelNet(nn.Module):
             for start in range(0, ids.numel(), chunk):
                 logits, state = self(ids[None, start : start + chunk], state)
             last = logits[0, -1]
+            history = ids.tolist()
             for i in range(n):
+                scores = next_logits(last, history) if next_logits is not None else last
                 token = sample_next(
-                    last, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator, banned=banned
+                    scores, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator, banned=banned
                 )
+                history.append(token)
                 yield token
                 if i + 1 < n:  # the new token moves the state on: one step, the prefix is not re-read
                     logits, state = self(torch.tensor([[token]], device=device), state)
@@ -325,6 +339,28 @@ def stream_nll(net: LanguageModelNet, ids: Tensor, *, streams: int = 16, warmup:
     >>> round(one, 3) == round(stream_nll(net, ids, streams=2, warmup=20), 3)  # the warm-up covers it all
     True
     """
+    return -float(stream_log_probs(net, ids, streams=streams, warmup=warmup, chunk=chunk).sum())
+
+
+@torch.no_grad()
+def stream_log_probs(
+    net: LanguageModelNet, ids: Tensor, *, streams: int = 16, warmup: int = 256, chunk: int = 256
+) -> Tensor:
+    """``log p(ids[t] | ids[:t])`` for ``t = 1 .. N-1``, read as `stream_nll` reads them.
+
+    Args:
+        net, ids, streams, warmup, chunk: as in `stream_nll`.
+
+    Shape:
+        ids: ``(N,)``, ``N >= 2``; returns ``(N - 1,)`` float32 on the CPU, in text order.
+
+    >>> _ = torch.manual_seed(0)
+    >>> net = LanguageModelNet(LanguageModelNetConfig(vocab_size=5, embedding_dim=4, hidden_size=4))
+    >>> ids = torch.randint(0, 5, (41,))
+    >>> logp = stream_log_probs(net, ids, streams=1)
+    >>> tuple(logp.shape), bool(torch.allclose(logp, stream_log_probs(net, ids, streams=2, warmup=20), atol=1e-5))
+    ((40,), True)
+    """
     net.eval()
     ids = torch.as_tensor(ids, dtype=torch.long).flatten()
     P = ids.numel() - 1  # predictions
@@ -338,6 +374,7 @@ def stream_nll(net: LanguageModelNet, ids: Tensor, *, streams: int = 16, warmup:
     X = torch.zeros(B, L, dtype=torch.long)  # inputs
     Y = torch.zeros(B, L, dtype=torch.long)  # the id after each input
     scored = torch.zeros(B, L, dtype=torch.bool)
+    position = torch.zeros(B, L, dtype=torch.long)
     for b in range(B):
         start = 0 if b == 0 else b * S - W
         end = min(start + L, P)
@@ -346,11 +383,14 @@ def stream_nll(net: LanguageModelNet, ids: Tensor, *, streams: int = 16, warmup:
         first = 0 if b == 0 else W  # the warm-up is read, not scored
         last = S if b == 0 else end - start
         scored[b, first : max(first, min(last, end - start))] = True
+        position[b] = torch.arange(start, start + L)  # the prediction each column makes
     device = net.embedding.weight.device
-    X, Y, scored = X.to(device), Y.to(device), scored.to(device)
-    total, state = 0.0, None
+    X, Y = X.to(device), Y.to(device)
+    out = torch.zeros(P)
+    state = None
     for t in range(0, L, chunk):
         logits, state = net(X[:, t : t + chunk], state)
-        nll = F.cross_entropy(logits.transpose(1, 2), Y[:, t : t + chunk], reduction="none")  # (B, chunk)
-        total += float(nll[scored[:, t : t + chunk]].sum())
-    return total
+        nll = F.cross_entropy(logits.transpose(1, 2), Y[:, t : t + chunk], reduction="none").cpu()  # (B, chunk)
+        mask = scored[:, t : t + chunk]
+        out[position[:, t : t + chunk][mask]] = -nll[mask]
+    return out

@@ -14,11 +14,16 @@ The story of `LanguageModel.fit`:
    batch (``carry_state=True``) and detaches it every ``bptt`` steps, so the model
    sees context far longer than one chunk while gradients stay bounded; dropout on
    embeddings and outputs and, optionally, variational recurrent dropout regularise;
-5. **keep** the weights of the epoch with the best validation loss.
+5. **keep** the weights of the epoch with the best validation loss;
+6. **mix** (``ngram_mix``, the default): fit a modified Kneser-Ney n-gram on the
+   training ids, choose the weight ``λ`` of ``λ · p_LSTM + (1 - λ) · p_KN`` that
+   scores the validation part best, and ship the mixture, its n-gram refitted on
+   the whole text given to ``fit`` (`lstmkit.models.NGramMixture`).
 
 `LanguageModel.evaluate` reports cross-entropy, perplexity and bits per character
-on any text, next to a smoothed n-gram (`lstmkit.evaluate.NGramLM`, modified
-Kneser-Ney) fitted on the same training ids; `LanguageModel.generate` and
+on any text of the shipped model, of the LSTM alone and of a smoothed n-gram
+(`lstmkit.evaluate.NGramLM`, modified Kneser-Ney) fitted on the same training ids;
+`LanguageModel.generate` and
 `LanguageModel.stream` sample from a prompt with temperature, top-k and top-p,
 token by token with the state carried.
 
@@ -41,6 +46,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -52,8 +58,9 @@ from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import (
     LanguageModelNet,
     LanguageModelNetConfig,
-    stream_nll,
+    stream_log_probs,
 )
+from lstmkit.models.ngram_mixture import NGramMixture, interpolation_weight
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
 from lstmkit.train import (
     Callback,
@@ -72,6 +79,9 @@ __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 # the orders a baseline n-gram may take, per level (longer contexts pay off for characters)
 NGRAM_ORDERS = {"char": (2, 3, 4, 5, 6, 7), "word": (1, 2, 3, 4), "subword": (1, 2, 3, 4, 5), "symbol": (1, 2, 3, 4, 5)}
 
+
+# the key of the mixture's n-gram training ids among the saved tensors
+NGRAM_IDS = "ngram.ids"
 
 # held-out text is scored in this many segments side by side, each warmed up on the ids before it
 EVAL_STREAMS, EVAL_WARMUP = 16, 256
@@ -119,7 +129,13 @@ class LanguageModelConfig(CellFields, JobConfig):
             is about 45 s of the ``lstmkit generate`` defaults on the bundled text
             on one CPU thread. ``None``: epochs only, the rate halved whenever the
             validation loss does not improve.
-        val_fraction: share of the corpus's end used for early stopping.
+        val_fraction: share of the corpus's end used for early stopping and to
+            choose the n-gram mixture's weight.
+        ngram_mix: ship the LSTM mixed with a modified Kneser-Ney n-gram of the
+            training text, ``λ · p_LSTM + (1 - λ) · p_KN``, for scores and for sampling
+            (`lstmkit.models.NGramMixture`). The n-gram's order and ``λ`` are chosen on
+            the training text alone (``λ`` on its last ``val_fraction``, the n-gram then
+            refitted on all of it). ``False``, or no validation part: the LSTM alone.
         time_budget: also stop after this many seconds (the current epoch ends
             early; the best weights so far are kept), the rate annealed over the
             time (or the steps, whichever runs out first). It makes the result
@@ -154,6 +170,7 @@ class LanguageModelConfig(CellFields, JobConfig):
     lr: float = 1e-2
     clip_grad_norm: float | None = 1.0
     val_fraction: float = 0.05
+    ngram_mix: bool = True
     time_budget: float | None = None
     device: str = "auto"
     seed: int = 0
@@ -174,6 +191,8 @@ class LanguageModelConfig(CellFields, JobConfig):
         open_unit("lr", self.lr)
         if not 0 <= self.val_fraction < 0.5:
             raise ConfigError(f"val_fraction must be in [0, 0.5), got {self.val_fraction!r}")
+        if not isinstance(self.ngram_mix, bool):
+            raise ConfigError(f"ngram_mix must be True or False, got {self.ngram_mix!r}")
         if self.time_budget is not None and not self.time_budget > 0:
             raise ConfigError(f"time_budget must be a positive number of seconds or None, got {self.time_budget!r}")
         try:  # the network checks its own sizes and rates
@@ -274,6 +293,8 @@ class LanguageModel(Estimator):
         tokenizer: the fitted tokeniser.
         net: the fitted `lstmkit.models.LanguageModelNet`.
         history: the per-epoch training log of the last fit.
+        mixture: the `lstmkit.models.NGramMixture` shipped with the LSTM, or None
+            (``ngram_mix=False``, no validation part, or a model saved before it existed).
     """
 
     task = "language_model"
@@ -286,6 +307,7 @@ class LanguageModel(Estimator):
         self.history: list[dict] = []
         self._start: list[int] = []  # the ids generation starts from when the prompt is empty
         self._fingerprint: str | None = None
+        self.mixture: NGramMixture | None = None
 
     # ---- fit ---------------------------------------------------------------------
 
@@ -365,6 +387,7 @@ class LanguageModel(Estimator):
         self.history = trainer.fit(train, val)
         self.net = net.eval()
         self.tokenizer = tokenizer
+        self.mixture = _fit_mixture(net, train_ids, val_ids, tokenizer.vocab_size, c) if c.ngram_mix else None
         self._start = _start_ids(tokenizer, train_ids)
         self._fingerprint = fingerprint(text)
         return self
@@ -378,7 +401,9 @@ class LanguageModel(Estimator):
         Every token but the first is scored given all the text before it (the first
         has no context): the text is read as one stream from a zero state, in 16
         segments side by side, each warmed up on the 256 tokens before it
-        (`lstmkit.models.language_model.stream_nll`).
+        (`lstmkit.models.language_model.stream_log_probs`). The plain keys score the
+        shipped model (the n-gram mixture when there is one), the ``lstm_*`` keys the
+        LSTM alone, the ``ngram_*`` keys the n-gram alone.
 
         Args:
             text: the text to score, e.g. the held-out tail of the corpus.
@@ -390,8 +415,10 @@ class LanguageModel(Estimator):
 
         Returns:
             ``cross_entropy`` (nats per token), ``perplexity``, ``bits_per_token``,
-            ``bits_per_char`` (total bits over the characters scored), ``tokens``
-            and, with ``train_text``, ``ngram_order``, ``ngram_cross_entropy``,
+            ``bits_per_char`` (total bits over the characters scored), ``tokens``;
+            ``lstm_cross_entropy``, ``lstm_perplexity``, ``lstm_bits_per_char`` and
+            ``mixture_weight`` (``λ``; 1.0 without a mixture, the keys then equal the
+            plain ones); with ``train_text``, ``ngram_order``, ``ngram_cross_entropy``,
             ``ngram_perplexity``, ``ngram_bits_per_char``.
         """
         net, tokenizer = self._require_fitted()
@@ -402,7 +429,9 @@ class LanguageModel(Estimator):
                 f"the text to evaluate has {len(ids)} {self.config.level} token(s); "
                 "at least 2 are needed (one to start from, one to score)"
             )
-        total = stream_nll(net, torch.as_tensor(ids), streams=EVAL_STREAMS, warmup=EVAL_WARMUP)
+        lstm = stream_log_probs(net, torch.as_tensor(ids), streams=EVAL_STREAMS, warmup=EVAL_WARMUP)
+        shipped = self.mixture.log_probs(lstm, ids, start=1) if self.mixture is not None else lstm
+        total, lstm_total = -float(shipped.double().sum()), -float(lstm.double().sum())
         n = len(ids) - 1
         chars = _chars_scored(text, tokenizer, ids)
         result = {
@@ -411,10 +440,18 @@ class LanguageModel(Estimator):
             "bits_per_token": total / n / math.log(2),
             "bits_per_char": total / math.log(2) / chars,
             "tokens": n,
+            "lstm_cross_entropy": lstm_total / n,
+            "lstm_perplexity": math.exp(lstm_total / n),
+            "lstm_bits_per_char": lstm_total / math.log(2) / chars,
+            "mixture_weight": self.mixture.weight if self.mixture is not None else 1.0,
         }
         if train_text is not None:
             train_ids = tokenizer.encode(_check_text(train_text, "train_text"), add_special=False)
-            ngram = self.ngram(train_ids, ngram_order)
+            own = self.mixture.ngram if self.mixture is not None else None
+            if own is not None and ngram_order is None and np.array_equal(own.training_ids, train_ids):
+                ngram = own  # what self.ngram(train_ids) would fit again: the same ids, the same order choice
+            else:
+                ngram = self.ngram(train_ids, ngram_order)
             scores = ngram.evaluate(ids, start=1)
             result.update(
                 ngram_order=ngram.order,
@@ -449,6 +486,9 @@ class LanguageModel(Estimator):
         seed: int | None = None,
     ) -> Iterator[str]:
         """Generate token by token: yield each new piece of text as soon as it is sampled.
+
+        Tokens are drawn from the shipped model: the n-gram mixture when there is one
+        (temperature, top-k and top-p apply to its probabilities), else the LSTM.
 
         The prompt is read once; each sampled token is fed back with the carried
         state, so the cost per token does not grow with the text. Pieces are the
@@ -489,6 +529,7 @@ class LanguageModel(Estimator):
             generator=generator,
             banned=banned,
             chunk=max(self.config.resolved().bptt, 256),
+            next_logits=self.mixture.next_logits if self.mixture is not None else None,
         ):
             ids.append(token)
             text = tokenizer.decode(ids)
@@ -532,21 +573,32 @@ class LanguageModel(Estimator):
     def save(self, path: str | os.PathLike, metrics: dict | None = None) -> None:
         """Save as a directory: ``weights.safetensors`` and JSON (configuration, tokeniser).
 
+        A mixture's n-gram is saved as the token ids it counted (``ngram.ids`` in the
+        safetensors file; int16 when the vocabulary allows) and its order and weight
+        (JSON), and counted again on `load`: no pickle, and about two bytes per
+        training token instead of its n-gram tables.
+
         Args:
             path: the directory (created or replaced).
             metrics: extra numbers to keep in ``metadata.json`` (e.g. held-out perplexity).
         """
         net, tokenizer = self._require_fitted()
+        tensors = dict(net.state_dict())
+        if self.mixture is not None:
+            ids = self.mixture.ngram.training_ids
+            small = tokenizer.vocab_size <= torch.iinfo(torch.int16).max
+            tensors[NGRAM_IDS] = torch.as_tensor(ids, dtype=torch.int16 if small else torch.int32)
         metadata = {
             "task": "language_model",
             "tokenizer": tokenizer.to_dict(),
             "net": net.config.to_dict(),
+            "ngram_mixture": self.mixture.to_dict() if self.mixture is not None else None,
             "start_ids": self._start,
             "history": self.history,
             "data_fingerprint": self._fingerprint,
             "metrics": metrics or {},
         }
-        save_model_dir(path, net, {"language_model": self.config.to_dict()}, metadata)
+        save_model_dir(path, tensors, {"language_model": self.config.to_dict()}, metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | None = None) -> LanguageModel:
@@ -563,8 +615,13 @@ class LanguageModel(Estimator):
         try:
             model = cls(placed(LanguageModelConfig.from_dict(config["language_model"]), device))
             net = LanguageModelNet(LanguageModelNetConfig(**metadata["net"]))
+            ngram_ids = state.pop(NGRAM_IDS, None)
             net.load_state_dict(state)
             model.tokenizer = tokenizer_from_dict(metadata["tokenizer"])
+            mix = metadata.get("ngram_mixture")  # absent from folders saved before the mixture
+            if mix is not None and ngram_ids is not None:
+                ngram = NGramLM(mix["order"], mix["vocab_size"]).fit(ngram_ids.long().tolist())
+                model.mixture = NGramMixture(mix["weight"], ngram)
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
             raise CheckpointError(f"{path}: the saved language model is incomplete or inconsistent: {e}") from None
         model.net = net.to(model.device_).eval()
@@ -605,6 +662,29 @@ class _PrintEpochs(Callback):
 
 
 # ---- helpers ---------------------------------------------------------------------------
+
+
+def _fit_mixture(
+    net: LanguageModelNet, train_ids: list[int], val_ids: list[int], vocab_size: int, c: LanguageModelConfig
+) -> NGramMixture | None:
+    """The n-gram mixture: ``λ`` chosen on the validation ids, the n-gram refitted on all.
+
+    An n-gram of the training ids alone scores the validation ids next to the LSTM
+    (both read on from the end of the training ids, as the text runs); ``λ`` is the
+    weight that maximises the mixture's likelihood there. The shipped n-gram is then
+    fitted on training and validation ids together, its order chosen on their end
+    by `fit_ngram` (the same n-gram `LanguageModel.evaluate` reports as the baseline).
+    None when there is no validation text to choose on.
+    """
+    if len(val_ids) < 2:
+        return None
+    shipped = fit_ngram(train_ids + val_ids, vocab_size, NGRAM_ORDERS[c.level])
+    held_back = NGramLM(shipped.order, vocab_size).fit(train_ids)
+    context = train_ids[-EVAL_WARMUP:]
+    ids = context + val_ids
+    lstm = stream_log_probs(net, torch.as_tensor(ids), streams=VAL_STREAMS, warmup=EVAL_WARMUP)[len(context) - 1 :]
+    weight = interpolation_weight(lstm.double().exp().numpy(), held_back.token_probs(ids, start=len(context)))
+    return NGramMixture(weight, shipped)
 
 
 def _check_text(text: Any, what: str) -> str:

@@ -488,11 +488,15 @@ def _parse_json(file: Path, data: bytes) -> Any:
 
 
 def _checked_weights(file: Path, state: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Weights a model can run on: finite floats, and integers only as batch-norm step counters."""
+    """Weights a model can run on: finite floats; integers only as batch-norm step counters
+    and as non-negative token ids (a name ending ``.ids``: the text an n-gram counted)."""
     for name, tensor in state.items():
         if tensor.is_floating_point():
             if not bool(torch.isfinite(tensor).all()):
                 raise CheckpointError(f"{file}: tensor {name!r} holds NaN or infinite values; the model cannot run")
+        elif name.endswith(".ids") and tensor.dtype in (torch.int16, torch.int32, torch.int64):
+            if tensor.numel() and int(tensor.min()) < 0:
+                raise CheckpointError(f"{file}: tensor {name!r} holds negative token ids")
         elif not (name.endswith("num_batches_tracked") and tensor.dtype == torch.int64):
             raise CheckpointError(f"{file}: tensor {name!r} has dtype {tensor.dtype}; weights are floating point")
     return state
