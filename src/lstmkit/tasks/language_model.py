@@ -390,6 +390,12 @@ class LanguageModel(Estimator):
         self.net = net.eval()
         self.tokenizer = tokenizer
         self.mixture = _fit_mixture(net, train_ids, val_ids, tokenizer.vocab_size, c) if c.ngram_mix else None
+        if verbose and self.mixture is not None:
+            print(
+                f"  shipped: {self.mixture.weight:.3f} LSTM + {1 - self.mixture.weight:.3f} "
+                f"{self.mixture.ngram.order}-gram Kneser-Ney (weight chosen on {len(val_ids):,} validation tokens)",
+                flush=True,
+            )
         self._start = _start_ids(tokenizer, train_ids)
         self._fingerprint = fingerprint(text)
         return self
