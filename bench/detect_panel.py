@@ -40,8 +40,9 @@ Usage::
 
     python bench/detect_panel.py [--panel report|select|both] [--series demo ecg ...] [--threads 1]
 
-Prints, per series, event-wise F1 (precision, recall), point-wise F1 and seconds for
-each setting and for the z-score.
+Prints, per series, event-wise F1 (precision, recall), point-wise F1 (precision, recall),
+the number of alarms (runs of flagged steps) and the seconds (fit and predict) for each
+setting and for the z-score.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def compare(name: str) -> Iterator[dict]:
             "series": name,
             "method": f"lstmkit {setting}",
             "seconds": seconds,
+            "alarms": len(runs(flags[test])),
             **anomaly_metrics(labels[test], flags[test]),
         }
         start = time.perf_counter()
@@ -124,6 +126,7 @@ def compare(name: str) -> Iterator[dict]:
             "series": name,
             "method": f"z-score q={det.config.quantile}",
             "seconds": time.perf_counter() - start,
+            "alarms": len(runs(z[test])),
             **anomaly_metrics(labels[test], z[test]),
         }
 
@@ -145,7 +148,7 @@ def main() -> None:
             print(
                 f"  {row['method']:<20} event F1 {row['event_f1']:.3f} (P {row['event_precision']:.3f} "
                 f"R {row['event_recall']:.3f})  point F1 {row['point_f1']:.3f} (P {row['point_precision']:.3f} "
-                f"R {row['point_recall']:.3f})  {row['seconds']:.1f} s",
+                f"R {row['point_recall']:.3f})  {row['alarms']} alarms  {row['seconds']:.1f} s",
                 flush=True,
             )
     table = pd.DataFrame(rows).pivot(index="series", columns="method", values="event_f1").loc[list(names)]
