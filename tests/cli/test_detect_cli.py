@@ -1,5 +1,7 @@
 """`lstmkit detect` in-process: files written, metrics printed, errors without tracebacks."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,3 +167,17 @@ def test_missing_values_need_fill(tmp_path, capsys):
 def test_target_without_data_is_an_error(capsys):
     assert main(["detect", "--target", "y"]) == 2
     assert "give --data too" in capsys.readouterr().err
+
+
+def test_scoring_options_reach_the_detector_and_match_the_job(csv, tmp_path, capsys):
+    from lstmkit.cli import detect
+    from lstmkit.tasks import anomaly
+
+    assert detect.METHODS == anomaly.METHODS and detect.SCORINGS == anomaly.SCORINGS
+    model = tmp_path / "m"
+    args = ["detect", "--data", str(csv), "--target", "y", "--run-dir", str(tmp_path / "r"), "--model-dir", str(model)]
+    assert main([*args, *FAST, "--scoring", "raw", "--scale-window", "20"]) == 0
+    saved = json.loads((model / "config.json").read_text())["detector"]
+    assert saved["scoring"] == "raw" and saved["scale_window"] == 20
+    assert main([*args, *FAST, "--scale-window", "1"]) == 2
+    assert "--scale-window" in capsys.readouterr().err

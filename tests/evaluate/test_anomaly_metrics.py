@@ -1,4 +1,4 @@
-"""Anomaly metrics worked out by hand, the rolling z-score baseline and anomaly injection."""
+"""Anomaly metrics worked out by hand, the rolling z-score baseline, robust error scores and anomaly injection."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,11 @@ from lstmkit.evaluate.anomaly import (
     event_metrics,
     inject_anomalies,
     point_metrics,
+    robust_residual_score,
+    rolling_robust_scores,
     rolling_zscore,
     runs,
+    zscore_flags,
 )
 
 
@@ -61,3 +64,68 @@ def test_inject_anomalies_is_reproducible_and_labels_what_it_changed():
     assert la.sum() == 10 and la[:150].sum() == 0
     np.testing.assert_array_equal(la.astype(bool), a != y)
     assert len(runs(la)) == 5  # no two anomalies touch
+
+
+def _robust_reference(r: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    """`rolling_robust_scores` written as the definition: a loop over steps and columns."""
+    out = np.full(len(r), np.nan)
+    for t in range(len(r)):
+        past = [row for row in r[max(0, t - window) : t] if not np.isnan(row).any()]
+        if np.isnan(r[t]).any() or len(past) < min_periods:
+            continue
+        z = []
+        for f in range(r.shape[1]):
+            col = np.array([row[f] for row in past])
+            med = np.median(col)
+            z.append(abs(r[t, f] - med) / max(1.4826 * np.median(np.abs(col - med)), 1e-6))
+        out[t] = max(z)
+    return out
+
+
+def test_rolling_robust_scores_match_the_definition_loop():
+    rng = np.random.default_rng(0)
+    r = rng.standard_t(3, size=(60, 2))
+    r[:3] = np.nan  # no forecast yet
+    r[40, 1] += 25.0
+    got = rolling_robust_scores(r, window=10, min_periods=4)
+    np.testing.assert_allclose(got, _robust_reference(r, 10, 4), rtol=1e-12, equal_nan=True)
+    assert np.isnan(got[:7]).all() and not np.isnan(got[7:]).any()
+    assert int(np.nanargmax(got)) == 40
+    # one column: the same as a (T, 1) array; the last step scored against the steps before it alone
+    np.testing.assert_array_equal(rolling_robust_scores(r[:, 0], 10, 4), rolling_robust_scores(r[:, :1], 10, 4))
+    assert got[59] == pytest.approx(robust_residual_score(r[49:59], r[59]))
+
+
+def test_robust_scores_ignore_the_level_of_noise_and_a_flat_past():
+    rng = np.random.default_rng(1)
+    quiet = rng.normal(size=500)
+    loud = 100 * quiet + 7.0
+    # the same surprise in units of the recent spread scores the same, however loud the series
+    np.testing.assert_allclose(rolling_robust_scores(loud, 50, 20), rolling_robust_scores(quiet, 50, 20), rtol=1e-9)
+    flat = np.zeros(30)
+    flat[-1] = 1e-3
+    assert rolling_robust_scores(flat, 10, 5)[-1] == pytest.approx(1e-3 / 1e-6)
+
+
+def test_rolling_robust_scores_reject_bad_arguments():
+    with pytest.raises(ValueError, match="window must be an integer >= 2, got 1"):
+        rolling_robust_scores(np.zeros(5), window=1, min_periods=1)
+    with pytest.raises(ValueError, match=r"min_periods must be an integer in \[1, window=4\], got 5"):
+        rolling_robust_scores(np.zeros(5), window=4, min_periods=5)
+    with pytest.raises(ValueError, match="NaN only in leading rows"):
+        rolling_robust_scores(np.array([0.0, 1.0, np.nan, 2.0]), window=2, min_periods=1)
+    assert np.isnan(rolling_robust_scores(np.full(4, np.nan), window=2, min_periods=1)).all()
+
+
+def test_zscore_flags_use_a_threshold_from_the_training_rows_only():
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=300)
+    wild = y.copy()
+    wild[200:] *= 50  # after training: must not move the threshold
+    z = rolling_zscore(y, window=20)
+    threshold = np.nanquantile(z[:200], 0.95)
+    np.testing.assert_array_equal(
+        zscore_flags(y, 200, window=20, level=0.95), np.nan_to_num(z, nan=-np.inf) > threshold
+    )
+    np.testing.assert_array_equal(zscore_flags(wild, 200, 20, 0.95)[:200], zscore_flags(y, 200, 20, 0.95)[:200])
+    assert not zscore_flags(y, 200, 20, 0.95)[:20].any()  # no score yet: never flagged

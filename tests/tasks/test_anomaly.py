@@ -1,11 +1,12 @@
-"""`AnomalyDetector`: training-only threshold, streaming == batch, spikes found, save/load, errors."""
+"""`AnomalyDetector`: training-only threshold, streaming == batch, robust vs raw scores, spikes, save/load, errors."""
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from lstmkit.errors import ConfigError, DataError
-from lstmkit.evaluate.anomaly import anomaly_metrics
+from lstmkit.evaluate.anomaly import anomaly_metrics, rolling_robust_scores
 from lstmkit.tasks import AnomalyDetector
 
 TINY = dict(window=12, hidden_size=8, max_epochs=6, patience=3, seed=0)
@@ -43,7 +44,7 @@ def test_threshold_sees_only_training_data(forecaster):
     # scores of the training rows do not depend on what follows them
     np.testing.assert_array_equal(forecaster.score_samples(y)[:250], forecaster.score_samples(other)[:250])
     train = forecaster.score_samples(y[:250])
-    assert forecaster.threshold == pytest.approx(np.nanquantile(train, 0.99))
+    assert forecaster.threshold == pytest.approx(np.nanquantile(train, forecaster.config.quantile))
 
 
 def test_false_alarm_rate_sets_the_share_of_flagged_training_steps():
@@ -72,6 +73,44 @@ def test_streaming_equals_batch_autoencoder_multivariate(multivariate):
     np.testing.assert_allclose(stream, batch, rtol=1e-5, atol=1e-6)
     with pytest.raises(DataError, match=r"update expects 2 finite value\(s\)"):
         det.update(1.0)
+
+
+def test_raw_scoring_is_the_squared_error_and_streams_like_the_batch():
+    y = _sine()
+    det = AnomalyDetector(method="forecast", scoring="raw", **TINY).fit(y[:250])
+    errors = det._batch_errors(torch.from_numpy(det._scaled(det.validated(y))))  # (T, 1)
+    batch = det.score_samples(y)
+    np.testing.assert_allclose(batch, errors[:, 0].astype(float) ** 2, rtol=1e-6)
+    det.reset_stream()
+    np.testing.assert_allclose([det.update(v) for v in y], batch, rtol=1e-5, atol=1e-6)
+
+
+def test_robust_scores_are_the_errors_against_their_recent_spread(forecaster):
+    y = _sine()
+    errors = forecaster._batch_errors(torch.from_numpy(forecaster._scaled(forecaster.validated(y))))
+    c = forecaster.config
+    np.testing.assert_allclose(
+        forecaster.score_samples(y), rolling_robust_scores(errors, c.scale_window, min_periods=c.window), rtol=1e-6
+    )
+    short = AnomalyDetector(method="forecast", scale_window=5, **TINY)  # fewer than `window`: all of them
+    short.net, short.scaler = forecaster.net, forecaster.scaler
+    np.testing.assert_allclose(short.score_samples(y), rolling_robust_scores(errors, 5, min_periods=5), rtol=1e-6)
+    short.reset_stream()
+    # float32 step and sequence paths differ by ~1e-6; a spread of 5 errors amplifies that to ~1e-5
+    np.testing.assert_allclose([short.update(v) for v in y], short.score_samples(y), rtol=1e-4, atol=1e-6)
+    assert np.isnan(forecaster.score_samples(y)[: c.window + 1]).all()  # the first error, then `window` more
+
+
+def test_a_noisier_stretch_is_not_one_long_alarm_with_robust_scores():
+    rng = np.random.default_rng(3)
+    t = np.arange(700)
+    y = np.sin(t / 5.0) + np.where(t < 300, 0.05, 0.4) * rng.normal(size=len(t))  # 8x the noise after training
+    shares = {}
+    for scoring in ("raw", "robust"):
+        det = AnomalyDetector(method="forecast", scoring=scoring, scale_window=48, **TINY).fit(y[:300])
+        shares[scoring] = det.predict(y)["is_anomaly"].to_numpy()[400:].mean()  # once the spread has adapted
+    assert shares["raw"] > 0.2  # a threshold set on quiet errors: much of the noisy stretch is flagged
+    assert shares["robust"] < 0.05  # about the training share (quantile 0.995)
 
 
 def test_predict_frame_has_time_score_and_flags(multivariate):
@@ -106,6 +145,10 @@ def test_clear_errors():
     y = _sine(100)
     with pytest.raises(ConfigError, match="method must be one of .* got 'iforest'"):
         AnomalyDetector(method="iforest")
+    with pytest.raises(ConfigError, match="scoring must be one of .* got 'mad'"):
+        AnomalyDetector(scoring="mad")
+    with pytest.raises(ConfigError, match="scale_window must be at least 2, got 1"):
+        AnomalyDetector(**TINY, scale_window=1)
     with pytest.raises(ConfigError, match="not fitted yet"):
         AnomalyDetector().score_samples(y)
     with pytest.raises(DataError, match="'value'"):

@@ -384,6 +384,12 @@ def test_old_configs_read_their_missing_options_as_the_defaults_they_were_traine
     assert lstmkit.load(OLD / "forecaster").get_params()["device"] == "auto"
 
 
+def test_an_old_detector_folder_keeps_its_raw_scores_and_threshold():
+    det = lstmkit.load(OLD / "anomaly", device="cpu")
+    assert det.config.scoring == "raw" and det.config.quantile == 0.99  # saved before robust scoring existed
+    assert det.threshold == pytest.approx(2.483782858848572)
+
+
 def test_a_folder_from_a_newer_job_names_the_job(tmp_path):
     folder = tmp_path / "m"
     shutil.copytree(OLD / "anomaly", folder)

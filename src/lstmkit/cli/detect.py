@@ -31,7 +31,9 @@ from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["register", "run"]
 CONFIG = [("", "AnomalyDetectorConfig")]
-METHODS = ("autoencoder", "forecast")  # lstmkit.tasks.anomaly.METHODS, without importing torch for the help
+# lstmkit.tasks.anomaly.METHODS and SCORINGS, without importing torch for the help
+METHODS = ("autoencoder", "forecast")
+SCORINGS = ("raw", "robust")
 MODEL = [
     Opt(
         "--method",
@@ -43,6 +45,14 @@ MODEL = [
     Opt("--window-length", ("window",), "steps in each input window", int, minimum=1),
     Opt("--hidden-size", ("hidden_size",), "LSTM units", int, minimum=1),
     Opt("--cell", ("cell",), "recurrent cell", None, ("lstm", "gru", "rnn")),
+    Opt(
+        "--scoring",
+        ("scoring",),
+        "score: each error against the median/MAD of the recent errors (robust), or the squared error (raw)",
+        None,
+        SCORINGS,
+    ),
+    Opt("--scale-window", ("scale_window",), "earlier errors in the robust median and MAD", int, minimum=2),
     Opt("--threshold-quantile", ("quantile",), "threshold: this quantile of the training scores", float),
     Opt(
         "--false-alarm-rate",
@@ -156,10 +166,9 @@ def _labels(frame, col: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
     import pandas as pd
 
-    from lstmkit.evaluate.anomaly import anomaly_metrics, rolling_zscore
+    from lstmkit.evaluate.anomaly import anomaly_metrics, zscore_flags
     from lstmkit.report.tables import print_table
     from lstmkit.tasks.anomaly import AnomalyDetector, AnomalyDetectorConfig
     from lstmkit.utils.files import atomic_path
@@ -204,9 +213,8 @@ def run(args: argparse.Namespace) -> int:
     if label_col is not None:
         labels = _labels(frame, label_col)
         values = detector.validated(frame)[targets].to_numpy(float)
-        z = rolling_zscore(values, window=c.window)
         level = 1 - c.false_alarm_rate if c.false_alarm_rate is not None else c.quantile
-        z_flags = np.nan_to_num(z, nan=-np.inf) > np.nanquantile(z[:n_train], level)
+        z_flags = zscore_flags(values, n_train, window=c.window, level=level)  # the same window and level
         test = slice(n_train, None)  # metrics on the rows the detector never trained on
         table = pd.DataFrame(
             [anomaly_metrics(labels[test], flagged[test]), anomaly_metrics(labels[test], z_flags[test])],

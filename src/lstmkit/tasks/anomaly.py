@@ -15,14 +15,25 @@ The story of `AnomalyDetector.fit` (training data only):
      ``t``'s reconstruction in the window that ends at ``t``. Scores use the past
      only, so a stream gives the same scores as a batch;
 
-4. **threshold**: the ``quantile`` of the training scores, or the ``1 - false_alarm_rate``
+4. **score**: with ``scoring="robust"`` (the default) each step's signed error (per
+   column) is compared with the errors of the ``scale_window`` steps before it:
+   ``|e - median| / (1.4826 MAD)``, the largest over columns
+   (`lstmkit.evaluate.anomaly.rolling_robust_scores`). The score is then in units of
+   the *recent* error's spread, so a stretch where the series is harder to forecast
+   (a noisier regime, a level the network never saw) does not flag every step, and a
+   quiet stretch does not hide a jump. With ``scoring="raw"`` the score is the mean
+   squared error itself (folders saved before ``scoring`` existed load as ``"raw"``);
+5. **threshold**: the ``quantile`` of the training scores, or the ``1 - false_alarm_rate``
    quantile when a target false-alarm rate is given. Later data never moves it.
 
-Steps without a score (the first step for ``forecast``, the first ``window - 1`` for
-``autoencoder``) score NaN and are never flagged.
+Steps without a score score NaN and are never flagged: the first step for ``forecast``
+and the first ``window - 1`` for ``autoencoder``, and with ``scoring="robust"`` the
+next ``window`` steps too (the spread needs that many earlier errors, or ``scale_window``
+when that is fewer).
 
 `AnomalyDetector.update` scores one new point at a time: one LSTM step for
-``forecast`` (the state is carried), one window for ``autoencoder`` (a rolling buffer).
+``forecast`` (the state is carried), one window for ``autoencoder`` (a rolling buffer),
+and the last ``scale_window`` errors kept for ``robust`` scoring.
 """
 
 from __future__ import annotations
@@ -42,7 +53,7 @@ from torch.utils.data import TensorDataset
 
 from lstmkit.data import SeriesScaler, StandardScaler, scaler_from_dict, validate_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
-from lstmkit.evaluate.anomaly import anomaly_metrics
+from lstmkit.evaluate.anomaly import anomaly_metrics, robust_residual_score, rolling_robust_scores
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
 from lstmkit.models.next_step import NextStepNet
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
@@ -60,6 +71,7 @@ from lstmkit.utils.checks import open_unit, positive_int
 __all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
 
 METHODS = ("autoencoder", "forecast")
+SCORINGS = ("raw", "robust")
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,9 @@ class AnomalyDetectorConfig(CellFields, JobConfig):
         window: training window length (steps); for ``autoencoder`` also the scoring window.
         target: the value column(s) (default ``"value"``, or the only column of a 1-D input).
         time_col: the time column, if any.
+        scoring: ``"robust"``: each step's error against the median and MAD of the errors
+            of the ``scale_window`` steps before it; ``"raw"``: the mean squared error.
+        scale_window: the earlier errors in the ``robust`` median and MAD.
         quantile: the threshold is this quantile of the training scores ...
         false_alarm_rate: ... or, when given, the ``1 - false_alarm_rate`` quantile:
             about this share of normal steps will be flagged.
@@ -89,7 +104,9 @@ class AnomalyDetectorConfig(CellFields, JobConfig):
     window: int = 32
     target: str | tuple[str, ...] = "value"
     time_col: str | None = None
-    quantile: float = 0.99
+    scoring: str = "robust"
+    scale_window: int = 128
+    quantile: float = 0.995
     false_alarm_rate: float | None = None
     hidden_size: int = 32
     max_epochs: int = 30
@@ -105,10 +122,14 @@ class AnomalyDetectorConfig(CellFields, JobConfig):
         check_device(self.device)
         if self.method not in METHODS:
             raise ConfigError(f"method must be one of {METHODS}, got {self.method!r}")
-        for name in ("window", "hidden_size", "max_epochs", "patience", "batch_size"):
+        if self.scoring not in SCORINGS:
+            raise ConfigError(f"scoring must be one of {SCORINGS}, got {self.scoring!r}")
+        for name in ("window", "scale_window", "hidden_size", "max_epochs", "patience", "batch_size"):
             positive_int(name, getattr(self, name))
         if self.window < 2:
             raise ConfigError(f"window must be at least 2, got {self.window}")
+        if self.scale_window < 2:
+            raise ConfigError(f"scale_window must be at least 2, got {self.scale_window}")
         open_unit("quantile", self.quantile)
         if self.false_alarm_rate is not None and not 0 < self.false_alarm_rate < 1:
             raise ConfigError(f"false_alarm_rate must be in (0, 1) or None, got {self.false_alarm_rate!r}")
@@ -275,21 +296,33 @@ class AnomalyDetector(Estimator):
         return self.scaler
 
     @torch.no_grad()
-    def _batch_scores(self, x: Tensor) -> np.ndarray:
+    def _batch_errors(self, x: Tensor) -> np.ndarray:
+        """Signed errors ``(T, F)``: forecast (or reconstruction) minus value; NaN rows while warming up."""
         net = self._require_fitted()
         x = x.to(next(net.parameters()).device)
         T, F = x.shape  # time, features
-        scores = np.full(T, np.nan)
+        errors = np.full((T, F), np.nan, dtype=np.float32)
         if self.config.method == "forecast":
             pred, _ = net(x[None])  # (1, T, F): pred[t] forecasts x[t + 1]
-            scores[1:] = ((pred[0, :-1] - x[1:]) ** 2).mean(dim=1).cpu().numpy()
+            errors[1:] = (pred[0, :-1] - x[1:]).cpu().numpy()
         else:
             W = self.config.window
             if T >= W:
                 windows = x.unfold(0, W, 1).permute(0, 2, 1)  # (T - W + 1, W, F)
                 recon = torch.cat([net(w) for w in windows.split(1024)])
-                scores[W - 1 :] = ((recon[:, -1] - windows[:, -1]) ** 2).mean(dim=1).cpu().numpy()
-        return scores
+                errors[W - 1 :] = (recon[:, -1] - windows[:, -1]).cpu().numpy()
+        return errors
+
+    def _batch_scores(self, x: Tensor) -> np.ndarray:
+        errors = self._batch_errors(x)  # (T, F)
+        c = self.config
+        if c.scoring == "raw":
+            return (errors.astype(np.float64) ** 2).mean(axis=1)
+        return rolling_robust_scores(errors, c.scale_window, min_periods=self._min_errors())
+
+    def _min_errors(self) -> int:
+        """Earlier errors a robust score needs: ``window`` (or all ``scale_window``, when fewer)."""
+        return min(self.config.window, self.config.scale_window)
 
     def score_samples(self, data: pd.DataFrame | pd.Series | np.ndarray) -> np.ndarray:
         """Anomaly score per row of ``data`` (higher is more anomalous; NaN while warming up).
@@ -343,6 +376,7 @@ class AnomalyDetector(Estimator):
         self._state = None
         self._forecast: Tensor | None = None
         self._buffer: deque = deque(maxlen=self.config.window)
+        self._errors: deque = deque(maxlen=self.config.scale_window)  # the last errors, for robust scoring
         self._affine: tuple[Tensor, Tensor] | None = None  # (a, b): scaled = a * value + b, made on the first update
 
     def _stream_affine(self) -> tuple[Tensor, Tensor]:
@@ -373,18 +407,26 @@ class AnomalyDetector(Estimator):
             raise DataError(f"update expects {len(c.targets)} finite value(s) for {list(c.targets)}, got {value!r}")
         a, b = self._stream_affine()
         x = (a * torch.tensor(v[None], dtype=torch.float32) + b).to(next(net.parameters()).device)  # (1, F)
-        score = float("nan")
+        error = None  # (F,) forecast or reconstruction minus value
         if c.method == "forecast":
             if self._forecast is not None:
-                score = float(((self._forecast - x) ** 2).mean())
+                error = (self._forecast - x)[0].cpu().numpy()
             pred, self._state = net(x[None], self._state)  # one LSTM step
             self._forecast = pred[0]
         else:
             self._buffer.append(x)
             if len(self._buffer) == c.window:
                 window = torch.cat(list(self._buffer))[None]  # (1, W, F)
-                score = float(((net(window)[0, -1] - window[0, -1]) ** 2).mean())
-        return score
+                error = (net(window)[0, -1] - window[0, -1]).cpu().numpy()
+        if error is None:
+            return float("nan")
+        if c.scoring == "raw":
+            return float((error.astype(np.float64) ** 2).mean())
+        past = np.array(self._errors, dtype=np.float64)  # (n, F), before this step's error joins
+        self._errors.append(error.astype(np.float64))
+        return (
+            robust_residual_score(past, error.astype(np.float64)) if len(past) >= self._min_errors() else float("nan")
+        )
 
     # ---- save and load -----------------------------------------------------------
 
@@ -421,7 +463,10 @@ class AnomalyDetector(Estimator):
         state, config, _ = load_model_dir(path)
         if "detector" not in config:
             raise CheckpointError(f"{path} holds no anomaly detector (its config has no 'detector' entry)")
-        det = cls(placed(AnomalyDetectorConfig.from_dict(config["detector"]), device))
+        saved = dict(config["detector"])
+        # folders saved before `scoring` existed scored the raw squared error: keep scoring them so
+        saved.setdefault("scoring", "raw")
+        det = cls(placed(AnomalyDetectorConfig.from_dict(saved), device))
         det.scaler = scaler_from_dict(config["scaler"])
         det.fitted_ = dict(config["fitted"])
         det.threshold = float(det.fitted_["threshold"])
