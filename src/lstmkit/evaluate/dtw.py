@@ -218,7 +218,8 @@ def dtw_1nn(
         X_train, X_test = znormalise(X_train, len_train), znormalise(X_test, len_test)
     labels = np.asarray(y_train, dtype=object)
     _, codes = np.unique(labels.astype(str), return_inverse=True)
-    loo = None
+    loo: float | None = None
+    r: int | None
     if window == "loo":
         r, loo = _loo_window(np.asarray(X_train, dtype=np.float64), len_train, codes)
     elif window is None or isinstance(window, (int, np.integer)) and not isinstance(window, bool) and window >= 0:
