@@ -147,6 +147,8 @@ def test_masked_mean():
         ({"n_classes": 2, "n_features": 1, "lstm_input": "shuffle", "max_length": 2.5}, "needs max_length.*got 2.5"),
         ({"n_classes": 2, "n_features": 1, "max_length": 10}, "max_length is only used with lstm_input='shuffle'"),
         ({"n_classes": 2, "vocab_size": 5, "lstm_input": "shuffle", "max_length": 4}, "token input needs lstm_input"),
+        ({"n_classes": 2, "n_features": 1, "ngram_order": 2, "ngram_buckets": 8}, "ngram_order needs token input"),
+        ({"n_classes": 2, "vocab_size": 5, "ngram_order": 2}, "ngram_buckets >= 2"),
     ],
 )
 def test_config_errors(options, message):

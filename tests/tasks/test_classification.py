@@ -291,6 +291,42 @@ def test_text_classifier_levels_learn_and_round_trip(level, tmp_path):
     assert loaded._prepared.to_dict() == model._prepared.to_dict()
 
 
+def test_the_char_ngram_bag_is_on_for_characters_saved_with_the_model_and_absent_from_old_folders(tmp_path):
+    assert TextClassifier(level="char").config.ngram_order == 5
+    assert TextClassifier(level="word").config.ngram_order == 0
+    assert TextClassifier(level="word", ngrams=2).config.ngram_order == 2
+    model = TextClassifier(level="char", embedding_dim=8, max_epochs=3, lr=0.02, ngram_buckets=512, **TINY)
+    model.fit(_text_frame())
+    net = model._nets[0]
+    assert net.ngrams is not None and net.ngrams.buckets == 512
+    assert float(net.ngrams.table.weight.detach().abs().sum()) > 0  # trained with the rest of the network
+    model.save(tmp_path / "new")
+    state, config, metadata = load_model_dir(tmp_path / "new")
+    assert any(name.endswith("ngrams.table.weight") for name in state)
+    # what an lstmkit before the bag wrote: no option, no n-gram fields, no n-gram weights
+    del config["text_classifier"]["ngrams"], config["text_classifier"]["ngram_buckets"]
+    for field in ("ngram_order", "ngram_buckets"):
+        del metadata["fitted"]["net"][field]
+    old_state = {k: v for k, v in state.items() if "ngrams" not in k}
+    save_model_dir(tmp_path / "old", old_state, config, metadata)
+    old = TextClassifier.load(tmp_path / "old")
+    assert old.config.ngrams == 0 and old._nets[0].ngrams is None
+    assert old.predict_proba(["het huis"]).shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"ngrams": -1}, "ngrams must be None"),
+        ({"ngrams": 2.5}, "ngrams must be None"),
+        ({"ngram_buckets": 1}, "at least 2"),
+    ],
+)
+def test_ngram_option_errors(options, message):
+    with pytest.raises(ConfigError, match=message):
+        TextClassifier(**options)
+
+
 def test_text_vocabulary_comes_from_the_training_part_only():
     frame = _text_frame(3)
     model = TextClassifier(level="word", val_fraction=0.5, max_epochs=1, **TINY).fit(frame)

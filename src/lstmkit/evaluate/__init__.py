@@ -30,6 +30,7 @@ from lstmkit.evaluate.baselines import (
 )
 from lstmkit.evaluate.classification import ClassificationReport, classification_report
 from lstmkit.evaluate.classification_baselines import rocket_baseline, text_ngram_baseline
+from lstmkit.evaluate.dtw import DTW1NN, dtw_1nn, dtw_distances
 from lstmkit.evaluate.metrics import (
     coverage,
     mae,
@@ -89,4 +90,7 @@ __all__ = [
     "classification_report",
     "text_ngram_baseline",
     "rocket_baseline",
+    "dtw_1nn",
+    "dtw_distances",
+    "DTW1NN",
 ]

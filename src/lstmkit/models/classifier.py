@@ -21,6 +21,10 @@ An optional convolutional branch (``conv_channels``, as in LSTM-FCN, Karim et al
 and averages them over the real steps; its features are concatenated with the
 pooled recurrent features before the linear output layer.
 
+For token input, an optional bag of hashed token n-grams (``ngram_order``,
+`lstmkit.nn.HashedNGrams`: a linear model on n-gram counts, fastText-style) adds its
+own logits to the head's, trained jointly with the rest of the network.
+
 What the LSTM reads (``lstm_input``):
 
 * ``"time"``: one step per time step, ``F`` features each (the usual reading);
@@ -43,6 +47,7 @@ from torch import Tensor, nn
 
 from lstmkit.models.recurrent import CellOptions, hidden_of
 from lstmkit.nn import AttentionPooling
+from lstmkit.nn.ngrams import HashedNGrams
 
 __all__ = ["ClassifierNetConfig", "ClassifierNet", "POOLINGS", "LSTM_INPUTS", "masked_mean"]
 
@@ -75,6 +80,9 @@ class ClassifierNetConfig:
             LSTM step per channel, reading that channel's whole series; numeric input only).
         max_length: for ``"shuffle"``, the time steps the LSTM reads per channel (its
             input size): shorter sequences are zero-padded, longer ones refused; 0 otherwise.
+        ngram_order: for token input, the longest hashed token n-gram whose learned
+            per-class weights are added to the logits (`lstmkit.nn.HashedNGrams`); 0: none.
+        ngram_buckets: rows of the hashed n-gram table (with ``ngram_order``).
         cell: the recurrent layer, a `CellOptions` (``"lstm"``, ``"gru"``, ``"rnn"`` and
             the LSTM variants); its dict form (from JSON) or a cell name is converted.
             Default: the plain LSTM. With ``proj_size`` the pooled features have
@@ -96,6 +104,8 @@ class ClassifierNetConfig:
     conv_kernels: tuple[int, ...] = (8, 5, 3)
     lstm_input: str = "time"
     max_length: int = 0
+    ngram_order: int = 0
+    ngram_buckets: int = 0
     cell: CellOptions = CellOptions()
 
     def __post_init__(self):
@@ -131,6 +141,11 @@ class ClassifierNetConfig:
             raise ValueError(
                 f"max_length is only used with lstm_input='shuffle', got max_length={self.max_length} "
                 f"with lstm_input={self.lstm_input!r}"
+            )
+        if self.ngram_order < 0 or (self.ngram_order and (not self.vocab_size or self.ngram_buckets < 2)):
+            raise ValueError(
+                f"ngram_order needs token input (vocab_size > 0) and ngram_buckets >= 2, got "
+                f"ngram_order={self.ngram_order}, vocab_size={self.vocab_size}, ngram_buckets={self.ngram_buckets}"
             )
         for name in ("hidden_size", "num_layers", "embedding_dim"):
             if getattr(self, name) < 1:
@@ -249,10 +264,16 @@ class ClassifierNet(nn.Module):
         self.dropout = nn.Dropout(c.dropout)
         n_pooled = D * H_out + (self.conv.out_features if self.conv is not None else 0)
         self.head = nn.Linear(n_pooled, c.n_classes)
+        self.ngrams = HashedNGrams(c.ngram_order, c.ngram_buckets, c.n_classes) if c.ngram_order else None
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         pooled, _ = self.features(x, lengths)
-        return self.head(self.dropout(pooled))
+        logits = self.head(self.dropout(pooled))
+        if self.ngrams is not None:  # the n-gram model's logits beside the encoder's
+            if lengths is None:
+                lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64)
+            logits = logits + self.ngrams(x, lengths)
+        return logits
 
     def features(self, x: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """The pooled features before the output layer, and the attention weights.

@@ -10,6 +10,7 @@ from lstmkit.nn.cells import GRUCell, LSTMCell, RNNCell
 from lstmkit.nn.convlstm import ConvLSTM2d, ConvLSTMCell2d
 from lstmkit.nn.init import init_recurrent_
 from lstmkit.nn.lstm import GRU, LSTM, RNN, RecurrentLayer
+from lstmkit.nn.ngrams import HashedNGrams
 
 __all__ = [
     "RecurrentLayer",
@@ -25,6 +26,7 @@ __all__ = [
     "AdditiveAttention",
     "MultiplicativeAttention",
     "AttentionPooling",
+    "HashedNGrams",
     "ConvLSTM2d",
     "ConvLSTMCell2d",
 ]

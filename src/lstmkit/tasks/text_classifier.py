@@ -66,6 +66,12 @@ class TextClassifierConfig(CellFields, JobConfig):
         embedding_dim: size of the token embeddings learned from scratch.
         hidden_size, num_layers, bidirectional, pooling, dropout: the network.
         conv_channels, conv_kernels: an optional convolutional branch (off by default).
+        ngrams: the longest token n-gram of a hashed bag of n-grams whose per-class
+            weights are learned jointly with the LSTM and added to its logits (a
+            fastText-style linear model inside the network, `lstmkit.nn.HashedNGrams`);
+            ``None`` is the level's default: 5 for characters (the n-gram baseline's
+            1-5-grams), off for words and subwords (not measured there yet); ``0`` turns it off.
+        ngram_buckets: rows of the hashed n-gram table (default 2**18).
         ensemble, max_epochs, patience, lr, schedule, lr_patience, weight_decay, batch_size,
             val_fraction, device, seed: as in `SequenceClassifierConfig`.
         cell, peephole, layer_norm, coupled_gates, proj_size, zoneout, recurrent_dropout:
@@ -91,6 +97,8 @@ class TextClassifierConfig(CellFields, JobConfig):
     dropout: float = 0.2
     conv_channels: tuple[int, ...] = ()
     conv_kernels: tuple[int, ...] = (8, 5, 3)
+    ngrams: int | None = None
+    ngram_buckets: int = 2**18
     ensemble: int = 1
     max_epochs: int = 30
     patience: int | None = 3
@@ -109,9 +117,23 @@ class TextClassifierConfig(CellFields, JobConfig):
         if self.level not in TEXT_LEVELS:
             raise ConfigError(f"level must be one of {TEXT_LEVELS}, got {self.level!r}")
         positive_int("max_length", self.max_length, none_ok=True)
+        if self.ngrams is not None and (
+            isinstance(self.ngrams, bool) or not isinstance(self.ngrams, int) or self.ngrams < 0
+        ):
+            raise ConfigError(
+                f"ngrams must be None (the level's default), 0 (off) or a positive integer, got {self.ngrams!r}"
+            )
+        positive_int("ngram_buckets", self.ngram_buckets)
+        if self.ngram_buckets < 2:
+            raise ConfigError(f"ngram_buckets must be at least 2, got {self.ngram_buckets}")
         if self.embeddings is not None and self.level == "char":
             raise ConfigError("pretrained embeddings are word vectors; they need level='word' (or 'subword')")
         make_tokenizer(self.level, **self.tokenizer_options())  # checks min_freq / max_vocab for the level
+
+    @property
+    def ngram_order(self) -> int:
+        """``ngrams``, with ``None`` resolved for ``level``."""
+        return (5 if self.level == "char" else 0) if self.ngrams is None else self.ngrams
 
     def tokenizer_options(self) -> dict:
         """The arguments of `lstmkit.data.text.make_tokenizer` for ``level``."""
@@ -146,7 +168,8 @@ class TextClassifier(BaseClassifier):
 
     task = "text_classifier"
     config_class = TextClassifierConfig
-    _saved_before = {"schedule": "plateau"}
+    # models saved before the n-gram bag existed had none
+    _saved_before = {"schedule": "plateau", "ngrams": 0}
 
     def read(self, data: object, y: Iterable[Any] | None = None) -> TextSet:
         """Read any accepted input into a `lstmkit.data.text_io.TextSet`, with labels when it has them.
@@ -257,6 +280,8 @@ class TextClassifier(BaseClassifier):
             dropout=c.dropout,
             conv_channels=tuple(c.conv_channels),
             conv_kernels=tuple(c.conv_kernels),
+            ngram_order=c.ngram_order,
+            ngram_buckets=c.ngram_buckets if c.ngram_order else 0,
             cell=c.cell_options(),
         )
 
