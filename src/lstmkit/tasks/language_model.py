@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lstmkit.data.corpora import split_tail
-from lstmkit.data.text import TOKENIZERS, Tokenizer, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.text import TOKENIZERS, Tokenizer, make_tokenizer
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import (
@@ -55,6 +55,7 @@ from lstmkit.models.language_model import (
     stream_nll,
 )
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.tasks.saved_checks import check_ids, check_tokenizer, check_vocab
 from lstmkit.train import (
     Callback,
     Trainer,
@@ -66,6 +67,7 @@ from lstmkit.train import (
 from lstmkit.train.callbacks import TrainingBudget, job_progress
 from lstmkit.train.devices import check_device
 from lstmkit.utils.checks import non_negative_int, open_unit, positive_int
+from lstmkit.utils.schema import check_shapes, first_line, from_saved
 
 __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 
@@ -561,12 +563,19 @@ class LanguageModel(Estimator):
         if metadata.get("task") != "language_model" or "language_model" not in config:
             raise CheckpointError(f"{path}: not a saved LanguageModel (task {metadata.get('task')!r})")
         try:
-            model = cls(placed(LanguageModelConfig.from_dict(config["language_model"]), device))
-            net = LanguageModelNet(LanguageModelNetConfig(**metadata["net"]))
+            saved = LanguageModelConfig.from_dict(config["language_model"], f"{path}/config.json: language_model")
+            model = cls(placed(saved, device))
+            net_config = from_saved(LanguageModelNetConfig, metadata["net"], f"{path}/metadata.json: net")
+            model.tokenizer = check_tokenizer(metadata["tokenizer"], f"{path}/metadata.json: tokenizer")
+            check_vocab(model.tokenizer.vocab_size, net_config.vocab_size, f"{path}/metadata.json: net.vocab_size")
+            check_ids(metadata.get("start_ids") or [], net_config.vocab_size, f"{path}/metadata.json: start_ids")
+            check_shapes(lambda: LanguageModelNet(net_config), state, str(path))
+            net = LanguageModelNet(net_config)
             net.load_state_dict(state)
-            model.tokenizer = tokenizer_from_dict(metadata["tokenizer"])
+        except CheckpointError:
+            raise  # already names the file and the field
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
-            raise CheckpointError(f"{path}: the saved language model is incomplete or inconsistent: {e}") from None
+            raise CheckpointError(f"{path}: the saved language model is inconsistent: {first_line(e)}") from None
         model.net = net.to(model.device_).eval()
         model._start = list(metadata.get("start_ids") or [])
         model.history = list(metadata.get("history") or [])

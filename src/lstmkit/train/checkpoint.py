@@ -422,9 +422,17 @@ def _resolve(path: Path) -> Path:
 def _load_dir(path: str | os.PathLike, with_training_state: bool) -> Checkpoint:
     path = _resolve(Path(path))
     manifest = _read_json(path / MANIFEST_FILE)
-    if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
-        raise CheckpointError(f"{path / MANIFEST_FILE}: not an lstmkit manifest (format {manifest.get('format')!r})")
-    if manifest.get("format_version", 0) > FORMAT_VERSION:
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or not isinstance(manifest.get("files"), dict)
+    ):
+        found = manifest.get("format") if isinstance(manifest, dict) else manifest
+        raise CheckpointError(f"{path / MANIFEST_FILE}: not an lstmkit manifest (format {found!r})")
+    version = manifest.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise CheckpointError(f"{path / MANIFEST_FILE}: format_version must be a whole number, got {version!r}")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path / MANIFEST_FILE}: format version {manifest['format_version']} is newer than this lstmkit "
             f"({lstmkit.__version__}) reads (up to {FORMAT_VERSION}); upgrade lstmkit"
@@ -445,9 +453,16 @@ def _load_dir(path: str | os.PathLike, with_training_state: bool) -> Checkpoint:
         path=path,
         state_dict=_checked_weights(path / WEIGHTS_FILE, _parse_safetensors(path / WEIGHTS_FILE, data[WEIGHTS_FILE])),
         training_state=training_state,
-        config=_parse_json(path / CONFIG_FILE, data[CONFIG_FILE]),
-        metadata=_parse_json(path / METADATA_FILE, data[METADATA_FILE]),
+        config=_json_object(path / CONFIG_FILE, data[CONFIG_FILE]),
+        metadata=_json_object(path / METADATA_FILE, data[METADATA_FILE]),
     )
+
+
+def _json_object(file: Path, data: bytes) -> dict[str, Any]:
+    value = _parse_json(file, data)
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{file} must hold a JSON object, found a {type(value).__name__}")
+    return value
 
 
 def _read_verified(path: Path, name: str, listed: dict[str, Any]) -> bytes:
