@@ -44,6 +44,7 @@ from lstmkit.data import (
     validate_series,
 )
 from lstmkit.data.frequency import infer_seasonal_period
+from lstmkit.data.short_series import drop_short_series, typical_length
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
 from lstmkit.models import ForecastNet, ForecastNetConfig, quantile_loss
@@ -244,10 +245,12 @@ class Forecaster(Estimator):
         source = self._warm_start(init_from)
         saved = source._require_fitted() if source is not None else None
         vs = self._validate(data)
-        frame, calendar_cols = self._with_calendar(vs.frame, vs.freq, saved.calendar_columns if saved else None)
         m = saved.m if saved else c.seasonal_period or infer_seasonal_period(vs.freq)
-        shortest = min(vs.lengths.values())
-        lookback = saved.lookback if saved else self._lookback(m, shortest)
+        # a panel's lookback suits its typical series; shorter ones are left out, with a warning
+        lookback = saved.lookback if saved else self._lookback(m, typical_length(vs.lengths))
+        if c.id_col:
+            vs = drop_short_series(vs, lookback + c.horizon, lookback)
+        frame, calendar_cols = self._with_calendar(vs.frame, vs.freq, saved.calendar_columns if saved else None)
         log = saved.log if saved else self._use_log(frame)
         frame = self._apply_log(frame, log)
         value_cols = [*c.targets, *c.past_covariates, *c.future_covariates, *calendar_cols]
