@@ -400,12 +400,110 @@ def named_cases() -> list[Case]:
     return out
 
 
+# ------------------------------------------------------------------------------ data files
+
+DATASETS = ROOT / "src" / "lstmkit" / "data" / "datasets"
+# each training command on a small valid file, with the smallest settings
+TRAINING = {
+    "forecast": (
+        "air.csv",
+        ["forecast", "--target", "passengers", "--time-col", "month", "--horizon", "3", "--epochs", "1"]
+        + ["--hidden-size", "4", "--ensemble", "1", "--no-statistical", "--windows", "1"],
+    ),
+    "detect": (
+        "air.csv",
+        ["detect", "--target", "passengers", "--time-col", "month", "--epochs", "1", "--hidden-size", "4"]
+        + ["--window-length", "8"],
+    ),
+    "classify": (
+        "words.csv",
+        ["classify", "--text-col", "word", "--label-col", "language", "--epochs", "1", "--hidden-size", "4"]
+        + ["--ensemble", "1"],
+    ),
+    "classify-ts": ("train.ts", ["classify", "--epochs", "1", "--hidden-size", "4", "--ensemble", "1"]),
+}
+
+
+def _valid_file(name: str) -> bytes:
+    if name == "air.csv":
+        return (DATASETS / "air_passengers.csv").read_bytes()
+    if name == "words.csv":
+        lines = (DATASETS / "language_words.csv").read_text().splitlines()
+        return ("\n".join(lines[:1] + lines[1:121]) + "\n").encode()
+    return (DATASETS / "ItalyPowerDemand_TRAIN.ts").read_bytes()
+
+
+def _file_mutations(data: bytes, rng: random.Random) -> dict[str, bytes]:
+    """Damaged copies of a valid data file: truncation, bit flips, swapped types, huge numbers, ..."""
+    text = data.decode()
+    lines = text.splitlines()
+    cut = rng.randrange(1, len(data))
+    flipped = bytearray(data)
+    for _ in range(8):
+        flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+    # a value in the last column of the middle line (the numbers a model reads, not the dates)
+    middle = len(lines) // 2
+    where = sum(len(line) + 1 for line in lines[:middle]) + len(lines[middle]) - 1
+    return {
+        "empty": b"",
+        "header-only": (lines[0] + "\n").encode(),
+        "truncated": data[:cut],
+        "truncated-10-bytes": data[:10],
+        "bit-flips": bytes(flipped),
+        "binary": bytes(rng.randrange(256) for _ in range(2000)),
+        "utf16": text.encode("utf-16"),
+        "huge-number": (text[:where] + "1e308" + text[where + 1 :]).encode(),
+        "minus-huge": (text[:where] + "-1.7e308" + text[where + 1 :]).encode(),
+        "overflow": (text[:where] + "1e999" + text[where + 1 :]).encode(),
+        "nan": (text[:where] + "nan" + text[where + 1 :]).encode(),
+        "text-in-numbers": (text[:where] + "abc" + text[where + 1 :]).encode(),
+        "dollar-names": text.replace(lines[0].split(",")[0], "$x^{$", 1).encode(),
+        "year-1": text.replace("1949-01", "0001-01", 1).encode(),
+        "long-field": (text[:where] + "9" * 200_000 + text[where + 1 :]).encode(),
+        "extra-field": (lines[0] + "\n" + lines[1] + ",1,2\n" + "\n".join(lines[2:]) + "\n").encode(),
+        "crlf": text.replace("\n", "\r\n").encode(),
+        "duplicated-rows": (text + "\n".join(lines[1:]) + "\n").encode(),
+        "nul-bytes": data.replace(b",", b"\x00,", 3),
+        "one-row": ("\n".join(lines[:2]) + "\n").encode(),
+    }
+
+
+def data_file_cases(rng: random.Random) -> list[Case]:
+    """Every damaged data file against each training command; the valid file must train."""
+    cases = []
+    for command, (name, argv) in TRAINING.items():
+        valid = _valid_file(name)
+
+        def setup(folder: Path, data=valid, name=name, argv=argv) -> list[str]:
+            (folder / name).write_bytes(data)
+            return [*argv, "--data", str(folder / name), "--run-dir", str(folder / "run")]
+
+        cases.append(Case(f"{command}:valid", setup, valid=True))
+        for mutation, data in _file_mutations(valid, rng).items():
+            case = Case(f"{command}:{mutation}", lambda folder, data=data, s=setup: s(folder, data))
+            case.valid = None  # type: ignore[assignment]  # some damage leaves a file that is still valid
+            case.check_output = _finite_output
+            cases.append(case)
+    return cases
+
+
 # ------------------------------------------------------------------------------ main
 
 
 def all_cases(seed: int = 0, per_job: int = 30) -> list[Case]:
     rng = random.Random(seed)
-    return named_cases() + json_field_cases(rng, per_job) + weights_cases(rng)
+    return named_cases() + json_field_cases(rng, per_job) + weights_cases(rng) + data_file_cases(rng)
+
+
+def warm_up() -> None:
+    """Import what the CLI's commands use, once, so that each forked case starts at once."""
+    import importlib
+
+    import lstmkit.cli.main as cli
+    import lstmkit.tasks  # noqa: F401
+
+    for name in [*cli.COMMANDS, "lstmkit.report", "lstmkit.data", "matplotlib.pyplot"]:
+        importlib.import_module(name)
 
 
 def _classify_loose(outcome: Outcome, case: Case) -> Outcome:
@@ -428,8 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    import lstmkit.cli.main  # noqa: F401  (imported once, before the children fork)
-    import lstmkit.tasks  # noqa: F401
+    warm_up()
 
     cases = all_cases()
     if args.only:
