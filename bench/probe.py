@@ -441,9 +441,9 @@ def _file_mutations(data: bytes, rng: random.Random) -> dict[str, bytes]:
     flipped = bytearray(data)
     for _ in range(8):
         flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
-    # a value in the last column of the middle line (the numbers a model reads, not the dates)
-    middle = len(lines) // 2
-    where = sum(len(line) + 1 for line in lines[:middle]) + len(lines[middle]) - 1
+    # the digit in the middle of the file (in air_passengers.csv that falls in a date)
+    numbers = [i for i, ch in enumerate(text) if ch.isdigit()]
+    where = numbers[len(numbers) // 2] if numbers else len(text) // 2
     return {
         "empty": b"",
         "header-only": (lines[0] + "\n").encode(),
