@@ -98,6 +98,12 @@ def run_case(case: Case, workdir: Path, timeout: float = 60.0, memory_mb: int = 
             sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
             sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
             os.chdir(folder)
+            import torch
+
+            # a process forked after its parent ran oneDNN kernels may fail to create new ones
+            # ("could not create a primitive"): the children run the plain CPU kernels, one thread
+            torch.backends.mkldnn.enabled = False
+            torch.set_num_threads(1)
             cap = int((base + memory_mb) * 2**20)
             resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
             from lstmkit.cli.main import main
