@@ -128,7 +128,7 @@ def test_a_save_that_fails_midway_leaves_the_previous_checkpoint_intact(tmp_path
     ckpt = load_checkpoint(path)
     assert ckpt.config == {"v": 1} and ckpt.training_state == {"epoch": 1}
     assert all(torch.all(t == 1.0) for t in ckpt.state_dict.values())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]  # the half-written copy is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ckpt.lock", "ckpt"]  # the half-written copy is gone
     save_checkpoint(path, filled(2.0), {"epoch": 2}, {"v": 2})  # and the next save works
     assert load_checkpoint(path).training_state == {"epoch": 2}
 
@@ -185,7 +185,7 @@ def test_two_interrupted_saves_in_a_row_recover_the_newest_copy_and_later_saves_
     stale.mkdir()
     os.utime(stale, (0, 0))
     save_checkpoint(path, filled(4.0), {"epoch": 4}, {})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".ckpt.lock", "ckpt"]  # backups gone; the lock file stays
 
 
 def test_saving_refuses_to_replace_a_directory_that_is_not_a_checkpoint(tmp_path):

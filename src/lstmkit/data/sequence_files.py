@@ -78,6 +78,7 @@ def read_ts(path: str | os.PathLike) -> SequenceSet:
     header: dict[str, str] = {}
     cases, labels, lines = [], [], []
     in_data = False
+    _check_utf8(path)
     with open(path, encoding="utf-8") as f:
         for number, raw in enumerate(f, start=1):
             line = raw.strip()
@@ -187,6 +188,25 @@ def _parse_ts_case(line: str, header: dict[str, str], path: Path, number: int):
                 raise DataError(f"{path}: line {number}, dimension {d}: {v[:20]!r} is not a number") from None
         dims.append(np.array(values, dtype=np.float64))
     return dims, label
+
+
+def _check_utf8(path: Path) -> None:
+    """A `DataError` naming the byte where ``path`` stops being UTF-8 text (a binary file, say)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+                offset += len(chunk)
+            except UnicodeDecodeError as e:
+                raise DataError(f"{path}: not UTF-8 text (byte {offset + e.start}); a .ts file is text") from None
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: not UTF-8 text (it ends inside a character); a .ts file is text") from None
 
 
 def read_sequences(

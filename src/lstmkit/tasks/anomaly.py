@@ -51,12 +51,13 @@ from numpy.typing import ArrayLike
 from torch import Tensor, nn
 from torch.utils.data import TensorDataset
 
-from lstmkit.data import SeriesScaler, StandardScaler, scaler_from_dict, validate_series
+from lstmkit.data import SeriesScaler, StandardScaler, validate_series
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.anomaly import anomaly_metrics, robust_residual_score, rolling_robust_scores
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
 from lstmkit.models.next_step import NextStepNet
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.tasks.saved_checks import check_detector_fitted, check_scaler
 from lstmkit.train import (
     Trainer,
     fingerprint,
@@ -67,6 +68,7 @@ from lstmkit.train import (
 from lstmkit.train.callbacks import job_progress
 from lstmkit.train.devices import check_device
 from lstmkit.utils.checks import open_unit, positive_int
+from lstmkit.utils.schema import check_shapes
 
 __all__ = ["AnomalyDetectorConfig", "AnomalyDetector", "NextStepNet"]
 
@@ -463,20 +465,27 @@ class AnomalyDetector(Estimator):
         state, config, _ = load_model_dir(path)
         if "detector" not in config:
             raise CheckpointError(f"{path} holds no anomaly detector (its config has no 'detector' entry)")
-        saved = dict(config["detector"])
-        # folders saved before `scoring` existed scored the raw squared error: keep scoring them so
-        saved.setdefault("scoring", "raw")
-        det = cls(placed(AnomalyDetectorConfig.from_dict(saved), device))
-        det.scaler = scaler_from_dict(config["scaler"])
-        det.fitted_ = dict(config["fitted"])
+        saved = dict(config["detector"]) if isinstance(config["detector"], dict) else config["detector"]
+        if isinstance(saved, dict):
+            # folders saved before `scoring` existed scored the raw squared error: keep scoring them so
+            saved.setdefault("scoring", "raw")
+        det = cls(placed(AnomalyDetectorConfig.from_dict(saved, f"{path}/config.json: detector"), device))
+        det.fitted_ = check_detector_fitted(
+            config.get("fitted"), len(det.config.targets), f"{path}/config.json: fitted"
+        )
+        det.scaler = check_scaler(config.get("scaler"), list(det.config.targets), f"{path}/config.json: scaler")
         det.threshold = float(det.fitted_["threshold"])
         F, c = det.fitted_["n_features"], det.config
-        if c.method == "forecast":
-            det.net = NextStepNet(F, c.hidden_size, cell=c.cell_options())
-        else:
-            det.net = LSTMAutoencoder(
+
+        def build() -> torch.nn.Module:
+            if c.method == "forecast":
+                return NextStepNet(F, c.hidden_size, cell=c.cell_options())
+            return LSTMAutoencoder(
                 LSTMAutoencoderConfig(n_features=F, hidden_size=c.hidden_size, cell=c.cell_options())
             )
+
+        check_shapes(build, state, str(path))
+        det.net = build()
         det.net.load_state_dict(state)
         det.net.to(det.device_).eval()
         return det

@@ -48,6 +48,8 @@ from lstmkit.errors import CheckpointError, ConfigError
 from lstmkit.models.recurrent import CellOptions
 from lstmkit.train.checkpoint import load_model_dir
 from lstmkit.train.devices import resolve_device
+from lstmkit.utils.checks import MAX_ENSEMBLE
+from lstmkit.utils.schema import check_shapes, from_saved
 
 __all__ = [
     "JobConfig",
@@ -117,12 +119,17 @@ class JobConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
     @classmethod
-    def from_dict(cls: type[C], d: dict[str, Any]) -> C:
-        """Rebuild from `to_dict`'s output; unknown keys are a `CheckpointError`."""
-        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise CheckpointError(f"unknown {cls.__name__} option(s) {sorted(unknown)} in the saved configuration")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+    def from_dict(cls: type[C], d: dict[str, Any], where: str | None = None) -> C:
+        """Rebuild from `to_dict`'s output, every field's type and range checked.
+
+        Args:
+            d: the saved fields.
+            where: the file and place, for messages (default: "the saved {cls} configuration").
+
+        Raises:
+            CheckpointError: an unknown or missing field, a wrong type or a value out of range.
+        """
+        return from_saved(cls, d, where or f"the saved {cls.__name__}")
 
 
 @dataclass(frozen=True)
@@ -321,9 +328,26 @@ def ensemble_state(nets: Sequence[torch.nn.Module]) -> dict[str, torch.Tensor]:
 
 
 def ensemble_members(
-    state: dict[str, torch.Tensor], count: int, build: Callable[[], M], device: torch.device
+    state: dict[str, torch.Tensor], count: int, build: Callable[[], M], device: torch.device, where: str = "the folder"
 ) -> list[M]:
-    """Rebuild ``count`` members with ``build()`` from `ensemble_state`'s dict, on ``device``, in eval mode."""
+    """Rebuild ``count`` members with ``build()`` from `ensemble_state`'s dict, on ``device``, in eval mode.
+
+    The count and every member's tensors are checked against what ``build`` makes (on
+    the ``meta`` device, costing no memory) before any network is built; a mismatch is
+    a `CheckpointError` naming ``where`` and the tensor.
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_ENSEMBLE:
+        raise CheckpointError(f"{where}: the ensemble must have 1 to {MAX_ENSEMBLE} members, got {count!r}")
+    stored = {name.split(".", 1)[0] for name in state}
+    expected = {f"member{k}" for k in range(count)}
+    if stored != expected:
+        raise CheckpointError(
+            f"{where}: metadata.json says {count} member(s), weights.safetensors holds {len(stored)} "
+            f"({sorted(stored)[:3]}...)"
+        )
+    for k in range(count):
+        prefix = f"member{k}."
+        check_shapes(build, {n[len(prefix) :]: t for n, t in state.items() if n.startswith(prefix)}, where)
     nets = []
     for k in range(count):
         net, prefix = build(), f"member{k}."
@@ -352,7 +376,7 @@ def load(path: str | os.PathLike, device: str | None = None) -> Estimator:
         raise CheckpointError(f"{path}: no such model folder")
     _, _, metadata = load_model_dir(path)
     task = metadata.get("task")
-    if task not in JOBS:
+    if not isinstance(task, str) or task not in JOBS:
         raise CheckpointError(
             f"{path}: the folder holds no lstmkit job (its metadata.json says task {task!r}; known: {sorted(JOBS)})"
         )

@@ -54,6 +54,7 @@ from lstmkit.evaluate.classification import ClassificationReport, classification
 from lstmkit.models import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.classifier import POOLINGS
 from lstmkit.tasks.base import Estimator, ensemble_members, ensemble_state, placed
+from lstmkit.tasks.saved_checks import NET_DEFAULTS, check_classes, check_prepared
 from lstmkit.train import (
     Trainer,
     fingerprint,
@@ -64,6 +65,7 @@ from lstmkit.train import (
 from lstmkit.train.callbacks import job_progress
 from lstmkit.train.devices import check_device
 from lstmkit.utils.checks import ensemble_size, open_unit, positive_int
+from lstmkit.utils.schema import first_line, from_saved
 
 __all__ = ["BaseClassifier", "SCHEDULES", "check_classifier_config", "cross_entropy_loss"]
 
@@ -408,13 +410,20 @@ class BaseClassifier(Estimator):
         if metadata.get("task") != cls.task or cls.task not in config:
             raise CheckpointError(f"{path}: not a saved {cls.__name__} (task {metadata.get('task')!r})")
         try:
-            model = cls(placed(cls.config_class.from_dict({**cls._saved_before, **config[cls.task]}), device))
-            fitted = _Fitted(**metadata["fitted"])
-            net_config = ClassifierNetConfig.from_dict(fitted.net)
-            nets = ensemble_members(state, fitted.members, lambda: ClassifierNet(net_config), model.device_)
+            saved = {**cls._saved_before, **config[cls.task]}
+            model = cls(placed(cls.config_class.from_dict(saved, f"{path}/config.json: {cls.task}"), device))
+            fitted = from_saved(_Fitted, metadata["fitted"], f"{path}/metadata.json: fitted")
+            net_config = from_saved(
+                ClassifierNetConfig, fitted.net, f"{path}/metadata.json: fitted.net", defaults=NET_DEFAULTS
+            )
+            check_classes(fitted.classes, net_config.n_classes, f"{path}/metadata.json: fitted.classes")
             model._prepared = model._load_prepare(fitted.prepare)
+            check_prepared(model._prepared, net_config, f"{path}/metadata.json: fitted.prepare")
+            nets = ensemble_members(state, fitted.members, lambda: ClassifierNet(net_config), model.device_, str(path))
+        except CheckpointError:
+            raise  # already names the file and the field
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise CheckpointError(f"{path}: the saved {cls.__name__} is incomplete or inconsistent: {e}") from None
+            raise CheckpointError(f"{path}: the saved {cls.__name__} is inconsistent: {first_line(e)}") from None
         model._fitted, model._nets = fitted, nets
         return model
 

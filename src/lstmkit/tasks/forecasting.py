@@ -44,10 +44,12 @@ from lstmkit.data import (
     validate_series,
 )
 from lstmkit.data.frequency import infer_seasonal_period
+from lstmkit.data.short_series import drop_short_series, typical_length
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
 from lstmkit.models import ForecastNet, ForecastNetConfig, quantile_loss
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, ensemble_members, ensemble_state, placed
+from lstmkit.tasks.saved_checks import check_forecaster
 from lstmkit.train import (
     Trainer,
     fingerprint,
@@ -58,6 +60,7 @@ from lstmkit.train import (
 from lstmkit.train.callbacks import job_progress
 from lstmkit.train.devices import check_device
 from lstmkit.utils.checks import ensemble_size, open_unit, positive_int
+from lstmkit.utils.schema import first_line, from_saved
 
 __all__ = ["ForecasterConfig", "Forecaster"]
 
@@ -242,10 +245,12 @@ class Forecaster(Estimator):
         source = self._warm_start(init_from)
         saved = source._require_fitted() if source is not None else None
         vs = self._validate(data)
-        frame, calendar_cols = self._with_calendar(vs.frame, vs.freq, saved.calendar_columns if saved else None)
         m = saved.m if saved else c.seasonal_period or infer_seasonal_period(vs.freq)
-        shortest = min(vs.lengths.values())
-        lookback = saved.lookback if saved else self._lookback(m, shortest)
+        # a panel's lookback suits its typical series; shorter ones are left out, with a warning
+        lookback = saved.lookback if saved else self._lookback(m, typical_length(vs.lengths))
+        if c.id_col:
+            vs = drop_short_series(vs, lookback + c.horizon, lookback)
+        frame, calendar_cols = self._with_calendar(vs.frame, vs.freq, saved.calendar_columns if saved else None)
         log = saved.log if saved else self._use_log(frame)
         frame = self._apply_log(frame, log)
         value_cols = [*c.targets, *c.past_covariates, *c.future_covariates, *calendar_cols]
@@ -550,12 +555,17 @@ class Forecaster(Estimator):
         if metadata.get("task") != "forecaster" or "forecaster" not in config:
             raise CheckpointError(f"{path}: not a saved Forecaster (task {metadata.get('task')!r})")
         try:
-            model = cls(placed(ForecasterConfig.from_dict(config["forecaster"]), device))
-            fitted = _Fitted(**metadata["fitted"])
-            net_config = ForecastNetConfig(**{**fitted.net, "quantiles": tuple(fitted.net["quantiles"])})
-            nets = ensemble_members(state, fitted.members, lambda: ForecastNet(net_config), model.device_)
+            model = cls(
+                placed(ForecasterConfig.from_dict(config["forecaster"], f"{path}/config.json: forecaster"), device)
+            )
+            fitted = from_saved(_Fitted, metadata["fitted"], f"{path}/metadata.json: fitted")
+            net_config = from_saved(ForecastNetConfig, fitted.net, f"{path}/metadata.json: fitted.net")
+            check_forecaster(model.config, fitted, net_config, str(path))
+            nets = ensemble_members(state, fitted.members, lambda: ForecastNet(net_config), model.device_, str(path))
         except (KeyError, TypeError, RuntimeError, ConfigError) as e:
-            raise CheckpointError(f"{path}: the saved forecaster is incomplete or inconsistent: {e}") from None
+            raise CheckpointError(
+                f"{path}: the saved forecaster is incomplete or inconsistent: {first_line(e)}"
+            ) from None
         model._fitted, model._nets = fitted, nets
         return model
 

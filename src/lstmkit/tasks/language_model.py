@@ -52,7 +52,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lstmkit.data.corpora import split_tail
-from lstmkit.data.text import TOKENIZERS, Tokenizer, make_tokenizer, tokenizer_from_dict
+from lstmkit.data.text import TOKENIZERS, Tokenizer, make_tokenizer
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.ngram import NGramLM, fit_ngram
 from lstmkit.models.language_model import (
@@ -62,6 +62,7 @@ from lstmkit.models.language_model import (
 )
 from lstmkit.models.ngram_mixture import NGramMixture, interpolation_weight
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.tasks.saved_checks import check_ids, check_tokenizer, check_vocab, count_in
 from lstmkit.train import (
     Callback,
     Trainer,
@@ -73,6 +74,7 @@ from lstmkit.train import (
 from lstmkit.train.callbacks import TrainingBudget, job_progress
 from lstmkit.train.devices import check_device
 from lstmkit.utils.checks import non_negative_int, open_unit, positive_int
+from lstmkit.utils.schema import check_shapes, first_line, from_saved
 
 __all__ = ["LanguageModelConfig", "LanguageModel", "UnknownTokensWarning"]
 
@@ -621,17 +623,23 @@ class LanguageModel(Estimator):
         if metadata.get("task") != "language_model" or "language_model" not in config:
             raise CheckpointError(f"{path}: not a saved LanguageModel (task {metadata.get('task')!r})")
         try:
-            model = cls(placed(LanguageModelConfig.from_dict(config["language_model"]), device))
-            net = LanguageModelNet(LanguageModelNetConfig(**metadata["net"]))
+            saved = LanguageModelConfig.from_dict(config["language_model"], f"{path}/config.json: language_model")
+            model = cls(placed(saved, device))
+            net_config = from_saved(LanguageModelNetConfig, metadata["net"], f"{path}/metadata.json: net")
+            model.tokenizer = check_tokenizer(metadata["tokenizer"], f"{path}/metadata.json: tokenizer")
+            check_vocab(model.tokenizer.vocab_size, net_config.vocab_size, f"{path}/metadata.json: net.vocab_size")
+            check_ids(metadata.get("start_ids") or [], net_config.vocab_size, f"{path}/metadata.json: start_ids")
             ngram_ids = state.pop(NGRAM_IDS, None)
+            check_shapes(lambda: LanguageModelNet(net_config), state, str(path))
+            net = LanguageModelNet(net_config)
             net.load_state_dict(state)
-            model.tokenizer = tokenizer_from_dict(metadata["tokenizer"])
             mix = metadata.get("ngram_mixture")  # absent from folders saved before the mixture
             if mix is not None and ngram_ids is not None:
-                ngram = NGramLM(mix["order"], mix["vocab_size"]).fit(ngram_ids.long().tolist())
-                model.mixture = NGramMixture(mix["weight"], ngram)
+                model.mixture = _saved_mixture(mix, ngram_ids, net_config.vocab_size, f"{path}/metadata.json")
+        except CheckpointError:
+            raise  # already names the file and the field
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
-            raise CheckpointError(f"{path}: the saved language model is incomplete or inconsistent: {e}") from None
+            raise CheckpointError(f"{path}: the saved language model is inconsistent: {first_line(e)}") from None
         model.net = net.to(model.device_).eval()
         model._start = list(metadata.get("start_ids") or [])
         model.history = list(metadata.get("history") or [])
@@ -693,6 +701,21 @@ def _fit_mixture(
     lstm = stream_log_probs(net, torch.as_tensor(ids), streams=VAL_STREAMS, warmup=EVAL_WARMUP)[len(context) - 1 :]
     weight = interpolation_weight(lstm.double().exp().numpy(), held_back.token_probs(ids, start=len(context)))
     return NGramMixture(weight, shipped)
+
+
+def _saved_mixture(mix: Any, ids: Tensor, vocab_size: int, where: str) -> NGramMixture:
+    """The saved n-gram mixture, checked (order, vocabulary, weight, ids) before the n-gram is recounted."""
+    if not isinstance(mix, dict):
+        raise CheckpointError(f"{where}: ngram_mixture must be an object, got {type(mix).__name__}")
+    order = count_in(mix.get("order"), 1, 20, f"{where}: ngram_mixture.order")
+    count_in(mix.get("vocab_size"), 1, vocab_size, f"{where}: ngram_mixture.vocab_size")
+    weight = mix.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+        raise CheckpointError(f"{where}: ngram_mixture.weight must be a number from 0 to 1, got {weight!r}")
+    if ids.dim() != 1 or ids.is_floating_point() or (len(ids) and (ids.min() < 0 or ids.max() >= vocab_size)):
+        raise CheckpointError(f"{where}: the n-gram's ids must be token ids from 0 to {vocab_size - 1}")
+    ngram = NGramLM(order, mix["vocab_size"]).fit(ids.long().tolist())
+    return NGramMixture(float(weight), ngram)
 
 
 def _check_text(text: Any, what: str) -> str:

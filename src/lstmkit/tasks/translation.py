@@ -43,12 +43,12 @@ from lstmkit.data.text import (
     Tokenizer,
     make_tokenizer,
     pad_ids,
-    tokenizer_from_dict,
 )
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accuracy
 from lstmkit.models.seq2seq import ATTENTIONS, Decoded, Seq2Seq, Seq2SeqConfig
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.tasks.saved_checks import MAX_SEQUENCE_LENGTH, check_tokenizer, check_vocab, count_in
 from lstmkit.train import (
     Callback,
     Trainer,
@@ -60,6 +60,7 @@ from lstmkit.train import (
 from lstmkit.train.callbacks import TrainingBudget, job_progress
 from lstmkit.train.devices import check_device
 from lstmkit.utils.checks import open_unit, positive_int
+from lstmkit.utils.schema import check_shapes, first_line, from_saved
 
 __all__ = ["TranslatorConfig", "Translator", "Attention"]
 
@@ -515,14 +516,27 @@ class Translator(Estimator):
         if metadata.get("task") != "translator" or "translator" not in config:
             raise CheckpointError(f"{path}: not a saved Translator (task {metadata.get('task')!r})")
         try:
-            model = cls(placed(TranslatorConfig.from_dict(config["translator"]), device))
-            net = Seq2Seq(Seq2SeqConfig(**metadata["net"]))
+            model = cls(
+                placed(TranslatorConfig.from_dict(config["translator"], f"{path}/config.json: translator"), device)
+            )
+            meta = f"{path}/metadata.json"
+            net_config = from_saved(Seq2SeqConfig, metadata["net"], f"{meta}: net")
+            model.source_tokenizer = check_tokenizer(metadata["source_tokenizer"], f"{meta}: source_tokenizer")
+            model.target_tokenizer = check_tokenizer(metadata["target_tokenizer"], f"{meta}: target_tokenizer")
+            check_vocab(
+                model.source_tokenizer.vocab_size, net_config.source_vocab_size, f"{meta}: net.source_vocab_size"
+            )
+            check_vocab(
+                model.target_tokenizer.vocab_size, net_config.target_vocab_size, f"{meta}: net.target_vocab_size"
+            )
+            model.max_length = count_in(metadata["max_length"], 1, MAX_SEQUENCE_LENGTH, f"{meta}: max_length")
+            check_shapes(lambda: Seq2Seq(net_config), state, str(path))
+            net = Seq2Seq(net_config)
             net.load_state_dict(state)
-            model.source_tokenizer = tokenizer_from_dict(metadata["source_tokenizer"])
-            model.target_tokenizer = tokenizer_from_dict(metadata["target_tokenizer"])
-            model.max_length = int(metadata["max_length"])
+        except CheckpointError:
+            raise  # already names the file and the field
         except (KeyError, TypeError, RuntimeError, ValueError) as e:
-            raise CheckpointError(f"{path}: the saved translator is incomplete or inconsistent: {e}") from None
+            raise CheckpointError(f"{path}: the saved translator is inconsistent: {first_line(e)}") from None
         model.net = net.to(model.device_).eval()
         model.history = list(metadata.get("history") or [])
         model._fingerprint = metadata.get("data_fingerprint")

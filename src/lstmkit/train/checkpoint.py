@@ -13,7 +13,9 @@ A training checkpoint is a model directory plus ``training_state.safetensors``
 
 Writing is atomic for the whole directory: every file is written under a
 temporary sibling directory, which is then swapped in, so a crash mid-save leaves
-the previous directory intact. Loading never unpickles: safetensors and JSON only;
+the previous directory intact. Saves and loads of one directory lock it
+(`lstmkit.utils.locks`): two saves take turns, and a load never reads a save's
+files halfway. Loading never unpickles: safetensors and JSON only;
 a missing, truncated or corrupt file raises `CheckpointError` naming the file.
 """
 
@@ -42,6 +44,7 @@ from torch import Tensor, nn
 import lstmkit
 from lstmkit.errors import CheckpointError
 from lstmkit.train.state import merge_tensors, split_tensors
+from lstmkit.utils.locks import folder_lock
 
 __all__ = [
     "Checkpoint",
@@ -355,12 +358,17 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_dir_atomically(path: Path, files: dict[str, bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with folder_lock(path, shared=False):  # one save at a time; loads wait until it is swapped in
+        _write_locked(path, files)
+
+
+def _write_locked(path: Path, files: dict[str, bytes]) -> None:
     if path.exists() and not (path / MANIFEST_FILE).is_file() and (not path.is_dir() or any(path.iterdir())):
         raise CheckpointError(
             f"refusing to replace {path}: it exists and is not an lstmkit model directory "
             f"(no {MANIFEST_FILE}); choose a new path or remove it"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
         for name, data in files.items():
@@ -420,11 +428,24 @@ def _resolve(path: Path) -> Path:
 
 
 def _load_dir(path: str | os.PathLike, with_training_state: bool) -> Checkpoint:
-    path = _resolve(Path(path))
+    with folder_lock(Path(path), shared=True):  # never between a save's two renames, nor amid its files
+        return _load_locked(Path(path), with_training_state)
+
+
+def _load_locked(path: Path, with_training_state: bool) -> Checkpoint:
+    path = _resolve(path)
     manifest = _read_json(path / MANIFEST_FILE)
-    if manifest.get("format") != FORMAT or not isinstance(manifest.get("files"), dict):
-        raise CheckpointError(f"{path / MANIFEST_FILE}: not an lstmkit manifest (format {manifest.get('format')!r})")
-    if manifest.get("format_version", 0) > FORMAT_VERSION:
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or not isinstance(manifest.get("files"), dict)
+    ):
+        found = manifest.get("format") if isinstance(manifest, dict) else manifest
+        raise CheckpointError(f"{path / MANIFEST_FILE}: not an lstmkit manifest (format {found!r})")
+    version = manifest.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise CheckpointError(f"{path / MANIFEST_FILE}: format_version must be a whole number, got {version!r}")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path / MANIFEST_FILE}: format version {manifest['format_version']} is newer than this lstmkit "
             f"({lstmkit.__version__}) reads (up to {FORMAT_VERSION}); upgrade lstmkit"
@@ -445,9 +466,16 @@ def _load_dir(path: str | os.PathLike, with_training_state: bool) -> Checkpoint:
         path=path,
         state_dict=_checked_weights(path / WEIGHTS_FILE, _parse_safetensors(path / WEIGHTS_FILE, data[WEIGHTS_FILE])),
         training_state=training_state,
-        config=_parse_json(path / CONFIG_FILE, data[CONFIG_FILE]),
-        metadata=_parse_json(path / METADATA_FILE, data[METADATA_FILE]),
+        config=_json_object(path / CONFIG_FILE, data[CONFIG_FILE]),
+        metadata=_json_object(path / METADATA_FILE, data[METADATA_FILE]),
     )
+
+
+def _json_object(file: Path, data: bytes) -> dict[str, Any]:
+    value = _parse_json(file, data)
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{file} must hold a JSON object, found a {type(value).__name__}")
+    return value
 
 
 def _read_verified(path: Path, name: str, listed: dict[str, Any]) -> bytes:
