@@ -81,3 +81,9 @@ def test_the_trainer_moves_the_batches_to_the_next_slice_each_epoch():
     expected = [v for epoch in range(3) for v in _rows(batches, epoch)]
     assert model.seen == expected
     assert sorted(model.seen) == list(range(12))  # 3 epochs of 4: all 12 rows, each once
+
+
+def test_plain_lists_of_batches_still_train():
+    x = torch.arange(4.0).unsqueeze(1)
+    history = Trainer(nn.Linear(1, 1), nn.MSELoss(), max_epochs=2, progress=False, distributed=False).fit([(x, x)])
+    assert len(history) == 2  # a list (unhashable, no set_epoch) is left alone

@@ -128,7 +128,8 @@ def _samplers(data: Any) -> list[Any]:
 def set_sampler_epoch(data: Any, epoch: int) -> None:
     """Tell the training data the epoch: a ``DataLoader``'s sampler (``DistributedSampler``
     shuffles with it) or a batch source with its own ``set_epoch`` (`RotatingBatches`)."""
-    for sampler in dict.fromkeys(s for s in [*_samplers(data), data] if s is not None):
+    samplers = [s for s in _samplers(data) if s is not None]
+    for sampler in [*dict.fromkeys(samplers), *([] if isinstance(data, DataLoader) else [data])]:
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
 
