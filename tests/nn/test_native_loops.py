@@ -125,6 +125,25 @@ def test_native_loops_can_be_turned_off(monkeypatch):
     assert not native.disabled()
 
 
+def test_ready_never_builds(monkeypatch):
+    tools = native._ninja_dir() is not None and native.shutil.which("c++") is not None
+    native.load.cache_clear()
+    try:
+        monkeypatch.setattr(native, "_built", lambda name: False)
+        assert not native.ready()  # nothing built, nothing loaded: not ready
+        assert native.load.cache_info().currsize == 0  # and no build was started
+        monkeypatch.setattr(native, "_built", lambda name: name == native._build_name())
+        assert native.ready() == tools  # built (in the extension cache) for this source and torch
+        monkeypatch.setattr(native, "load", lambda: None)  # loading failed earlier
+        monkeypatch.setattr(native.load, "cache_info", lambda: type("Info", (), {"currsize": 1})(), raising=False)
+        assert not native.ready()
+        monkeypatch.undo()
+        monkeypatch.setenv("LSTMKIT_NATIVE", "0")
+        assert not native.ready()
+    finally:
+        native.load.cache_clear()
+
+
 def test_python_loops_run_off_cpu_and_for_other_dtypes():
     assert sequence_module._compiled(torch.zeros(1, device="meta")) is None
     assert sequence_module._compiled(torch.zeros(1, dtype=torch.bfloat16)) is None

@@ -208,3 +208,63 @@ def test_progress_prints_a_line_per_epoch_per_member_and_is_quiet_by_default(cap
     Forecaster(**options).fit(_seasonal(60))  # progress=None: on only when stderr is a terminal
     Forecaster(**options).fit(_seasonal(60), progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_validation_targets_never_reach_training():
+    # two series of 40 and 25 windows; horizon 6: a window's targets are the 6 steps after it
+    f = Forecaster(horizon=6, target="y")
+    series = np.array(["a"] * 40 + ["b"] * 25)
+    position = np.concatenate([np.arange(40), np.arange(25)])
+    train, val = f._split(series, position)
+    for key in ("a", "b"):
+        t, v = position[train][series[train] == key], position[val][series[val] == key]
+        assert t.max() + 6 <= v.min()  # the last training targets end before the first validation target
+        assert v.max() == position[series == key].max()  # validation: the last windows
+    # validation: a fifth of the windows, at most max(horizon, a tenth): 6 and 5; a gap of horizon - 1 = 5 each
+    assert len(train) == (40 - 6 - 5) + (25 - 5 - 5)
+
+
+def test_long_history_rotates_through_every_training_window_deterministically(monkeypatch):
+    from lstmkit.tasks import forecasting
+
+    made = []
+    original = forecasting.RotatingBatches
+
+    def recording(tensors, batch_size, per_epoch, seed):
+        made.append(original(tensors, batch_size, per_epoch, seed))
+        return made[-1]
+
+    monkeypatch.setattr(forecasting, "RotatingBatches", recording)
+    options = dict(horizon=2, lookback=4, target="y", max_windows=16, max_epochs=6, patience=None, ensemble=1)
+    options.update(hidden_size=4)
+    first = Forecaster(**options).fit(_seasonal(n=60)).predict()
+    (batches,) = made
+    n_train = batches.rows  # 55 windows, 5 for validation, a gap of 1: 49
+    assert n_train == 49 and len(batches) == 1  # 16 windows per epoch, in one batch (32 at least)
+    seen = {int(r) for epoch in range(6) for r in batches.epoch_rows(epoch)}
+    assert seen == set(range(n_train))  # 6 epochs of 16 windows cover all 49, not a fixed strided 16
+    again = Forecaster(**options).fit(_seasonal(n=60)).predict()
+    pd.testing.assert_frame_equal(first, again)  # the same seed, the same forecast
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_trains_on_the_compiled_loops_when_built_and_forecasts_on_the_usual_path(monkeypatch, ready):
+    from lstmkit.tasks import forecasting
+    from lstmkit.train import Trainer
+
+    paths = []
+    fit = Trainer.fit
+
+    def recording_fit(trainer, *args, **kwargs):
+        paths.append(trainer.model.encoder.execution_path())
+        return fit(trainer, *args, **kwargs)
+
+    monkeypatch.setattr(forecasting.native, "ready", lambda: ready)
+    monkeypatch.setattr(Trainer, "fit", recording_fit)
+    f = Forecaster(horizon=3, target="y", time_col="month", device="cpu", **TINY).fit(_seasonal(60))
+    assert paths == ["sequence" if ready else "fused"]
+    assert f._nets[0].encoder.execution_path() == "fused"  # forecasts: the same path as after load
+    peephole = Forecaster(horizon=3, target="y", time_col="month", peephole=True, device="cpu", **TINY)
+    peephole.fit(_seasonal(60))
+    assert paths[-1] == "sequence"  # a variant keeps the path its options chose
+    assert peephole._nets[0].encoder.backend == "auto"

@@ -24,8 +24,10 @@ seasonal naive, drift and the statistical baselines on the same windows.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +50,12 @@ from lstmkit.data.short_series import drop_short_series, typical_length
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_methods
 from lstmkit.models import ForecastNet, ForecastNetConfig, quantile_loss
+from lstmkit.nn import LSTM
+from lstmkit.nn.fused import native
 from lstmkit.tasks.base import CellFields, Estimator, JobConfig, ensemble_members, ensemble_state, placed
 from lstmkit.tasks.saved_checks import check_forecaster
 from lstmkit.train import (
+    RotatingBatches,
     Trainer,
     fingerprint,
     load_model_dir,
@@ -98,10 +103,11 @@ class ForecasterConfig(CellFields, JobConfig):
             much steadier on short series) and 3 above.
         max_epochs, patience, lr, batch_size: training; ``batch_size=None`` aims at
             about 16 batches per epoch (32 to 256).
-        max_windows: at most this many training windows per fit, evenly strided over
-            the whole history (and a quarter as many validation windows), so long series
-            train in bounded time; neighbouring windows overlap almost entirely, so
-            striding loses little.
+        max_windows: training windows per epoch (and a quarter as many validation
+            windows, evenly strided over the last windows of each series): a series with
+            more windows than that rotates through all of them, a different seeded slice
+            each epoch (`lstmkit.train.RotatingBatches`), so an epoch costs the same on
+            any length of history and every window is used across epochs.
         fill: ``None`` (missing values are an error), ``"interpolate"`` or ``"ffill"``.
         seed: the first member's seed; member ``k`` uses ``seed + k``.
         device: where to train and forecast: ``"auto"`` (a GPU when torch sees one),
@@ -272,7 +278,6 @@ class Forecaster(Estimator):
         train_idx, val_idx = self._split(windows.series, windows.position)
         # the ensemble size depends on how much data there is, not on how much of it one epoch uses
         members = saved.members if saved else c.ensemble or (10 if len(train_idx) < LONG_SERIES else 3)
-        train_idx = _strided(train_idx, c.max_windows)
         val_idx = _strided(val_idx, max(1, c.max_windows // 4))
 
         net_config = ForecastNetConfig(
@@ -287,9 +292,10 @@ class Forecaster(Estimator):
             strategy=c.strategy,
             cell=c.cell_options(),
         )
-        batch_size = c.batch_size or int(np.clip(len(train_idx) // 16, 32, 256))
+        per_epoch = min(len(train_idx), c.max_windows)
+        batch_size = c.batch_size or int(np.clip(per_epoch // 16, 32, 256))
         tensors = [torch.from_numpy(a) for a in (past, future, target)]
-        train_set = TensorDataset(*(t[train_idx] for t in tensors))
+        train_tensors = [t[train_idx] for t in tensors]
         val_set = TensorDataset(*(t[val_idx] for t in tensors))
         nets, histories = [], []
         device = self.device_
@@ -311,7 +317,10 @@ class Forecaster(Estimator):
                 distributed=False,
                 device=device,
             )
-            history = trainer.fit(train_set, val_set)
+            # each epoch a different slice of all the training windows, at a bounded cost
+            train_set = RotatingBatches(train_tensors, batch_size, per_epoch, seed=c.seed + k)
+            with _training_backend(net, trainer.device):
+                history = trainer.fit(train_set, val_set)
             net.eval()
             nets.append(net)
             histories.append(history)
@@ -764,14 +773,20 @@ class Forecaster(Estimator):
         return np.repeat(last, H, axis=1)
 
     def _split(self, series, position):
-        """Chronological split: the last windows of every series steer early stopping."""
+        """Chronological split: the last windows of every series steer early stopping.
+
+        The ``H - 1`` windows just before a series' first validation window are left out
+        of training: their targets overlap the validation targets (a window's targets
+        are the ``H`` steps after its start + lookback), which would leak them.
+        """
         H = self.config.horizon
         train_parts, val_parts = [], []
         for key in pd.unique(series):
             idx = np.flatnonzero(series == key)
             idx = idx[np.argsort(position[idx], kind="stable")]
             n_val = int(np.clip(len(idx) // 5, 1, max(H, len(idx) // 10))) if len(idx) > 1 else 0
-            train_parts.append(idx[: len(idx) - n_val])
+            gap = min(H - 1, len(idx) - n_val - 1) if n_val else 0  # keep at least one training window
+            train_parts.append(idx[: len(idx) - n_val - gap])
             val_parts.append(idx[len(idx) - n_val :])
         train, val = np.concatenate(train_parts), np.concatenate(val_parts)
         if len(train) == 0:
@@ -873,6 +888,35 @@ def _forecast_loss(net: torch.nn.Module, batch: Any) -> torch.Tensor:
     past, future, target = batch
     teacher = target if net.config.strategy == "recursive" else None
     return quantile_loss(net(past, future, teacher), target, net.quantile_levels)
+
+
+@contextlib.contextmanager
+def _training_backend(net: ForecastNet, device: torch.device) -> Iterator[None]:
+    """Train a plain LSTM on the CPU with the compiled sequence loops when they are built.
+
+    torch's fused CPU kernel (oneDNN) takes fresh workspace on every call: at the
+    sizes of a long series (48 windows of 192 steps) a quarter of its time went to page
+    faults in the kernel (sys time). The compiled loops (`lstmkit.nn.fused.native`)
+    compute the same outputs and gradients (``tests/nn/test_sequence_backend.py``) in
+    0.65x the CPU time of such a fit (``bench/forecast_speed.py``). Forecasts run on
+    the usual path afterwards, so a fitted and a reloaded model forecast alike; nothing
+    is compiled here (``make native`` builds the loops).
+    """
+    encoder = net.encoder
+    switch = (
+        device.type == "cpu"
+        and isinstance(encoder, LSTM)
+        and encoder.backend == "auto"
+        and encoder.execution_path() == "fused"
+        and native.ready()
+    )
+    if switch:
+        encoder.backend = "sequence"
+    try:
+        yield
+    finally:
+        if switch:
+            encoder.backend = "auto"
 
 
 def _strided(index: np.ndarray, most: int) -> np.ndarray:

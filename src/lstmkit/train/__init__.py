@@ -25,6 +25,7 @@ from lstmkit.train.distributed import (
     shutdown_distributed,
 )
 from lstmkit.train.optim import OPTIMIZERS, SCHEDULES, build_optimizer, build_scheduler
+from lstmkit.train.rotation import RotatingBatches
 from lstmkit.train.seeding import get_rng_state, seed_everything, set_rng_state
 from lstmkit.train.trainer import Trainer, TrainerConfig
 
@@ -46,6 +47,7 @@ __all__ = [
     "load_checkpoint",
     "DistContext",
     "ShardedBatches",
+    "RotatingBatches",
     "distributed_loader",
     "init_distributed",
     "shutdown_distributed",

@@ -126,8 +126,10 @@ def _samplers(data: Any) -> list[Any]:
 
 
 def set_sampler_epoch(data: Any, epoch: int) -> None:
-    """Tell a ``DataLoader``'s sampler the epoch (``DistributedSampler`` shuffles with it)."""
-    for sampler in dict.fromkeys(s for s in _samplers(data) if s is not None):
+    """Tell the training data the epoch: a ``DataLoader``'s sampler (``DistributedSampler``
+    shuffles with it) or a batch source with its own ``set_epoch`` (`RotatingBatches`)."""
+    samplers = [s for s in _samplers(data) if s is not None]
+    for sampler in [*dict.fromkeys(samplers), *([] if isinstance(data, DataLoader) else [data])]:
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
 

@@ -35,7 +35,7 @@ from types import ModuleType
 
 import torch
 
-__all__ = ["load", "available", "disabled"]
+__all__ = ["load", "available", "ready", "disabled"]
 
 SOURCE = Path(__file__).with_name("lstm_sequence.cpp")
 
@@ -102,6 +102,13 @@ def _built(name: str) -> bool:
         return True
 
 
+def _build_name() -> str:
+    """The module's name: a build belongs to one source, one set of flags and one torch (the cache is shared)."""
+    flags = _VECTOR_FLAGS.get(torch.backends.cpu.get_cpu_capability(), [])
+    stamp = " ".join([torch.__version__, *flags]).encode()
+    return f"lstmkit_lstm_sequence_{hashlib.sha256(SOURCE.read_bytes() + stamp).hexdigest()[:12]}"
+
+
 @cache
 def load() -> ModuleType | None:
     """The compiled module (``forward``, ``backward``), or None when it cannot be had.
@@ -120,10 +127,7 @@ def load() -> ModuleType | None:
 
         capability = torch.backends.cpu.get_cpu_capability()
         flags = _VECTOR_FLAGS.get(capability, [])
-        # a build belongs to one source, one set of flags and one torch (the cache is shared)
-        stamp = " ".join([torch.__version__, *flags]).encode()
-        digest = hashlib.sha256(SOURCE.read_bytes() + stamp).hexdigest()[:12]
-        name = f"lstmkit_lstm_sequence_{digest}"
+        name = _build_name()
         fresh = not _built(name)
         if fresh:
             print(
@@ -154,3 +158,13 @@ def load() -> ModuleType | None:
 def available() -> bool:
     """Whether the compiled loops are in use (building them if needed)."""
     return load() is not None
+
+
+def ready() -> bool:
+    """Whether the compiled loops can be used without a build: loaded already, or built
+    in torch's extension cache (``make native``) and not turned off."""
+    if disabled() or shutil.which(os.environ.get("CXX", "c++")) is None or _ninja_dir() is None:
+        return False
+    if load.cache_info().currsize:  # load() ran: its answer is cached, asking again builds nothing
+        return load() is not None
+    return _built(_build_name())
