@@ -493,12 +493,59 @@ def data_file_cases(rng: random.Random) -> list[Case]:
     return cases
 
 
+# ------------------------------------------------------------------------------ resumed runs
+
+
+def resume_cases() -> list[Case]:
+    """``lstmkit forecast --resume`` on run folders that are missing, damaged or hand-edited."""
+    name, argv = TRAINING["forecast"]
+
+    def run_folder(folder: Path, record=None, edit_state=None) -> list[str]:
+        run = folder / "run"
+        run.mkdir()
+        (folder / name).write_bytes(_valid_file(name))
+        saved = [*argv, "--data", str(folder / name), "--run-dir", str(run)]
+        if record is not None:
+            (run / "resume.json").write_text(record if isinstance(record, str) else json.dumps(record(saved)))
+        if edit_state is not None:  # a checkpoint of the backtest's first fit, then edited by hand and resealed
+            import pandas as pd
+
+            from lstmkit.tasks import Forecaster
+
+            options = dict(horizon=3, max_epochs=1, hidden_size=4, ensemble=1, device="cpu")
+            frame = pd.read_csv(folder / name)
+            Forecaster(target="passengers", time_col="month", **options).fit(
+                frame.iloc[:-3], checkpoints=run / "checkpoints" / "window-1"
+            )
+            checkpoint = run / "checkpoints" / "window-1" / "member-0"
+            state = json.loads((checkpoint / "training_state.json").read_text())
+            edit_state(state)
+            (checkpoint / "training_state.json").write_text(json.dumps(state))
+            reseal(checkpoint)
+        return ["forecast", "--resume", str(run)]
+
+    def good(saved):
+        return {"command": "forecast", "argv": saved}
+
+    cases = {
+        "no-resume-json": lambda f: run_folder(f),
+        "resume-json-garbage": lambda f: run_folder(f, "{oops"),
+        "resume-json-other-command": lambda f: run_folder(f, lambda saved: {"command": "detect", "argv": saved}),
+        "resume-json-argv-not-list": lambda f: run_folder(f, lambda saved: {"command": "forecast", "argv": 3}),
+        "state-epoch-negative": lambda f: run_folder(f, good, lambda s: s.update(epoch=-100)),
+        "state-epoch-text": lambda f: run_folder(f, good, lambda s: s.update(epoch="1")),
+        "state-optimizer-list": lambda f: run_folder(f, good, lambda s: s.update(optimizer=[])),
+        "state-history-short": lambda f: run_folder(f, good, lambda s: s.update(history=[])),
+    }
+    return [Case(f"forecast:resume:{case}", setup) for case, setup in cases.items()]
+
+
 # ------------------------------------------------------------------------------ main
 
 
 def all_cases(seed: int = 0, per_job: int = 30) -> list[Case]:
     rng = random.Random(seed)
-    return named_cases() + json_field_cases(rng, per_job) + weights_cases(rng) + data_file_cases(rng)
+    return named_cases() + json_field_cases(rng, per_job) + weights_cases(rng) + data_file_cases(rng) + resume_cases()
 
 
 def warm_up() -> None:

@@ -414,3 +414,35 @@ def test_a_book_length_text_is_truncated_with_a_warning_not_a_stall():
         proba = clf.predict_proba(["good film " * 100_000])  # a 1 MB line
     assert proba.shape == (1, 2)
     assert TextClassifier().get_params()["max_length"] == 2000
+
+
+@pytest.mark.parametrize("task", list(CASES))
+def test_a_fit_interrupted_and_run_again_with_its_checkpoints_ends_as_an_uninterrupted_one(task, tmp_path, monkeypatch):
+    from lstmkit.train import Trainer
+
+    case = CASES[task]
+    params = {**case.params, "max_epochs": 3, "device": "cpu"}
+    if "ensemble" in params:
+        params["ensemble"] = 2
+    straight = case.job(**params).fit(*case.data())
+
+    run_epoch, calls = Trainer._run_epoch, []
+
+    def interrupted(self, train, val):
+        calls.append(1)
+        if len(calls) == 3:  # the third epoch of the fit (with an ensemble, the second member's first)
+            raise KeyboardInterrupt
+        run_epoch(self, train, val)
+
+    monkeypatch.setattr(Trainer, "_run_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        case.job(**params).fit(*case.data(), checkpoints=tmp_path / "ckpt")
+    monkeypatch.setattr(Trainer, "_run_epoch", run_epoch)
+    saved = sorted(p.name for p in (tmp_path / "ckpt").iterdir() if not p.name.startswith("."))
+    assert saved == (["member-0"] if "ensemble" in straight.get_params() else ["trainer"])
+
+    resumed = case.job(**params).fit(*case.data(), checkpoints=tmp_path / "ckpt")
+    for a, b in zip(_networks(straight), _networks(resumed), strict=True):
+        for name, value in a.state_dict().items():
+            assert torch.equal(b.state_dict()[name], value), name
+    _same(case.predict(resumed), case.predict(straight))

@@ -342,3 +342,30 @@ def test_a_manifest_size_that_is_not_a_number_is_named(tmp_path):
         CheckpointError, match=rf"size of weights\.safetensors must be a whole number of bytes, got '{size}'"
     ):
         load_model_dir(folder)
+
+
+def test_sigterm_during_the_swap_lands_after_it_so_the_folder_is_whole(tmp_path, monkeypatch):
+    import signal
+
+    class Stop(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stop
+
+    save_checkpoint(tmp_path / "c", {"w": torch.zeros(2)}, {"epoch": 1}, {})
+    swap_in = ckpt_module._swap_in
+
+    def signalled_swap(new, path):
+        signal.raise_signal(signal.SIGTERM)  # as if it came between the two renames
+        swap_in(new, path)
+
+    monkeypatch.setattr(ckpt_module, "_swap_in", signalled_swap)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Stop):
+            save_checkpoint(tmp_path / "c", {"w": torch.ones(2)}, {"epoch": 2}, {})
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert load_checkpoint(tmp_path / "c").training_state == {"epoch": 2}
+    assert not list(tmp_path.glob(".c.old-*")) and not list(tmp_path.glob(".c.tmp-*"))

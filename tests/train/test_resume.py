@@ -190,3 +190,49 @@ def test_resuming_on_other_data_warns(tmp_path):
     trainer = Trainer.resume(tmp_path / "c", Regressor(), nn.MSELoss(), max_epochs=2, progress=False)
     with pytest.warns(UserWarning, match="on different training data"):
         trainer.fit(other)
+
+
+def _edit_training_state(folder, edit):
+    """Edit training_state.json by hand and re-sign it in the manifest, so that only the check can catch it."""
+    import hashlib
+    import json
+
+    path = folder / "training_state.json"
+    state = json.loads(path.read_text())
+    edit(state)
+    data = json.dumps(state).encode()
+    path.write_bytes(data)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["training_state.json"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s.update(epoch=-100), r"'epoch' must be >= 0, found -100"),
+        (lambda s: s.update(epoch="2"), r"'epoch' must be a whole number, found '2'"),
+        (lambda s: s.update(epoch=5), r"'history' must hold one object per finished epoch \(5\), found 2 entries"),
+        (lambda s: s.pop("optimizer"), r"the field 'optimizer' is missing"),
+        (lambda s: s.update(optimizer={"state": []}), r"'optimizer' must hold 'state' \(an object\)"),
+        (lambda s: s.update(rng={"python": 1}), r"'rng' must hold the 'python', 'numpy' and 'torch'"),
+        (lambda s: s.update(history=[1, 2]), r"'history' must hold one object per finished epoch"),
+    ],
+)
+def test_a_crafted_training_state_is_refused_naming_the_field(tmp_path, edit, message):
+    loader, _ = loader_with_own_generator()
+    options = {"max_epochs": 2, "progress": False}
+    Trainer(new_model(Regressor, 1), nn.MSELoss(), checkpoint_dir=tmp_path / "c", **options).fit(loader)
+    _edit_training_state(tmp_path / "c", edit)
+    with pytest.raises(CheckpointError, match=r"training_state\.json: " + message):
+        Trainer(Regressor(), nn.MSELoss(), **options).load_checkpoint(tmp_path / "c")
+
+
+def test_a_crafted_python_generator_state_is_refused_when_fit_restores_it(tmp_path):
+    loader, _ = loader_with_own_generator()
+    options = {"max_epochs": 2, "progress": False}
+    Trainer(new_model(Regressor, 1), nn.MSELoss(), checkpoint_dir=tmp_path / "c", **options).fit(loader)
+    _edit_training_state(tmp_path / "c", lambda s: s["rng"].update(python=[3, "not a state", None]))
+    trainer = Trainer(Regressor(), nn.MSELoss(), **{**options, "max_epochs": 3})
+    with pytest.raises(CheckpointError, match="the saved random generator states"):
+        trainer.fit(loader, resume_from=tmp_path / "c")

@@ -42,6 +42,7 @@ from lstmkit.cli.options import (
     training_options,
     write_run_json,
 )
+from lstmkit.cli.resume import add_run_options, start_checkpoints
 from lstmkit.errors import ConfigError
 
 __all__ = ["register", "run", "save_confusion_png"]
@@ -110,7 +111,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     out = parser.add_argument_group("output")
     out.add_argument("--output", help="predictions CSV (default: predictions.csv in the run folder)")
     out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
-    out.add_argument("--run-dir", help="folder for everything the run writes (default: runs/classify-<time>)")
+    add_run_options(out, "classify")
     parser.set_defaults(run=run)
 
 
@@ -129,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if args.model_dir:
         check_model_dir(Path(args.model_dir))
     run_dir = new_run_dir("classify", args.run_dir)
+    start_checkpoints(run_dir, args, "classify")
     with _plain_warnings():
         if args.data is None:
             model, train, test, name = _demo(args)

@@ -27,6 +27,7 @@ from lstmkit.cli.options import (
     training_options,
     write_run_json,
 )
+from lstmkit.cli.resume import add_run_options, start_checkpoints
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["register", "run"]
@@ -91,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     out = p.add_argument_group("output")
     out.add_argument("--output", help="CSV path (default: detections.csv in the run folder)")
     out.add_argument("--model-dir", help="save the trained detector here (default: model/ in the run folder)")
-    out.add_argument("--run-dir", help="folder for the outputs (default: runs/detect-<time>)")
+    add_run_options(out, "detect", "the outputs")
     p.set_defaults(run=run)
 
 
@@ -181,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
     frame, targets, time_col, label_col, name = _load(args)
     n_train = _train_rows(frame, args.train_until, time_col)
     run_dir = new_run_dir("detect", args.run_dir)
+    start_checkpoints(run_dir, args, "detect")
     detector = AnomalyDetector(
         target=targets[0] if len(targets) == 1 else tuple(targets),
         time_col=time_col,

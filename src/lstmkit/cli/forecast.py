@@ -29,6 +29,7 @@ from lstmkit.cli.options import (
     training_options,
     write_run_json,
 )
+from lstmkit.cli.resume import add_run_options, start_checkpoints
 from lstmkit.errors import ConfigError, DataError
 
 __all__ = ["register"]
@@ -84,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     out.add_argument("--future", help="CSV/Parquet with the future covariates of the forecast steps (default: none)")
     out.add_argument("--output", help="forecast CSV path (default: forecast.csv in the run folder)")
     out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
-    out.add_argument("--run-dir", help="folder for everything the run writes (default: runs/forecast-<time>)")
+    add_run_options(out, "forecast")
     forecast.set_defaults(run=run_forecast)
 
     backtest = subparsers.add_parser(
@@ -221,6 +222,7 @@ def run_forecast(args: argparse.Namespace) -> int:
     frame, columns = _load(args)
     model = _forecaster(args, columns, frame)
     run_dir = new_run_dir("forecast", args.run_dir)
+    start_checkpoints(run_dir, args, "forecast")
     name = args.data or f"bundled {DEMO['dataset']} ({len(frame)} points)"
     print(f"lstmkit forecast: {name}, horizon {model.config.horizon}, run folder {run_dir}")
 

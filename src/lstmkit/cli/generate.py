@@ -32,6 +32,7 @@ from lstmkit.cli.options import (
     training_options,
     write_run_json,
 )
+from lstmkit.cli.resume import add_run_options, start_checkpoints
 from lstmkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     add_sampling_options(p)
     out = p.add_argument_group("output")
     out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
-    out.add_argument("--run-dir", help="folder for what the run writes (default: runs/generate-<time>)")
+    add_run_options(out, "generate", "what the run writes")
     p.set_defaults(run=run)
 
 
@@ -127,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
     clock = RunClock()
     run_dir = new_run_dir("generate", args.run_dir)
+    start_checkpoints(run_dir, args, "generate")
     options = job_kwargs(args, MODEL)
     if options.get("time_budget") == 0:
         options["time_budget"] = None

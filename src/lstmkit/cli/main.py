@@ -12,6 +12,7 @@ modules import them inside their run functions, so ``lstmkit --help`` is instant
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import traceback
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from lstmkit import __version__
 from lstmkit.cli.options import apply_config_file, check_global, global_options
+from lstmkit.cli.resume import interrupted_hint, resumed_argv
 from lstmkit.errors import LstmkitError
 
 __all__ = ["main", "build_parser"]
@@ -71,10 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     previous = _stop_on_sigterm()
+    cleanup = contextlib.ExitStack()  # what the command holds until it ends (the run folder's lock)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if getattr(args, "resume", None):
+            argv = resumed_argv(parser, args, argv)
+            args = parser.parse_args(argv)
         if args.config:
             apply_config_file(args.config, parser, _command_parser(parser, args.command))
             args = parser.parse_args(argv)
+        args.argv, args.cleanup = argv, cleanup
         check_global(args)
         import torch
 
@@ -87,10 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lstmkit {args.command}: error: {e}", file=sys.stderr)
         return 2
     except Terminated:
-        print(f"lstmkit {args.command}: terminated (SIGTERM); files written so far are complete", file=sys.stderr)
+        print(
+            f"lstmkit {args.command}: terminated (SIGTERM); files written so far are complete{interrupted_hint(args)}",
+            file=sys.stderr,
+        )
         return 143
     except KeyboardInterrupt:
-        print(f"lstmkit {args.command}: interrupted", file=sys.stderr)
+        print(f"lstmkit {args.command}: interrupted{interrupted_hint(args)}", file=sys.stderr)
         return 130
     except Exception as e:  # a bug: still one line, unless --debug asks for the traceback
         if getattr(args, "debug", False):
@@ -104,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     finally:
+        cleanup.close()
         if previous is not None:  # the caller's handler again (main may run inside a longer program)
             import signal
 

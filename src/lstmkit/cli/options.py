@@ -253,7 +253,8 @@ def job_constructor_kwargs(args: argparse.Namespace, config_class: type[JobConfi
 
 
 def fit_kwargs(args: argparse.Namespace, fit: Callable) -> dict:
-    """What ``fit`` (or ``backtest``) takes from --quiet: ``verbose=`` and, where it has it, ``progress=``.
+    """What ``fit`` (or ``backtest``) takes from the run: ``verbose=`` and ``progress=`` from --quiet,
+    and ``checkpoints=`` (the run folder's, see `lstmkit.cli.resume`), where it has them.
 
     >>> def fit(data, *, verbose=False, progress=None): ...
     >>> fit_kwargs(argparse.Namespace(quiet=True), fit)
@@ -263,7 +264,10 @@ def fit_kwargs(args: argparse.Namespace, fit: Callable) -> dict:
 
     loud = not getattr(args, "quiet", False)
     parameters = inspect.signature(fit).parameters
-    return {name: loud for name in ("verbose", "progress") if name in parameters}
+    kwargs: dict[str, Any] = {name: loud for name in ("verbose", "progress") if name in parameters}
+    if getattr(args, "checkpoints", None) is not None and "checkpoints" in parameters:
+        kwargs["checkpoints"] = args.checkpoints
+    return kwargs
 
 
 def new_run_dir(command: str, given: str | None) -> Path:
@@ -445,10 +449,14 @@ def run_section(clock: RunClock):
 
 
 def write_run_json(run_dir: Path, command: str, config: dict, clock: RunClock) -> Path:
-    """``run.json``: the resolved configuration, the command line, versions, start time and duration."""
+    """``run.json``: the resolved configuration, the command line, versions, start time and duration.
+
+    Written last: it marks the run complete, so the run's checkpoints are removed.
+    """
     import torch
 
     from lstmkit import __version__
+    from lstmkit.cli.resume import finish_checkpoints
     from lstmkit.utils.files import atomic_write_text
 
     record = {
@@ -462,6 +470,7 @@ def write_run_json(run_dir: Path, command: str, config: dict, clock: RunClock) -
     }
     path = Path(run_dir) / "run.json"
     atomic_write_text(path, json.dumps(record, indent=2, default=_jsonable) + "\n")
+    finish_checkpoints(run_dir)  # the run is complete: nothing is left to resume
     return path
 
 

@@ -30,6 +30,7 @@ from lstmkit.cli.options import (
     training_options,
     write_run_json,
 )
+from lstmkit.cli.resume import add_run_options, start_checkpoints
 from lstmkit.errors import ConfigError
 
 __all__ = ["register", "run", "read_inputs"]
@@ -86,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction, parents: list[argparse.Argu
     add_job_options(p.add_argument_group("model"), MODEL, CONFIG)
     out = p.add_argument_group("output")
     out.add_argument("--model-dir", help="save the trained model here (default: model/ in the run folder)")
-    out.add_argument("--run-dir", help="folder for what the run writes (default: runs/translate-<time>)")
+    add_run_options(out, "translate", "what the run writes")
     p.set_defaults(run=run)
 
 
@@ -116,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.demo_size < 1:
         raise ConfigError(f"--demo-size must be >= 1, got {args.demo_size}")
     run_dir = new_run_dir("translate", args.run_dir)
+    start_checkpoints(run_dir, args, "translate")
     model_dir = Path(args.model_dir) if args.model_dir else run_dir / "model"
     check_model_dir(model_dir)
     inputs = read_inputs(args.input)

@@ -93,6 +93,11 @@ class PaddedBatches:
     def __len__(self) -> int:
         return -(-len(self.lengths) // self.batch_size)
 
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next pass the one of epoch ``epoch`` (0-based): the Trainer calls it, so that a
+        fit resumed from a checkpoint draws the same orders as one never interrupted."""
+        self._passes = epoch
+
     def _batches(self, seed: int) -> list[np.ndarray]:
         return length_buckets(self.lengths, self.batch_size, shuffle=self.shuffle, seed=seed)
 

@@ -56,7 +56,7 @@ from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.anomaly import anomaly_metrics, robust_residual_score, rolling_robust_scores
 from lstmkit.models.autoencoder import LSTMAutoencoder, LSTMAutoencoderConfig
 from lstmkit.models.next_step import NextStepNet
-from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed, trainer_checkpoints
 from lstmkit.tasks.saved_checks import check_detector_fitted, check_scaler
 from lstmkit.train import (
     Trainer,
@@ -206,6 +206,7 @@ class AnomalyDetector(Estimator):
         verbose: bool = False,
         progress: bool | None = None,
         init_from: str | os.PathLike | AnomalyDetector | None = None,
+        checkpoints: str | os.PathLike | None = None,
     ) -> AnomalyDetector:
         """Fit the scaler, the network and the threshold on ``data`` (the training part only).
 
@@ -219,6 +220,10 @@ class AnomalyDetector(Estimator):
                 training starts from its weights and keeps its scaler; the threshold
                 is set anew from the scores of ``data``.
 
+            checkpoints: a folder for training checkpoints, written after every
+                epoch; a fit run again with the same data, configuration and folder
+                continues from them and ends with the same model as an uninterrupted
+                one (`lstmkit.tasks.base.trainer_checkpoints`).
         Returns:
             ``self``.
         """
@@ -253,6 +258,7 @@ class AnomalyDetector(Estimator):
         # the last windows validate: they come after every training window in time
         train_set = TensorDataset(*(t[:-n_val] for t in dataset))
         val_set = TensorDataset(*(t[-n_val:] for t in dataset))
+        saving, resuming = trainer_checkpoints(checkpoints)
         trainer = Trainer(
             self.net,
             compute_loss=loss,
@@ -265,8 +271,9 @@ class AnomalyDetector(Estimator):
             progress=job_progress(progress),
             distributed=False,
             device=self.device_,
+            **saving,
         )
-        history = trainer.fit(train_set, val_set)
+        history = trainer.fit(train_set, val_set, **resuming)
         self.net.eval()
         scores = self._batch_scores(x)
         level = 1 - c.false_alarm_rate if c.false_alarm_rate is not None else c.quantile

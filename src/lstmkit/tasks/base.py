@@ -17,6 +17,11 @@ A job (`Forecaster`, `SequenceClassifier`, `TextClassifier`, `LanguageModel`,
   weights keep meaning what they learnt; only the training options (epochs,
   learning rate, batch size, seed, ...) come from this configuration. A detector's
   threshold is set anew from the new training data;
+* ``fit(data, checkpoints=folder)`` saves a training checkpoint per ensemble member
+  into ``folder`` after every epoch and, when the folder already holds some,
+  continues from them: a fit interrupted (Ctrl-C, SIGTERM, kill -9) and run again
+  with the same data, configuration and folder ends with the same model, bit for
+  bit, as one never interrupted (`trainer_checkpoints`);
 * ``save(folder)`` writes one folder format (safetensors weights, JSON
   configuration, fitted state, versions, data fingerprint and metrics) and
   ``Job.load(folder, device=None)`` reads it back; `load` reads any of them and
@@ -60,6 +65,7 @@ __all__ = [
     "load",
     "ensemble_state",
     "ensemble_members",
+    "trainer_checkpoints",
 ]
 
 # parameters that only steer training: fine-tuning takes them from the new configuration
@@ -320,6 +326,29 @@ class Estimator(abc.ABC):
         params = self.get_params()
         params["device"] = str(self.device_)
         return params
+
+
+def trainer_checkpoints(
+    checkpoints: str | os.PathLike | None, member: int | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The checkpoint keywords of one training run under a job's ``checkpoints`` folder.
+
+    Returns ``(trainer_options, fit_options)``: the ``Trainer``'s ``checkpoint_dir``
+    (``member-<k>`` for ensemble member ``k``, else ``trainer``) and, when a checkpoint
+    is already there, ``Trainer.fit``'s ``resume_from``. Both are empty for ``None``.
+
+    >>> trainer_checkpoints(None)
+    ({}, {})
+    >>> trainer_checkpoints("ckpt", member=2)[0]["checkpoint_dir"].name
+    'member-2'
+    """
+    if checkpoints is None:
+        return {}, {}
+    root = Path(checkpoints)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"checkpoints={str(root)!r} is a file; give a folder to keep training checkpoints in")
+    folder = root / (f"member-{member}" if member is not None else "trainer")
+    return {"checkpoint_dir": folder}, ({"resume_from": folder} if folder.is_dir() else {})
 
 
 def ensemble_state(nets: Sequence[torch.nn.Module]) -> dict[str, torch.Tensor]:

@@ -53,9 +53,10 @@ from lstmkit.errors import CheckpointError, ConfigError
 from lstmkit.evaluate.classification import ClassificationReport, classification_report
 from lstmkit.models import ClassifierNet, ClassifierNetConfig
 from lstmkit.models.classifier import POOLINGS
-from lstmkit.tasks.base import Estimator, ensemble_members, ensemble_state, placed
+from lstmkit.tasks.base import Estimator, ensemble_members, ensemble_state, placed, trainer_checkpoints
 from lstmkit.tasks.saved_checks import NET_DEFAULTS, check_classes, check_prepared
 from lstmkit.train import (
+    GeneratorStates,
     Trainer,
     fingerprint,
     load_model_dir,
@@ -141,6 +142,7 @@ class BaseClassifier(Estimator):
         verbose: bool = False,
         progress: bool | None = None,
         init_from: str | os.PathLike | BaseClassifier | None = None,
+        checkpoints: str | os.PathLike | None = None,
         **read_options: Any,
     ) -> Self:
         """Fit on every example of ``data`` (the training set: nothing else is seen).
@@ -155,6 +157,10 @@ class BaseClassifier(Estimator):
             init_from: fine-tune a saved classifier (its folder, or the fitted object):
                 every member starts from its weights, and its classes, channel scaling
                 or vocabulary and ensemble size are kept; a label it does not know is an error.
+            checkpoints: a folder for one training checkpoint per member, written
+                after every epoch; a fit run again with the same data, configuration
+                and folder continues from them and ends with the same model as an
+                uninterrupted one (`lstmkit.tasks.base.trainer_checkpoints`).
             **read_options: per-call reading options (``lengths=`` for padded arrays).
 
         Returns:
@@ -188,7 +194,15 @@ class BaseClassifier(Estimator):
         for k in range(members):
             start = source._nets[k] if source is not None else None
             net, history = self._train_member(
-                k, net_config, train_set, val, data_fingerprint, batch_size, start, job_progress(progress, k, members)
+                k,
+                net_config,
+                train_set,
+                val,
+                data_fingerprint,
+                batch_size,
+                start,
+                job_progress(progress, k, members),
+                checkpoints,
             )
             self._nets.append(net)
             histories.append(history)
@@ -230,6 +244,7 @@ class BaseClassifier(Estimator):
         batch_size: int,
         start: ClassifierNet | None = None,
         progress: bool | str = False,
+        checkpoints: str | os.PathLike | None = None,
     ):
         """Train ensemble member ``k`` (seed ``seed + k``, from ``start``'s weights when fine-tuning);
         returns the net in eval mode and its history."""
@@ -246,9 +261,12 @@ class BaseClassifier(Estimator):
             schedule_options = {"factor": 0.5, "patience": c.lr_patience}
         else:  # cosine: from lr down to zero over max_epochs, per batch
             schedule_options = {}
+        saving, resuming = trainer_checkpoints(checkpoints, k)
+        loss = self._training_loss(c.seed + k)
         trainer = Trainer(
             net,
-            compute_loss=self._training_loss(c.seed + k),
+            compute_loss=loss,
+            callbacks=[GeneratorStates(*getattr(loss, "generators", ()))],
             optimizer="adam",
             lr=c.lr,
             weight_decay=c.weight_decay,
@@ -260,8 +278,9 @@ class BaseClassifier(Estimator):
             progress=progress,
             distributed=False,
             device=self.device_,
+            **saving,
         )
-        history = trainer.fit(train, val, data_fingerprint=data_fingerprint)
+        history = trainer.fit(train, val, data_fingerprint=data_fingerprint, **resuming)
         return net.eval(), history
 
     def _init_net(self, net: ClassifierNet) -> None:

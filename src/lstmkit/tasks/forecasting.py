@@ -29,6 +29,7 @@ import dataclasses
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,15 @@ from lstmkit.evaluate import BacktestResult, Forecast, backtest, baseline_method
 from lstmkit.models import ForecastNet, ForecastNetConfig, quantile_loss
 from lstmkit.nn import LSTM
 from lstmkit.nn.fused import native
-from lstmkit.tasks.base import CellFields, Estimator, JobConfig, ensemble_members, ensemble_state, placed
+from lstmkit.tasks.base import (
+    CellFields,
+    Estimator,
+    JobConfig,
+    ensemble_members,
+    ensemble_state,
+    placed,
+    trainer_checkpoints,
+)
 from lstmkit.tasks.saved_checks import check_forecaster
 from lstmkit.train import (
     RotatingBatches,
@@ -229,6 +238,7 @@ class Forecaster(Estimator):
         verbose: bool = False,
         progress: bool | None = None,
         init_from: str | os.PathLike | Forecaster | None = None,
+        checkpoints: str | os.PathLike | None = None,
     ) -> Forecaster:
         """Fit on every row of ``data`` (the training part: nothing else is seen).
 
@@ -243,6 +253,10 @@ class Forecaster(Estimator):
                 every member starts from its weights, and its scaling, log transform,
                 lookback, seasonal period, base and ensemble size are kept (every
                 series in ``data`` must have been in its training data).
+            checkpoints: a folder for one training checkpoint per member, written
+                after every epoch; a fit run again with the same data, configuration
+                and folder continues from them and ends with the same model as an
+                uninterrupted one (`lstmkit.tasks.base.trainer_checkpoints`).
 
         Returns:
             ``self``.
@@ -304,6 +318,7 @@ class Forecaster(Estimator):
             net = ForecastNet(net_config)
             if source is not None:
                 self._copy_weights(net, source._nets[k])
+            saving, resuming = trainer_checkpoints(checkpoints, k)
             trainer = Trainer(
                 net,
                 compute_loss=_forecast_loss,
@@ -316,11 +331,12 @@ class Forecaster(Estimator):
                 progress=job_progress(progress, k, members),
                 distributed=False,
                 device=device,
+                **saving,
             )
             # each epoch a different slice of all the training windows, at a bounded cost
             train_set = RotatingBatches(train_tensors, batch_size, per_epoch, seed=c.seed + k)
             with _training_backend(net, trainer.device):
-                history = trainer.fit(train_set, val_set)
+                history = trainer.fit(train_set, val_set, **resuming)
             net.eval()
             nets.append(net)
             histories.append(history)
@@ -483,6 +499,7 @@ class Forecaster(Estimator):
         statistical: bool = True,
         step: int | None = None,
         verbose: bool = False,
+        checkpoints: str | os.PathLike | None = None,
     ) -> BacktestResult:
         """Rolling-origin evaluation: for each of ``windows`` origins at the end of the
         data, fit a fresh forecaster on everything before it and forecast ``horizon``
@@ -494,6 +511,9 @@ class Forecaster(Estimator):
             statistical: also run ETS and Theta (slower than the simple baselines).
             step: steps between origins (default ``horizon``).
             verbose: print progress.
+            checkpoints: a folder for the training checkpoints of every window's fit
+                (``window-<k>/``, see `fit`): a backtest run again with the same folder
+                continues where it stopped.
 
         Returns:
             A `lstmkit.evaluate.BacktestResult`; ``.summary`` has one row per method.
@@ -505,9 +525,11 @@ class Forecaster(Estimator):
         counter = iter(range(1, windows + 1))
 
         def lstm(train, horizon):
+            k = next(counter)
             if verbose:
-                print(f"backtest window {next(counter)}/{windows}: fitting on {len(train)} rows")
-            model = Forecaster(self.config).fit(train)
+                print(f"backtest window {k}/{windows}: fitting on {len(train)} rows")
+            folder = Path(checkpoints) / f"window-{k}" if checkpoints is not None else None
+            model = Forecaster(self.config).fit(train, checkpoints=folder)
             future = None
             if c.future_covariates:
                 future = _rows_after(full, train, c.id_col, c.time_col, horizon)

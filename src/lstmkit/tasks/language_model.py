@@ -61,7 +61,7 @@ from lstmkit.models.language_model import (
     stream_log_probs,
 )
 from lstmkit.models.ngram_mixture import NGramMixture, interpolation_weight
-from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed, trainer_checkpoints
 from lstmkit.tasks.saved_checks import check_ids, check_tokenizer, check_vocab, count_in
 from lstmkit.train import (
     Callback,
@@ -322,6 +322,7 @@ class LanguageModel(Estimator):
         verbose: bool = False,
         progress: bool | None = None,
         init_from: str | os.PathLike | LanguageModel | None = None,
+        checkpoints: str | os.PathLike | None = None,
     ) -> LanguageModel:
         """Train on a corpus (one text; its last ``val_fraction`` steers early stopping).
 
@@ -335,6 +336,10 @@ class LanguageModel(Estimator):
                 object): training starts from its weights and keeps its tokeniser
                 (pieces it never saw are read as ``<unk>``).
 
+            checkpoints: a folder for training checkpoints, written after every
+                epoch; a fit run again with the same data, configuration and folder
+                continues from them and ends with the same model as an uninterrupted
+                one (`lstmkit.tasks.base.trainer_checkpoints`).
         Returns:
             ``self``.
 
@@ -370,6 +375,7 @@ class LanguageModel(Estimator):
         plateau = val is not None and not budgeted  # a budget anneals the rate itself
         if verbose:
             callbacks.append(_PrintEpochs())
+        saving, resuming = trainer_checkpoints(checkpoints)
         trainer = Trainer(
             net,
             _next_token_loss,
@@ -387,8 +393,9 @@ class LanguageModel(Estimator):
             device=self.device_,
             schedule="plateau" if plateau else None,
             schedule_options={"factor": 0.5, "patience": 0} if plateau else None,
+            **saving,
         )
-        self.history = trainer.fit(train, val)
+        self.history = trainer.fit(train, val, **resuming)
         self.net = net.eval()
         self.tokenizer = tokenizer
         self.mixture = _fit_mixture(net, train_ids, val_ids, tokenizer.vocab_size, c) if c.ngram_mix else None

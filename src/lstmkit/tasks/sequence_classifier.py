@@ -285,6 +285,7 @@ class SequenceClassifier(BaseClassifier):
                 x = x * factor.to(x.device)
             return F.cross_entropy(net(x, lengths), y)
 
+        scaled_cross_entropy.generators = (generator,)  # type: ignore[attr-defined]  # kept in checkpoints
         return scaled_cross_entropy
 
     def _net_config(self, n_classes: int) -> ClassifierNetConfig:

@@ -47,7 +47,7 @@ from lstmkit.data.text import (
 from lstmkit.errors import CheckpointError, ConfigError, DataError
 from lstmkit.evaluate.text_metrics import corpus_bleu, exact_match, token_accuracy
 from lstmkit.models.seq2seq import ATTENTIONS, Decoded, Seq2Seq, Seq2SeqConfig
-from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed
+from lstmkit.tasks.base import CellFields, Estimator, JobConfig, placed, trainer_checkpoints
 from lstmkit.tasks.saved_checks import MAX_SEQUENCE_LENGTH, check_tokenizer, check_vocab, count_in
 from lstmkit.train import (
     Callback,
@@ -212,17 +212,30 @@ class _Batches:
 
     def __init__(self, sources: list[list[int]], targets: list[list[int]], batch_size: int, shuffle: bool, seed: int):
         self.sources, self.targets = sources, targets
-        self.batch_size, self.shuffle = batch_size, shuffle
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
         self.rng = random.Random(seed)
+        self.passes = 0  # shuffles drawn so far
         self.budget: TrainingBudget | None = None
 
     def __len__(self) -> int:
         return -(-len(self.sources) // self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+    def set_epoch(self, epoch: int) -> None:
+        """Shuffle as in epoch ``epoch`` of an uninterrupted fit (the Trainer calls it; a resume needs it)."""
+        if epoch != self.passes:
+            self.rng, self.passes = random.Random(self.seed), 0
+            for _ in range(epoch):
+                self._order()
+
+    def _order(self) -> list[int]:
         order = list(range(len(self.sources)))
         if self.shuffle:
             self.rng.shuffle(order)
+            self.passes += 1
+        return order
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        order = self._order()
         for start in range(0, len(order), self.batch_size):
             # a spent budget ends the epoch, but never before its first batch (an empty epoch is an error)
             if start and self.budget is not None and self.budget.spent:
@@ -249,8 +262,8 @@ class _Schedule(Callback):
         self.ratio = self.start + (self.end - self.start) * progress
 
     def on_epoch_start(self, trainer, epoch: int) -> None:
-        if self.budget is None:
-            self._set((epoch - 1) / max(self.epochs - 1, 1))
+        # with a budget: where the last batch left it (a resumed fit has had no batch yet)
+        self._set(self.budget.progress if self.budget is not None else (epoch - 1) / max(self.epochs - 1, 1))
 
     def on_batch_end(self, trainer, logs) -> None:
         if self.budget is not None:
@@ -289,6 +302,7 @@ class Translator(Estimator):
         verbose: bool = False,
         progress: bool | None = None,
         init_from: str | os.PathLike | Translator | None = None,
+        checkpoints: str | os.PathLike | None = None,
     ) -> Translator:
         """Train on (source, target) pairs; a shuffled ``val_fraction`` steers early stopping.
 
@@ -303,6 +317,10 @@ class Translator(Estimator):
                 training starts from its weights and keeps its two tokenisers and its
                 longest output.
 
+            checkpoints: a folder for training checkpoints, written after every
+                epoch; a fit run again with the same data, configuration and folder
+                continues from them and ends with the same model as an uninterrupted
+                one (`lstmkit.tasks.base.trainer_checkpoints`).
         Returns:
             ``self``.
         """
@@ -349,6 +367,7 @@ class Translator(Estimator):
 
         callbacks: list[Callback] = ([budget] if budget else []) + [schedule]
         callbacks += [_PrintEpochs(schedule)] if verbose else []
+        saving, resuming = trainer_checkpoints(checkpoints)
         trainer = Trainer(
             net,
             compute_loss=compute_loss,
@@ -362,8 +381,9 @@ class Translator(Estimator):
             progress=job_progress(progress),
             distributed=False,
             device=self.device_,
+            **saving,
         )
-        self.history = trainer.fit(batches, val_batches)
+        self.history = trainer.fit(batches, val_batches, **resuming)
         self.net = net.eval()
         self.source_tokenizer, self.target_tokenizer = src_tok, tgt_tok
         self._fingerprint = fingerprint([list(p) for p in pairs])

@@ -42,12 +42,15 @@ from lstmkit.utils.checks import non_negative_int
 from lstmkit.utils.files import atomic_write_text
 
 if TYPE_CHECKING:
+    import torch
+
     from lstmkit.train.trainer import Trainer
 
 __all__ = [
     "Callback",
     "EarlyStopping",
     "EpochLines",
+    "GeneratorStates",
     "MetricsLogger",
     "ProgressBar",
     "format_epoch",
@@ -171,6 +174,25 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_weights = state["best_weights"]
+
+
+class GeneratorStates(Callback):
+    """Keep private ``torch.Generator`` states (augmentation noise, say) in the Trainer's checkpoints.
+
+    The Trainer saves torch's global generator and a ``DataLoader``'s own; one that a
+    loss function draws from is known only to its owner, which passes it here so that a
+    resumed fit draws the same numbers as one never interrupted.
+    """
+
+    def __init__(self, *generators: torch.Generator):
+        self.generators = generators
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"states": [g.get_state() for g in self.generators]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for generator, saved in zip(self.generators, state["states"], strict=True):
+            generator.set_state(saved)
 
 
 class MetricsLogger(Callback):
@@ -392,17 +414,26 @@ class TrainingBudget(Callback):
         self.batches, self.max_steps, self.seconds = batches, steps, seconds
         self.steps: int | None = None  # the planned steps, known when the fit starts
         self.start = 0.0
+        self.elapsed = 0.0  # seconds spent before a resume
         self.base_lr: list[float] = []
         self.trainer: Any = None
 
     # trainer left untyped: its steps_per_epoch is None for unsized data, which max_steps does not handle yet
     def on_fit_start(self, trainer) -> None:
         self.trainer = trainer
-        self.start = _clock()
+        self.start = _clock() - self.elapsed
         if self.max_steps is not None:
             self.steps = min(self.max_steps, trainer.config.max_epochs * trainer.steps_per_epoch)
-        self.base_lr = [group["lr"] for group in trainer.optimizer.param_groups]
+        if not self.base_lr:  # after a resume the optimiser holds the annealed rate, not the starting one
+            self.base_lr = [group["lr"] for group in trainer.optimizer.param_groups]
         self.batches.budget = self
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"base_lr": list(self.base_lr), "elapsed": _clock() - self.start if self.trainer else self.elapsed}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.base_lr = [float(lr) for lr in state["base_lr"]]
+        self.elapsed = float(state["elapsed"])
 
     @property
     def progress(self) -> float:

@@ -21,15 +21,18 @@ a missing, truncated or corrupt file raises `CheckpointError` naming the file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
+import signal
 import tempfile
 import time
 import uuid
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +56,7 @@ __all__ = [
     "load_model_dir",
     "save_checkpoint",
     "load_checkpoint",
+    "check_trainer_state",
     "WEIGHTS_FILE",
     "CONFIG_FILE",
     "METADATA_FILE",
@@ -374,10 +378,25 @@ def _write_locked(path: Path, files: dict[str, bytes]) -> None:
         for name, data in files.items():
             _write_file(tmp / name, data)
         _fsync_dir(tmp)
-        _swap_in(tmp, path)
+        with _signals_deferred():  # Ctrl-C or SIGTERM lands after the two renames, not between them
+            _swap_in(tmp, path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the block; one that came meanwhile is delivered at its end."""
+    deferred = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 STALE_SECONDS = 3600  # a temporary folder this old belongs to no save still running
@@ -469,6 +488,54 @@ def _load_locked(path: Path, with_training_state: bool) -> Checkpoint:
         config=_json_object(path / CONFIG_FILE, data[CONFIG_FILE]),
         metadata=_json_object(path / METADATA_FILE, data[METADATA_FILE]),
     )
+
+
+# the keys of a Trainer's training state and the type each value must have
+_STATE_KINDS: dict[str, tuple[type, ...]] = {
+    "epoch": (int,),
+    "global_step": (int,),
+    "history": (list,),
+    "optimizer": (dict,),
+    "scheduler": (dict, type(None)),
+    "rng": (dict,),
+    "data_generators": (list,),
+    "callbacks": (dict,),
+}
+
+
+_JSON_NAMES = {int: "a whole number", list: "a list", dict: "an object", type(None): "null"}
+
+
+def check_trainer_state(file: Path, state: Any) -> None:
+    """The training state a Trainer can resume from: each key of the right type, counts consistent.
+
+    A hand-edited or crafted file is refused here, naming the field, rather than failing
+    deep inside the optimiser or silently training for a different number of epochs.
+    """
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{file} must hold a JSON object, found a {type(state).__name__}")
+    for key, kinds in _STATE_KINDS.items():
+        if key not in state:
+            raise CheckpointError(f"{file}: the field {key!r} is missing")
+        value = state[key]
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            wanted = " or ".join(_JSON_NAMES[k] for k in kinds)
+            raise CheckpointError(f"{file}: {key!r} must be {wanted}, found {value!r:.60}")
+    for key in ("epoch", "global_step"):
+        if state[key] < 0:
+            raise CheckpointError(f"{file}: {key!r} must be >= 0, found {state[key]}")
+    history = state["history"]
+    if len(history) != state["epoch"] or not all(isinstance(row, dict) for row in history):
+        raise CheckpointError(
+            f"{file}: 'history' must hold one object per finished epoch ({state['epoch']}), "
+            f"found {len(history)} entries"
+        )
+    optimizer = state["optimizer"]
+    if not isinstance(optimizer.get("param_groups"), list) or not isinstance(optimizer.get("state"), dict):
+        raise CheckpointError(f"{file}: 'optimizer' must hold 'state' (an object) and 'param_groups' (a list)")
+    rng = state["rng"]
+    if not isinstance(rng.get("torch"), Tensor) or not isinstance(rng.get("numpy"), dict) or "python" not in rng:
+        raise CheckpointError(f"{file}: 'rng' must hold the 'python', 'numpy' and 'torch' generator states")
 
 
 def _json_object(file: Path, data: bytes) -> dict[str, Any]:

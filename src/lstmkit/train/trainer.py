@@ -398,11 +398,12 @@ class Trainer:
             )
         state = ckpt.training_state
         assert state is not None  # load_checkpoint refuses a directory without training state
+        ckpt_io.check_trainer_state(ckpt.path / ckpt_io.STATE_JSON_FILE, state)
         try:
             self.model.load_state_dict(ckpt.state_dict)
             self.optimizer.load_state_dict(state["optimizer"])
             self._load_callback_states(state["callbacks"])
-        except (RuntimeError, ValueError, KeyError) as e:
+        except (RuntimeError, ValueError, KeyError, TypeError) as e:
             raise CheckpointError(f"{ckpt.path} does not fit this model/trainer: {e}") from None
         self.epoch, self.global_step = state["epoch"], state["global_step"]
         self.history = [dict(row) for row in state["history"]]
@@ -645,7 +646,11 @@ class Trainer:
                 f"{len(generators)}: shuffling will not continue exactly",
                 stacklevel=3,
             )
-        set_rng_state(state["rng"])
+        try:
+            set_rng_state(state["rng"])
+        except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as e:
+            where = ckpt.path / ckpt_io.STATE_JSON_FILE
+            raise CheckpointError(f"{where}: the saved random generator states: {e}") from None
 
     def _callback_states(self) -> dict[str, Any]:
         states = {}
